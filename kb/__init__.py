@@ -1,0 +1,57 @@
+"""Support Center: the application factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from kb import config as kb_config
+from kb.extensions import csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
+    """Build the site: defaults, then instance config, then KB_* environment, then test overrides."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=instance_path,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("KB")
+    else:
+        app.config.from_prefixed_env("KB")
+        app.config.update(test_config)
+    kb_config.apply_defaults(app.config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    kb_config.finalize(app)
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from kb import accounts, articles, cases, forums, search, site
+    from kb.errors import register_error_handlers
+    from kb.security import register_security
+
+    from kb.templating import register_filters
+
+    register_security(app)
+    register_error_handlers(app)
+    register_filters(app)
+    from kb.cli import init_command
+
+    app.cli.add_command(init_command)
+    for feature in (search, accounts, articles, forums, cases, site):
+        feature.init_app(app)
+    return app

@@ -1,0 +1,38 @@
+"""Accounts: users, organisations, roles, login, API tokens and admin pages."""
+
+from __future__ import annotations
+
+from flask import Flask, request
+
+from kb.accounts.views import bp
+from kb.extensions import db, login_manager
+from kb.hooks import register_nav
+
+
+def init_app(app: Flask) -> None:
+    from kb.accounts.cli import create_org_command, create_user_command
+    from kb.accounts.models import User
+    from kb.accounts.tokens import user_from_authorization_header
+
+    app.register_blueprint(bp)
+    app.cli.add_command(create_org_command)
+    app.cli.add_command(create_user_command)
+
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and not user.disabled else None
+
+    @login_manager.request_loader
+    def load_user_from_token(req):
+        # Bearer tokens authenticate API calls only; pages use the session cookie.
+        if not request.path.startswith("/api/"):
+            return None
+        return user_from_authorization_header(req.headers.get("Authorization"))
+
+    register_nav(app, "Admin", "accounts.admin_users", 90, visible=lambda user: getattr(user, "is_admin", False))

@@ -1,0 +1,126 @@
+"""Account forms. Every limit comes from the app config so tests and deployments agree."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+from kb.accounts.models import Plan, Role
+from kb.accounts.users import AccountError, normalize_email, valid_timezone
+
+
+def _config_length(min_key: str | None = None, max_key: str | None = None):
+    """A Length validator whose bounds are read from config at validation time."""
+
+    def check(form, field):
+        value = field.data or ""
+        low = current_app.config[min_key] if min_key else -1
+        high = current_app.config[max_key] if max_key else -1
+        if low >= 0 and len(value) < low:
+            raise ValidationError(f"Must be at least {low} characters long.")
+        if high >= 0 and len(value) > high:
+            raise ValidationError(f"Must be at most {high} characters long (you entered {len(value)}).")
+
+    return check
+
+
+def _email(form, field):
+    try:
+        field.data = normalize_email(field.data or "")
+    except AccountError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+def _timezone(form, field):
+    try:
+        valid_timezone(field.data or "")
+    except AccountError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), _config_length(max_key="EMAIL_MAX_LENGTH")])
+    password = PasswordField("Password", validators=[DataRequired(), _config_length(max_key="PASSWORD_MAX_LENGTH")])
+    remember = BooleanField("Keep me signed in on this device")
+    next = HiddenField()
+
+
+class RegisterForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), _config_length(max_key="EMAIL_MAX_LENGTH"), _email])
+    display_name = StringField(
+        "Display name", validators=[DataRequired(), _config_length(max_key="DISPLAY_NAME_MAX_LENGTH")]
+    )
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired(), _config_length("PASSWORD_MIN_LENGTH", "PASSWORD_MAX_LENGTH")],
+    )
+    confirm = PasswordField("Repeat password", validators=[EqualTo("password", "The passwords do not match.")])
+    next = HiddenField()
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), _config_length(max_key="EMAIL_MAX_LENGTH")])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(
+        "New password",
+        validators=[DataRequired(), _config_length("PASSWORD_MIN_LENGTH", "PASSWORD_MAX_LENGTH")],
+    )
+    confirm = PasswordField("Repeat new password", validators=[EqualTo("password", "The passwords do not match.")])
+
+
+class ProfileForm(FlaskForm):
+    display_name = StringField(
+        "Display name", validators=[DataRequired(), _config_length(max_key="DISPLAY_NAME_MAX_LENGTH")]
+    )
+    timezone = StringField(
+        "Timezone",
+        validators=[DataRequired(), Length(max=64), _timezone],
+        render_kw={"list": "timezones", "autocomplete": "off"},
+    )
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired()])
+    password = PasswordField(
+        "New password",
+        validators=[DataRequired(), _config_length("PASSWORD_MIN_LENGTH", "PASSWORD_MAX_LENGTH")],
+    )
+    confirm = PasswordField("Repeat new password", validators=[EqualTo("password", "The passwords do not match.")])
+
+
+class TokenForm(FlaskForm):
+    name = StringField(
+        "Token name", validators=[DataRequired(), _config_length(max_key="API_TOKEN_NAME_MAX_LENGTH")]
+    )
+
+
+class EmptyForm(FlaskForm):
+    """For buttons that only need a CSRF token (log out, revoke, disable)."""
+
+
+class UserAdminForm(FlaskForm):
+    role = SelectField("Role", choices=[(r.value, r.value.title()) for r in Role])
+    organization_id = SelectField("Organisation", coerce=int, choices=[])
+    disabled = BooleanField("Disabled (cannot log in or use API tokens)")
+
+
+class OrganizationForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    plan = SelectField("Plan", choices=[(p.value, p.value.title()) for p in Plan])
+    timezone = StringField("Timezone", validators=[DataRequired(), Length(max=64), _timezone])
+    holidays = TextAreaField("Holidays (one YYYY-MM-DD date per line)", validators=[Length(max=4000)])
+
+    def validate_holidays(self, field):
+        from datetime import date
+
+        for line in (field.data or "").split():
+            try:
+                date.fromisoformat(line)
+            except ValueError:
+                raise ValidationError(f"{line!r} is not a date in YYYY-MM-DD form.") from None
+
+

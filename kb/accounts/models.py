@@ -1,0 +1,109 @@
+"""Users, organisations and personal API tokens."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from kb.extensions import db
+from kb.types import utcnow
+
+
+def str_enum(enum_cls: type[enum.Enum], length: int = 20) -> Enum:
+    """Store an enum by its value as a plain string column (portable across SQLite and PostgreSQL)."""
+    return Enum(
+        enum_cls,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+class Role(str, enum.Enum):
+    CUSTOMER = "customer"
+    STAFF = "staff"
+    ADMIN = "admin"
+
+
+class Plan(str, enum.Enum):
+    STANDARD = "standard"
+    PREMIUM = "premium"
+
+
+class Organization(db.Model):
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    plan: Mapped[Plan] = mapped_column(str_enum(Plan), default=Plan.STANDARD)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # ISO dates (YYYY-MM-DD) in the organisation's own calendar on which no business hours run.
+    holidays: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    members: Mapped[list["User"]] = relationship(back_populates="organization", order_by="User.email")
+
+    def __repr__(self) -> str:
+        return f"<Organization {self.name!r} {self.plan.value}>"
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(str_enum(Role), default=Role.CUSTOMER)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    disabled: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    organization: Mapped[Organization | None] = relationship(back_populates="members")
+    api_tokens: Mapped[list["ApiToken"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", order_by="ApiToken.created_at"
+    )
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return not self.disabled
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in (Role.STAFF, Role.ADMIN)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role.value}>"
+
+
+class ApiToken(db.Model):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    # Only a SHA-256 of the token is kept; the prefix lets the owner recognise it in a list.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="api_tokens")

@@ -1,0 +1,98 @@
+"""Configuration defaults. Every key can be overridden by a ``KB_<KEY>`` environment variable."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """Raised when the site cannot start safely with the configuration it was given."""
+
+
+DEFAULTS: dict[str, object] = {
+    # "production" unless told otherwise: the safe default for a server.
+    "ENV": "production",
+    "SITE_NAME": "Support Center",
+    "SECRET_KEY": None,
+    "DATABASE_URL": None,  # None: SQLite in the instance folder
+    "INDEX_DIR": None,  # None: <instance>/search-index
+    "CONTENT_DIR": None,  # None: ./content next to the package
+    # Mail. An empty MAIL_SERVER writes messages to the log instead of sending them.
+    "MAIL_SERVER": "",
+    "MAIL_PORT": 25,
+    "MAIL_FROM": "Support Center <support@localhost>",
+    "MAIL_REPLY_DOMAIN": "localhost",
+    "MAIL_TIMEOUT": 10,
+    # Sessions and security.
+    "SESSION_COOKIE_SECURE": False,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * 30,
+    "PASSWORD_RESET_MAX_AGE": 60 * 60,
+    "IMAGE_HOSTS": [],  # extra hosts user-content images may come from
+    # Rate limits (Flask-Limiter syntax). RATELIMIT_ENABLED=false turns every limit off.
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+    "REGISTER_RATE_LIMIT": "5 per minute;20 per hour",
+    "RESET_RATE_LIMIT": "5 per minute;20 per hour",
+    # Limits on what users send.
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    "EMAIL_MAX_LENGTH": 254,
+    "DISPLAY_NAME_MAX_LENGTH": 80,
+    "PASSWORD_MIN_LENGTH": 10,
+    "PASSWORD_MAX_LENGTH": 256,
+    "API_TOKEN_NAME_MAX_LENGTH": 80,
+    "API_TOKENS_PER_USER": 20,
+    # The product the site supports.
+    "PRODUCT_NAME": "HarborSync DR",
+    "PRODUCT_VERSIONS": ["7.2", "7.3", "8.0"],
+    "CURRENT_PRODUCT_VERSION": "8.0",
+    "DEFAULT_TIMEZONE": "UTC",
+    "PER_PAGE": 20,
+}
+
+
+def apply_defaults(config: dict) -> None:
+    """Fill in every default the instance or environment did not set."""
+    for key, value in DEFAULTS.items():
+        config.setdefault(key, value)
+
+
+def finalize(app) -> None:
+    """Derive dependent settings once every source has been read."""
+    config = app.config
+    instance = Path(app.instance_path)
+    if config["ENV"] not in ("production", "development", "testing"):
+        raise ConfigError(f"KB_ENV must be production, development or testing, not {config['ENV']!r}.")
+    if config["ENV"] == "testing":
+        config["TESTING"] = True
+    if not config.get("SECRET_KEY"):
+        if config["ENV"] == "production" and not config.get("TESTING"):
+            raise ConfigError(
+                "KB_SECRET_KEY is not set. Set it to a long random value before starting the site "
+                "in production, e.g. KB_SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))'), "
+                "or set KB_ENV=development for a local trial."
+            )
+        config["SECRET_KEY"] = _development_secret(instance)
+    if not config.get("DATABASE_URL"):
+        config["DATABASE_URL"] = f"sqlite:///{instance / 'kb.sqlite3'}"
+    config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
+    if not config.get("INDEX_DIR"):
+        config["INDEX_DIR"] = str(instance / "search-index")
+    if not config.get("CONTENT_DIR"):
+        config["CONTENT_DIR"] = str(Path(app.root_path).parent / "content")
+
+
+def _development_secret(instance: Path) -> str:
+    """Keep one generated key per instance so development sessions survive restarts."""
+    path = instance / "dev-secret-key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    return key

@@ -1,0 +1,26 @@
+"""Site-wide pages. This package sits at the top: it only reads what features registered."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+from flask_login import current_user
+
+from markupsafe import Markup
+
+from kb.hooks import nav_links, render_slot
+from kb.site.views import bp
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+
+    @app.context_processor
+    def site_context():
+        from kb.accounts.forms import EmptyForm
+
+        return {
+            "site_name": current_app.config["SITE_NAME"],
+            "nav_links": nav_links(current_app, current_user),
+            "logout_form": EmptyForm(),
+            "slot": lambda name, **kwargs: Markup(render_slot(current_app, name, **kwargs)),
+        }
