@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from flask import Flask
@@ -15,6 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
     """Build the site: defaults, then instance config, then KB_* environment, then test overrides."""
+    if instance_path is None and os.environ.get("KB_INSTANCE_PATH"):
+        instance_path = os.environ["KB_INSTANCE_PATH"]
     app = Flask(
         __name__,
         instance_relative_config=True,
