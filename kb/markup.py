@@ -1,0 +1,276 @@
+"""The one Markdown -> safe HTML pipeline: Python-Markdown first, then nh3 on the final HTML.
+
+Sanitizing the *output* (not the source) is what stops ``[x](javascript:...)``: the link only
+exists once Markdown has run. Two allowlists: staff articles (tables, images, heading and
+footnote ids, admonitions) and community posts (no ids, images only from trusted hosts, every
+link marked ``nofollow ugc``). Both allow only http, https and mailto URLs, per-tag attributes
+(never ``*``), and no style, script, event handlers, iframes, objects, embeds, forms, SVG or MathML.
+nh3 (Rust's ammonia) replaces bleach, which its maintainers ended in 2026 with no further fixes.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from dataclasses import dataclass, field
+from typing import Iterable
+from urllib.parse import urlsplit
+from xml.etree.ElementTree import Element
+
+import markdown
+import nh3
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
+from pygments.token import STANDARD_TYPES
+
+URL_SCHEMES = {"http", "https", "mailto"}
+STAFF_LINK_REL = "noopener noreferrer"
+COMMUNITY_LINK_REL = "nofollow noopener noreferrer ugc"
+
+# Pygments' short token classes (k, nb, c1, ...) are all a highlighted code block needs.
+_TOKEN_CLASSES = {cls for cls in STANDARD_TYPES.values() if cls}
+_CODE_SPAN_CLASSES = _TOKEN_CLASSES | {"hll"}
+_ADMONITION_CLASSES = {"admonition", "note", "tip", "warning", "danger", "important", "caution", "info", "hint"}
+
+_COMMON_TAGS = {
+    "p", "br", "hr", "strong", "b", "em", "i", "del", "s", "sub", "sup", "code", "kbd", "pre",
+    "blockquote", "ul", "ol", "li", "a", "span", "div", "h3", "h4", "h5", "h6", "img", "abbr",
+}
+STAFF_TAGS = _COMMON_TAGS | {
+    "h2", "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "dl", "dt", "dd", "figure", "figcaption",
+}
+COMMUNITY_TAGS = set(_COMMON_TAGS)
+
+STAFF_ATTRIBUTES: dict[str, set[str]] = {
+    "a": {"href", "title"},
+    "abbr": {"title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "ol": {"start"},
+    "th": {"align", "scope", "colspan", "rowspan"},
+    "td": {"align", "colspan", "rowspan"},
+    "h2": {"id"}, "h3": {"id"}, "h4": {"id"}, "h5": {"id"}, "h6": {"id"},
+    "li": {"id"},  # footnotes
+    "sup": {"id"},  # footnote references
+}
+COMMUNITY_ATTRIBUTES: dict[str, set[str]] = {
+    "a": {"href", "title"},
+    "abbr": {"title"},
+    "img": {"src", "alt", "title"},
+    "ol": {"start"},
+}
+
+STAFF_CLASSES: dict[str, set[str]] = {
+    "div": {"highlight", "footnote"} | _ADMONITION_CLASSES,
+    "p": {"admonition-title"},
+    "span": _CODE_SPAN_CLASSES,
+    "a": {"footnote-ref", "footnote-backref"},
+}
+COMMUNITY_CLASSES: dict[str, set[str]] = {
+    "div": {"highlight"},
+    "span": _CODE_SPAN_CLASSES,
+}
+
+# Heading, footnote and footnote-reference ids Markdown generates; anything else is dropped.
+_ID_PATTERN = re.compile(r"^(?:[\w-]{1,120}|fn:[\w-]{1,40}|fnref\d*:[\w-]{1,40})$")
+# Ids the site's own layout uses; an article heading must never shadow them.
+_RESERVED_IDS = {"main", "header-q", "home-q", "content", "toc", "search", "q", "body", "preview"}
+_SAFE_DIMENSION = re.compile(r"^\d{1,4}$")
+
+
+@dataclass
+class RenderedArticle:
+    """A staff article rendered once on save; every field is safe to store and serve as is."""
+
+    html: str
+    toc_html: str
+    headings: list[tuple[int, str, str]] = field(default_factory=list)
+    plain_text: str = ""
+
+
+class _HeadingFloor(Treeprocessor):
+    """Push headings down so a body never competes with the page's own title (h1)."""
+
+    def __init__(self, md, floor: int):
+        super().__init__(md)
+        self.floor = floor
+
+    def run(self, root: Element) -> None:
+        for element in root.iter():
+            if len(element.tag) == 2 and element.tag[0] == "h" and element.tag[1].isdigit():
+                level = int(element.tag[1])
+                if level < self.floor:
+                    element.tag = f"h{self.floor}"
+
+
+class _HeadingFloorExtension(Extension):
+    def __init__(self, floor: int):
+        super().__init__()
+        self.floor = floor
+
+    def extendMarkdown(self, md) -> None:
+        # Above toc (5) and codehilite (30) so anchors are built from the final levels.
+        md.treeprocessors.register(_HeadingFloor(md, self.floor), "heading_floor", 35)
+
+
+def _slugify(value: str, separator: str) -> str:
+    from markdown.extensions.toc import slugify_unicode
+
+    slug = slugify_unicode(value, separator)[:80] or "section"
+    return f"{slug}-section" if slug in _RESERVED_IDS else slug
+
+
+def _markdown(staff: bool) -> markdown.Markdown:
+    extensions = ["fenced_code", "codehilite", "pymdownx.magiclink", "sane_lists", _HeadingFloorExtension(2 if staff else 3)]
+    if staff:
+        extensions += ["tables", "footnotes", "toc", "admonition"]
+    configs = {
+        "codehilite": {"guess_lang": False, "css_class": "highlight"},
+        "pymdownx.magiclink": {"hide_protocol": False, "repo_url_shortener": False},
+        "tables": {"use_align_attribute": True},
+        "toc": {"slugify": _slugify, "permalink": False},
+    }
+    return markdown.Markdown(
+        extensions=extensions,
+        extension_configs={name: value for name, value in configs.items() if name in extensions},
+        output_format="html",
+    )
+
+
+_SCHEME_NOISE = re.compile(r"[\x00-\x20\x7f]+")
+
+
+def url_allowed(value: str) -> bool:
+    """A second line behind nh3: any scheme-like prefix, with whitespace and controls removed, must be allowed."""
+    head = re.split(r"[/?#]", value, maxsplit=1)[0]
+    if ":" not in head:
+        return True
+    scheme = _SCHEME_NOISE.sub("", head.split(":", 1)[0]).lower()
+    return scheme in URL_SCHEMES
+
+
+def _staff_filter(tag: str, attribute: str, value: str) -> str | None:
+    if attribute in ("href", "src"):
+        return value if url_allowed(value) else None
+    if attribute == "id":
+        return value if _ID_PATTERN.match(value) and value not in _RESERVED_IDS else None
+    if attribute in ("width", "height"):
+        return value if _SAFE_DIMENSION.match(value) else None
+    if attribute == "align":
+        return value if value in ("left", "right", "center") else None
+    if attribute == "scope":
+        return value if value in ("col", "row", "colgroup", "rowgroup") else None
+    return value
+
+
+def _staff_cleaner() -> nh3.Cleaner:
+    return nh3.Cleaner(
+        tags=STAFF_TAGS,
+        clean_content_tags={"script", "style"},
+        attributes=STAFF_ATTRIBUTES,
+        attribute_filter=_staff_filter,
+        link_rel=STAFF_LINK_REL,
+        url_schemes=URL_SCHEMES,
+        allowed_classes=STAFF_CLASSES,
+        strip_comments=True,
+    )
+
+
+_STAFF_CLEANER = _staff_cleaner()
+
+
+def _community_filter(image_hosts: frozenset[str]):
+    def check(tag: str, attribute: str, value: str) -> str | None:
+        if tag == "img" and attribute == "src":
+            return value if image_allowed(value, image_hosts) else None
+        if attribute == "href":
+            return value if url_allowed(value) else None
+        return value
+
+    return check
+
+
+def image_allowed(src: str, image_hosts: Iterable[str]) -> bool:
+    """Images in community posts come from this site (relative URL) or a configured host, over https."""
+    src = src.strip()
+    if not src or src.startswith("//") or "\\" in src:
+        return False
+    parts = urlsplit(src)
+    if not parts.scheme and not parts.netloc:
+        return src.startswith("/")
+    return parts.scheme == "https" and (parts.hostname or "").lower() in {h.lower() for h in image_hosts}
+
+
+_IMG_WITHOUT_SRC = re.compile(r"<img(?![^>]*\ssrc=)[^>]*>")
+
+
+def render_article(text: str) -> RenderedArticle:
+    """Render staff Markdown with the wider allowlist, plus its table of contents and plain text."""
+    md = _markdown(staff=True)
+    raw = md.convert(text or "")
+    body = _STAFF_CLEANER.clean(raw)
+    body = _IMG_WITHOUT_SRC.sub("", body)
+    headings: list[tuple[int, str, str]] = []
+
+    def walk(tokens) -> None:
+        for token in tokens:
+            headings.append((int(token["level"]), token["id"], html_lib.unescape(token["name"])))
+            walk(token.get("children", []))
+
+    walk(getattr(md, "toc_tokens", []))
+    # Only headings that survived sanitizing with their id can be linked to.
+    headings = [h for h in headings if f'id="{h[1]}"' in body]
+    return RenderedArticle(
+        html=body, toc_html=_toc_html(headings), headings=headings, plain_text=to_plain_text(body)
+    )
+
+
+def _toc_html(headings: list[tuple[int, str, str]]) -> str:
+    """A nested list of links to the h2 and h3 headings; '' when there are none."""
+    entries = [(level, anchor, text) for level, anchor, text in headings if level <= 3]
+    if not entries:
+        return ""
+    parts = ["<ol>"]
+    open_sub = False
+    for index, (level, anchor, text) in enumerate(entries):
+        link = f'<a href="#{html_lib.escape(anchor)}">{html_lib.escape(text)}</a>'
+        if level == 3 and index > 0:
+            if not open_sub:
+                parts.append("<ol>")
+                open_sub = True
+            parts.append(f"<li>{link}</li>")
+            continue
+        if open_sub:
+            parts.append("</ol></li>")
+            open_sub = False
+        elif index > 0:
+            parts.append("</li>")
+        parts.append(f"<li>{link}")
+    parts.append("</ol></li></ol>" if open_sub else "</li></ol>")
+    return nh3.clean("".join(parts), tags={"ol", "li", "a"}, attributes={"a": {"href"}}, url_schemes=URL_SCHEMES, link_rel=None)
+
+
+def render_post(text: str, image_hosts: Iterable[str] = ()) -> str:
+    """Render community Markdown with the narrow allowlist: no ids, trusted images, nofollow links."""
+    raw = _markdown(staff=False).convert(text or "")
+    cleaner = nh3.Cleaner(
+        tags=COMMUNITY_TAGS,
+        clean_content_tags={"script", "style"},
+        attributes=COMMUNITY_ATTRIBUTES,
+        attribute_filter=_community_filter(frozenset(image_hosts)),
+        link_rel=COMMUNITY_LINK_REL,
+        url_schemes=URL_SCHEMES,
+        allowed_classes=COMMUNITY_CLASSES,
+        strip_comments=True,
+    )
+    return _IMG_WITHOUT_SRC.sub("", cleaner.clean(raw))
+
+
+_BLOCK_BOUNDARY = re.compile(r"</?(?:p|div|li|h[1-6]|tr|td|th|br|hr|pre|blockquote|ol|ul|table|dt|dd|figcaption)\b[^>]*>", re.I)
+_SPACE = re.compile(r"\s+")
+
+
+def to_plain_text(html: str) -> str:
+    """The readable text of an HTML fragment, words kept apart at block boundaries (for search)."""
+    spaced = _BLOCK_BOUNDARY.sub(" ", html or "")
+    text = nh3.clean(spaced, tags=set(), clean_content_tags={"script", "style"})
+    return _SPACE.sub(" ", html_lib.unescape(text)).strip()
