@@ -25,13 +25,12 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
+    kb_config.apply_defaults(app.config)
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
-        app.config.from_prefixed_env("KB")
-    else:
-        app.config.from_prefixed_env("KB")
+    app.config.from_prefixed_env("KB")
+    if test_config is not None:
         app.config.update(test_config)
-    kb_config.apply_defaults(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     kb_config.finalize(app)
     if not app.debug and not app.testing:

@@ -58,9 +58,8 @@ DEFAULTS: dict[str, object] = {
 
 
 def apply_defaults(config: dict) -> None:
-    """Fill in every default the instance or environment did not set."""
-    for key, value in DEFAULTS.items():
-        config.setdefault(key, value)
+    """Start from our defaults (they override Flask's own, e.g. SESSION_COOKIE_SAMESITE)."""
+    config.update(DEFAULTS)
 
 
 def finalize(app) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -32,8 +32,10 @@ def error_response(code: int, detail: str | None = None):
     """Render one error as a page (or JSON for API clients), keeping the status code."""
     title, message = MESSAGES.get(code, (f"Error {code}", "The request failed."))
     if wants_json():
-        return jsonify({"error": {"status": code, "title": title, "message": detail or message}}), code
-    return render_template("errors/error.html", code=code, title=title, message=message, detail=detail), code
+        body = jsonify({"error": {"status": code, "title": title, "message": detail or message}})
+    else:
+        body = render_template("errors/error.html", code=code, title=title, message=message, detail=detail)
+    return make_response(body, code)
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -50,9 +52,7 @@ def register_error_handlers(app: Flask) -> None:
         detail = error.description if error.code in (400, 413, 422, 429) and _custom(error) else None
         response = error_response(error.code, detail)
         if error.code == 405 and getattr(error, "valid_methods", None):
-            response[0].headers["Allow"] = ", ".join(error.valid_methods)
-        if error.code == 429 and hasattr(error, "retry_after"):
-            response[0].headers["Retry-After"] = str(error.retry_after)
+            response.headers["Allow"] = ", ".join(error.valid_methods)
         return response
 
     @app.errorhandler(Exception)

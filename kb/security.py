@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask, request
+from flask.sessions import SecureCookieSessionInterface
 
 
 def is_safe_next(target: str | None) -> bool:
@@ -52,3 +53,12 @@ def register_security(app: Flask) -> None:
         if request.path.startswith("/api/"):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+class ApiAwareSessionInterface(SecureCookieSessionInterface):
+    """Never hand out a session cookie on /api/: a bearer token must not turn into a browser login."""
+
+    def save_session(self, app, session, response):
+        if request.path.startswith("/api/"):
+            return
+        super().save_session(app, session, response)

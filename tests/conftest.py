@@ -7,6 +7,7 @@ import socket
 from email import message_from_bytes, policy
 
 import pytest
+from flask import g
 from sqlalchemy import text
 
 from kb import create_app
@@ -60,9 +61,20 @@ def app_config(tmp_path, _postgres_schema) -> dict:
     }
 
 
+def isolate_requests(app):
+    """Test-client requests run inside the test's app context and so share its `g`; forget the
+    signed-in user between requests so each one authenticates from its own cookies and headers."""
+
+    @app.before_request
+    def _forget_previous_user():
+        g.pop("_login_user", None)
+
+    return app
+
+
 @pytest.fixture
 def app(app_config, tmp_path):
-    app = create_app(app_config, instance_path=str(tmp_path / "instance"))
+    app = isolate_requests(create_app(app_config, instance_path=str(tmp_path / "instance")))
     with app.app_context():
         if not POSTGRES_URL:
             db.create_all()

@@ -7,6 +7,7 @@ from flask import Flask, request
 from kb.accounts.views import bp
 from kb.extensions import db, login_manager
 from kb.hooks import register_nav
+from kb.security import ApiAwareSessionInterface
 
 
 def init_app(app: Flask) -> None:
@@ -15,6 +16,7 @@ def init_app(app: Flask) -> None:
     from kb.accounts.tokens import user_from_authorization_header
 
     app.register_blueprint(bp)
+    app.session_interface = ApiAwareSessionInterface()
     app.cli.add_command(create_org_command)
     app.cli.add_command(create_user_command)
 
@@ -25,6 +27,9 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
+        # The API is bearer-token only: a browser's session cookie must not authenticate it (no CSRF there).
+        if request.path.startswith("/api/"):
+            return None
         user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
         return user if user is not None and not user.disabled else None
 

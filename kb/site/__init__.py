@@ -16,11 +16,8 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def site_context():
-        from kb.accounts.forms import EmptyForm
-
         return {
             "site_name": current_app.config["SITE_NAME"],
             "nav_links": nav_links(current_app, current_user),
-            "logout_form": EmptyForm(),
             "slot": lambda name, **kwargs: Markup(render_slot(current_app, name, **kwargs)),
         }

@@ -1,0 +1,214 @@
+"""Register, log in, log out, reset a password: the paths a customer takes, bad input included."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from kb.accounts.models import Role, User
+from kb.accounts.tokens import make_reset_token
+from kb.extensions import db
+from tests.conftest import PASSWORD, login
+
+
+def register(client, **overrides):
+    data = {
+        "email": "New.Person@Example.COM",
+        "display_name": "New Person",
+        "password": PASSWORD,
+        "confirm": PASSWORD,
+    }
+    data.update(overrides)
+    return client.post("/register", data=data)
+
+
+def test_register_normalises_email_and_signs_in(client):
+    response = register(client)
+    assert response.status_code == 302
+    user = db.session.scalar(select(User))
+    assert user.email == "new.person@example.com"
+    assert user.role is Role.CUSTOMER
+    assert user.password_hash != PASSWORD and user.check_password(PASSWORD)
+    assert "New Person" in client.get("/").get_data(as_text=True)
+
+
+def test_register_duplicate_email_differing_in_case(client, customer):
+    response = register(client, email=customer.email.upper())
+    assert response.status_code == 400
+    assert "already exists" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"email": "not-an-address"}, "email address"),
+        ({"password": "short", "confirm": "short"}, "at least 10 characters"),
+        ({"confirm": "something else entirely"}, "do not match"),
+        ({"display_name": "x" * 81}, "at most 80 characters"),
+        ({"display_name": ""}, "This field is required"),
+    ],
+)
+def test_register_rejects_bad_input_and_keeps_what_was_typed(client, overrides, message):
+    response = register(client, **overrides)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert message in page
+    assert 'value="new.person@example.com"' in page.lower() or "not-an-address" in page
+    assert db.session.scalar(select(User)) is None
+
+
+def test_login_wrong_password(client, customer):
+    response = client.post("/login", data={"email": customer.email, "password": "wrong password!"})
+    assert response.status_code == 400
+    assert "do not match" in response.get_data(as_text=True)
+    assert client.get("/account").status_code == 302
+
+
+def test_login_is_case_insensitive_on_email(client, customer):
+    response = client.post("/login", data={"email": customer.email.upper(), "password": PASSWORD})
+    assert response.status_code == 302
+
+
+def test_disabled_user_cannot_log_in(client, customer):
+    customer.disabled = True
+    db.session.commit()
+    response = client.post("/login", data={"email": customer.email, "password": PASSWORD})
+    assert response.status_code == 400
+    assert "disabled" in response.get_data(as_text=True)
+
+
+def test_disabling_a_signed_in_user_ends_their_session(client, customer):
+    login(client, customer)
+    assert client.get("/account").status_code == 200
+    customer.disabled = True
+    db.session.commit()
+    assert client.get("/account").status_code == 302
+
+
+@pytest.mark.parametrize(
+    "next_url, expected",
+    [("/account", "/account"), ("https://evil.example/", "/"), ("//evil.example", "/")],
+)
+def test_login_redirects_only_to_same_site_paths(client, customer, next_url, expected):
+    response = client.post("/login", data={"email": customer.email, "password": PASSWORD, "next": next_url})
+    assert response.headers["Location"] == expected
+
+
+def test_login_page_carries_next_from_query(client):
+    page = client.get("/login?next=/account").get_data(as_text=True)
+    assert 'value="/account"' in page
+
+
+def test_remember_me_sets_a_persistent_cookie(client, customer):
+    response = client.post("/login", data={"email": customer.email, "password": PASSWORD, "remember": "y"})
+    assert any(c.startswith("remember_token=") for c in response.headers.getlist("Set-Cookie"))
+
+
+def test_logout_requires_post(client, customer):
+    login(client, customer)
+    assert client.get("/logout").status_code == 405
+    assert client.post("/logout").status_code == 302
+    assert client.get("/account").status_code == 302
+
+
+def test_account_page_requires_login_and_returns_there(client):
+    response = client.get("/account")
+    assert response.status_code == 302
+    assert "/login?next=%2Faccount" in response.headers["Location"]
+
+
+def test_password_reset_by_email(client, customer, mail_outbox):
+    response = client.post("/reset-password", data={"email": customer.email})
+    assert response.status_code == 302
+    assert len(mail_outbox) == 1
+    message = mail_outbox[0]
+    assert message["To"] == customer.email
+    link = re.search(r"http://localhost(/reset-password/\S+)", message.get_content()).group(1)
+    new_password = "a brand new passphrase"
+    assert client.get(link).status_code == 200
+    response = client.post(link, data={"password": new_password, "confirm": new_password})
+    assert response.status_code == 302
+    assert client.post("/login", data={"email": customer.email, "password": new_password}).status_code == 302
+    # The link works once: the password it was made for has changed.
+    assert client.get(link).status_code == 302
+
+
+def test_password_reset_for_unknown_email_says_the_same_and_sends_nothing(client, mail_outbox):
+    response = client.post("/reset-password", data={"email": "nobody@example.com"}, follow_redirects=True)
+    assert "If an account uses that address" in response.get_data(as_text=True)
+    assert mail_outbox == []
+
+
+def test_forged_reset_token_is_refused(client, customer):
+    token = make_reset_token(customer)
+    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    response = client.get(f"/reset-password/{forged}", follow_redirects=True)
+    assert "invalid, already used or expired" in response.get_data(as_text=True)
+
+
+def test_expired_reset_token_is_refused(app, client, customer):
+    token = make_reset_token(customer)
+    app.config["PASSWORD_RESET_MAX_AGE"] = -1
+    response = client.post(f"/reset-password/{token}", data={"password": "x" * 12, "confirm": "x" * 12})
+    assert response.status_code == 302
+    assert customer.check_password(PASSWORD)
+
+
+def test_profile_update_and_bad_timezone(client, customer):
+    login(client, customer)
+    response = client.post(
+        "/account",
+        data={"action": "profile", "profile-display_name": "Alice B.", "profile-timezone": "Asia/Kolkata"},
+    )
+    assert response.status_code == 302
+    assert customer.display_name == "Alice B." and customer.timezone == "Asia/Kolkata"
+    response = client.post(
+        "/account",
+        data={"action": "profile", "profile-display_name": "Alice C.", "profile-timezone": "Mars/Olympus"},
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Unknown timezone" in page and 'value="Alice C."' in page
+
+
+def test_change_password_needs_the_current_one(client, customer):
+    login(client, customer)
+    data = {"action": "password", "password-current_password": "nope", "password-password": "x" * 12,
+            "password-confirm": "x" * 12}
+    response = client.post("/account", data=data)
+    assert response.status_code == 400 and "not your current password" in response.get_data(as_text=True)
+    data["password-current_password"] = PASSWORD
+    assert client.post("/account", data=data).status_code == 302
+    assert customer.check_password("x" * 12)
+
+
+def test_missing_csrf_token_is_refused(app_config, tmp_path):
+    from kb import create_app
+
+    app_config["WTF_CSRF_ENABLED"] = True
+    app = create_app(app_config, instance_path=str(tmp_path / "csrf"))
+    with app.app_context():
+        db.create_all()
+        response = app.test_client().post("/login", data={"email": "a@example.com", "password": PASSWORD})
+        assert response.status_code == 400
+        assert "form expired" in response.get_data(as_text=True)
+        db.session.remove()
+
+
+def test_login_is_rate_limited(app_config, tmp_path):
+    from kb import create_app
+
+    app_config.update(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute")
+    app = create_app(app_config, instance_path=str(tmp_path / "rl"))
+    with app.app_context():
+        db.create_all()
+        client = app.test_client()
+        codes = [client.post("/login", data={"email": "a@example.com", "password": "bad"}).status_code
+                 for _ in range(4)]
+        assert codes == [400, 400, 400, 429]
+        page = client.post("/login", data={"email": "a@example.com", "password": "bad"}).get_data(as_text=True)
+        assert "too often" in page
+        assert client.get("/login").status_code == 200  # reading the form is never limited
+        db.session.remove()

@@ -1,0 +1,42 @@
+"""The Alembic migrations build exactly the schema the models describe."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+
+from kb import create_app
+from kb.extensions import db
+from tests.conftest import POSTGRES_URL
+
+
+@pytest.fixture
+def scratch_database_url(tmp_path):
+    """A database nobody else uses: a SQLite file, or a new PostgreSQL database when testing on PostgreSQL."""
+    if not POSTGRES_URL:
+        yield f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
+        return
+    name = f"kb_migrations_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_migrations_match_models(scratch_database_url, tmp_path):
+    app = create_app({"ENV": "testing", "SECRET_KEY": "x", "DATABASE_URL": scratch_database_url},
+                     instance_path=str(tmp_path / "instance"))
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), db.metadata)
+        db.engine.dispose()
+    assert diff == [], f"models and migrations differ; regenerate the migration: {diff}"
