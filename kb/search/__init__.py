@@ -1,11 +1,53 @@
-"""Search: built under its own issue."""
+"""Search: the boundary every feature uses. Nothing outside this package imports Whoosh.
+
+Features call ``register_kind`` once in their init_app; after that every committed change to a
+watched model reaches the index by itself. Pages call ``search`` and ``suggest``.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Flask, current_app, request
 
-bp = Blueprint("search", __name__)
+from kb.hooks import register_health_check, register_init_step
+from kb.search import backend, indexing, settings
+from kb.search.api import SearchResults, check, drain, index, rebuild, remove, search, suggest
+from kb.search.documents import SearchDoc, viewer_visibility
+from kb.search.indexing import CheckReport, register_kind
+from kb.search.views import bp
+
+__all__ = [
+    "SearchDoc", "SearchResults", "CheckReport", "bp", "check", "drain", "index", "init_app", "rebuild",
+    "register_kind", "remove", "search", "suggest", "viewer_visibility",
+]
+
+
+def _health() -> None:
+    backend.health(backend.index_root(current_app.config), float(current_app.config["SEARCH_REFRESH_INTERVAL"]))
+
+
+def _init_step() -> str:
+    app = current_app._get_current_object()
+    root = backend.index_root(app.config)
+    if not backend.index_exists(root) or backend.doc_count(root) == 0:
+        count = indexing.rebuild(app)
+        return f"Indexed {count} documents."
+    applied = indexing.drain(app)
+    return f"The index is in place ({backend.doc_count(root)} documents, {applied} just updated)."
 
 
 def init_app(app: Flask) -> None:
+    from kb.search.cli import reindex_command, search_check_command
+
+    settings.apply(app.config)
+    indexing.state(app)
+    indexing.install_listeners()
     app.register_blueprint(bp)
+    app.cli.add_command(reindex_command)
+    app.cli.add_command(search_check_command)
+    register_health_check(app, "search", _health)
+    register_init_step(app, 90, "Building the search index", _init_step)
+
+    @app.before_request
+    def _catch_up_index():
+        if request.endpoint != "static":
+            indexing.drain_if_due(app)

@@ -1,0 +1,295 @@
+"""Keeping the index in step with the database: document kinds, the outbox, draining, rebuild, check.
+
+Features register a kind with a builder and the models that affect it. Every flush that touches a
+watched model writes outbox rows through the flush's own connection, so the rows commit or roll
+back with the content. After a commit, whichever process gets the index writer drains the outbox;
+one that cannot get it leaves the rows for the holder, which looks again after letting go.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from itertools import chain
+from typing import Callable, Iterable
+
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import delete, event, func, insert, select
+
+from kb.extensions import db
+from kb.search import backend
+from kb.search.documents import SearchDoc
+from kb.search.models import SearchOutbox
+from kb.types import utcnow
+
+log = logging.getLogger(__name__)
+
+PENDING = "kb_search_pending"
+
+
+@dataclass
+class Kind:
+    name: str
+    build: Callable[[list[int]], dict[int, SearchDoc | None]]
+    all_ids: Callable[[], Iterable[int]]
+    watch: dict
+
+
+@dataclass
+class SearchState:
+    kinds: dict[str, Kind] = field(default_factory=dict)
+    last_drain_check: float = 0.0
+
+
+def state(app: Flask) -> SearchState:
+    return app.extensions.setdefault("kb_search", SearchState())
+
+
+def register_kind(app: Flask, kind: str, build, all_ids, watch: dict) -> None:
+    """Make a document kind searchable: how to build its documents and which models change them."""
+    state(app).kinds[kind] = Kind(kind, build, all_ids, dict(watch or {}))
+
+
+# --- the outbox, written inside the content's transaction ---------------------------------------
+
+def _affected(kinds: dict[str, Kind], objects) -> set[tuple[str, int]]:
+    keys: set[tuple[str, int]] = set()
+    for obj in objects:
+        mro = type(obj).__mro__
+        for kind in kinds.values():
+            for model, fn in kind.watch.items():
+                if model in mro:
+                    for doc_id in fn(obj) or ():
+                        if doc_id is not None:
+                            keys.add((kind.name, int(doc_id)))
+    return keys
+
+
+def _after_flush(session, flush_context) -> None:
+    if not has_app_context():
+        return
+    search_state = current_app.extensions.get("kb_search")
+    if search_state is None or not search_state.kinds:
+        return
+    keys = _affected(search_state.kinds, chain(session.new, session.dirty, session.deleted))
+    if not keys:
+        return
+    now = utcnow()
+    session.connection().execute(
+        insert(SearchOutbox.__table__),
+        [{"kind": kind, "doc_id": doc_id, "created": now} for kind, doc_id in sorted(keys)],
+    )
+    session.info[PENDING] = True
+
+
+def _after_commit(session) -> None:
+    if not session.info.pop(PENDING, False) or not has_app_context():
+        return
+    app = current_app._get_current_object()
+    try:
+        drain(app)
+    except Exception:  # the rows stay in the outbox; the next drain applies them
+        log.exception("search: could not update the index after a commit; it will catch up")
+
+
+def _after_rollback(session) -> None:
+    session.info.pop(PENDING, None)
+
+
+_listening = False
+
+
+def install_listeners() -> None:
+    """Listen once per process on Flask-SQLAlchemy's session class (every app's db.session)."""
+    global _listening
+    if _listening:
+        return
+    from flask_sqlalchemy.session import Session
+
+    event.listen(Session, "after_flush", _after_flush)
+    event.listen(Session, "after_commit", _after_commit)
+    event.listen(Session, "after_rollback", _after_rollback)
+    _listening = True
+
+
+# --- draining ---------------------------------------------------------------------------------------
+
+_drain_lock = threading.Lock()
+
+
+def pending_count() -> int:
+    with db.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(SearchOutbox.__table__)).scalar_one()
+
+
+def _has_pending() -> bool:
+    with db.engine.connect() as conn:
+        return conn.execute(select(SearchOutbox.id).limit(1)).first() is not None
+
+
+def drain(app: Flask, max_rounds: int = 100) -> int:
+    """Apply pending outbox rows to the index if this process can get the writer; never waits for it.
+
+    Returns how many documents were (re)indexed or removed.
+    """
+    applied = 0
+    with app.app_context():
+        for _ in range(max_rounds):
+            if not _drain_lock.acquire(blocking=False):
+                return applied  # another thread here drains, and looks again after it lets go
+            try:
+                done, got_writer = _drain_rounds(app, max_rounds)
+                applied += done
+            finally:
+                _drain_lock.release()
+            if not got_writer or not _has_pending():
+                return applied
+    return applied
+
+
+def _drain_rounds(app: Flask, max_rounds: int) -> tuple[int, bool]:
+    config = app.config
+    root = backend.index_root(config)
+    batch = int(config["SEARCH_DRAIN_BATCH"])
+    excerpt = int(config["SEARCH_SNIPPET_SOURCE_CHARS"])
+    kinds = state(app).kinds
+    applied = 0
+    for _ in range(max_rounds):
+        if not _has_pending():
+            return applied, True
+        writer = backend.try_writer(root, int(config["SEARCH_WRITER_MEMORY_MB"]))
+        if writer is None:
+            return applied, False  # the holder looks at the outbox again after releasing
+        try:
+            rows = db.session.execute(
+                select(SearchOutbox.id, SearchOutbox.kind, SearchOutbox.doc_id).order_by(SearchOutbox.id).limit(batch)
+            ).all()
+            db.session.rollback()
+            by_kind: dict[str, set[int]] = defaultdict(set)
+            for row in rows:
+                by_kind[row.kind].add(row.doc_id)
+            for kind_name, ids in by_kind.items():
+                ordered = sorted(ids)
+                kind = kinds.get(kind_name)
+                docs = kind.build(ordered) if kind is not None else {}
+                applied += backend.apply_docs(writer, kind_name, ordered, docs or {}, excerpt)
+            db.session.remove()
+        except BaseException:
+            writer.cancel()
+            db.session.remove()
+            raise
+        writer.commit()
+        row_ids = [row.id for row in rows]
+        for start in range(0, len(row_ids), 500):
+            db.session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_(row_ids[start:start + 500])))
+        db.session.commit()
+        backend.expire(root)
+    return applied, True
+
+
+def drain_if_due(app: Flask) -> None:
+    """On a request, apply rows a busy writer left behind, at most every SEARCH_DRAIN_INTERVAL seconds."""
+    interval = float(app.config["SEARCH_DRAIN_INTERVAL"])
+    search_state = state(app)
+    now = time.monotonic()
+    if interval <= 0 or now - search_state.last_drain_check < interval:
+        return
+    search_state.last_drain_check = now
+    try:
+        if _has_pending():
+            drain(app)
+    except Exception:
+        log.exception("search: background drain failed; it will be retried")
+
+
+# --- rebuild and check --------------------------------------------------------------------------
+
+def rebuild(app: Flask, progress: Callable[[int, int], None] | None = None) -> int:
+    """Index every document of every kind into a new generation and swap it in; returns the count."""
+    config = app.config
+    root = backend.index_root(config)
+    excerpt = int(config["SEARCH_SNIPPET_SOURCE_CHARS"])
+    chunk = int(config["SEARCH_DRAIN_BATCH"])
+    kinds = state(app).kinds
+    count = 0
+    with backend.new_generation(root, int(config["SEARCH_WRITER_MEMORY_MB"]),
+                                float(config["SEARCH_REINDEX_LOCK_TIMEOUT"])) as target:
+        with app.app_context():
+            all_ids = {name: sorted({int(i) for i in kind.all_ids()}) for name, kind in kinds.items()}
+            db.session.remove()
+        total = sum(len(ids) for ids in all_ids.values())
+        done = 0
+        if progress:
+            progress(0, total)
+        for name, ids in all_ids.items():
+            for start in range(0, len(ids), chunk):
+                part = ids[start:start + chunk]
+                with app.app_context():
+                    docs = kinds[name].build(part) or {}
+                    for doc_id in part:
+                        doc = docs.get(doc_id)
+                        if doc is not None:
+                            target.writer.add_document(**backend.doc_fields(doc, excerpt))
+                            count += 1
+                done += len(part)
+                if progress:
+                    progress(done, total)
+    backend.expire(root)
+    drain(app)
+    return count
+
+
+@dataclass
+class CheckReport:
+    """Differences between what the database says should be searchable and what the index holds."""
+
+    missing: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+    pending: int = 0
+    expected: int = 0
+    indexed: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.stale or self.extra)
+
+    def lines(self) -> list[str]:
+        out = [f"{self.expected} documents expected, {self.indexed} in the index, {self.pending} waiting in the outbox."]
+        for label, keys in (("missing", self.missing), ("stale", self.stale), ("extra", self.extra)):
+            if keys:
+                out.append(f"{label} ({len(keys)}): " + ", ".join(keys[:50]) + (" …" if len(keys) > 50 else ""))
+        return out
+
+
+def check(app: Flask) -> CheckReport:
+    """Compare each kind's documents built from the database with the index in service."""
+    config = app.config
+    root = backend.index_root(config)
+    chunk = int(config["SEARCH_DRAIN_BATCH"])
+    try:
+        drain(app)
+    except Exception:
+        log.exception("search: drain before check failed")
+    expected: dict[str, str] = {}
+    with app.app_context():
+        for name, kind in state(app).kinds.items():
+            ids = sorted({int(i) for i in kind.all_ids()})
+            for start in range(0, len(ids), chunk):
+                part = ids[start:start + chunk]
+                docs = kind.build(part) or {}
+                for doc_id in part:
+                    doc = docs.get(doc_id)
+                    if doc is not None:
+                        expected[backend.doc_key(name, doc_id)] = backend.doc_digest(doc)
+                db.session.remove()
+        pending = pending_count()
+    indexed = backend.stored_digests(root)
+    report = CheckReport(pending=pending, expected=len(expected), indexed=len(indexed))
+    report.missing = sorted(k for k in expected if k not in indexed)
+    report.stale = sorted(k for k in expected if k in indexed and indexed[k] != expected[k])
+    report.extra = sorted(k for k in indexed if k not in expected)
+    return report

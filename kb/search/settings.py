@@ -1,0 +1,47 @@
+"""Search's configuration defaults; a KB_<KEY> environment variable or the instance config overrides each."""
+
+from __future__ import annotations
+
+DEFAULTS: dict[str, object] = {
+    # Queries: anything longer is cut to this many characters before parsing.
+    "SEARCH_QUERY_MAX_LENGTH": 500,
+    # At most this many words (terms, phrases, prefixes) of a query are used.
+    "SEARCH_QUERY_MAX_TERMS": 24,
+    "SEARCH_PER_PAGE": 10,
+    "SEARCH_PER_PAGE_MAX": 50,
+    # Pages past this are refused with 400 rather than computed.
+    "SEARCH_MAX_PAGE": 100,
+    # A prefix query (word*) needs at least this many letters before the star.
+    "SEARCH_PREFIX_MIN_LENGTH": 2,
+    # Words at least this long that the index does not know are matched fuzzily (one edit;
+    # two edits from SEARCH_FUZZY_TWO_EDITS_LENGTH letters on).
+    "SEARCH_FUZZY_MIN_LENGTH": 4,
+    "SEARCH_FUZZY_TWO_EDITS_LENGTH": 9,
+    # How much a corrected (fuzzy) word counts compared with a word typed correctly.
+    "SEARCH_FUZZY_WEIGHT": 0.7,
+    # "Did you mean" is offered when a corrected query exists and the typed one found fewer results.
+    "SEARCH_DID_YOU_MEAN_BELOW": 3,
+    "SEARCH_SUGGEST_LIMIT": 8,
+    "SEARCH_SUGGEST_MIN_CHARS": 2,
+    # Snippets: how much of each body the index keeps for highlighting, and the snippet length.
+    "SEARCH_SNIPPET_SOURCE_CHARS": 6000,
+    "SEARCH_SNIPPET_CHARS": 240,
+    # Indexing: outbox rows drained per writer session, and the writer's memory budget.
+    "SEARCH_DRAIN_BATCH": 500,
+    "SEARCH_WRITER_MEMORY_MB": 128,
+    # A request drains leftover outbox rows at most this often (seconds); 0 turns it off.
+    "SEARCH_DRAIN_INTERVAL": 2.0,
+    # A worker checks for a newer index at most this often (seconds) before a search.
+    "SEARCH_REFRESH_INTERVAL": 0.2,
+    # How long `kb reindex` waits for a running drain to let go of the index writer (seconds).
+    "SEARCH_REINDEX_LOCK_TIMEOUT": 60.0,
+    # Analytics: whether searches are recorded, and the longest query text kept.
+    "SEARCH_ANALYTICS_ENABLED": True,
+    "SEARCH_ANALYTICS_QUERY_MAX_LENGTH": 200,
+    "SEARCH_ANALYTICS_ROWS": 25,
+}
+
+
+def apply(config) -> None:
+    for key, value in DEFAULTS.items():
+        config.setdefault(key, value)

@@ -1,0 +1,87 @@
+"""Search pages: results (HTML or JSON), type-ahead suggestions, click tracking and staff analytics."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from kb.errors import error_response
+from kb.search import analytics
+from kb.search.api import search, suggest
+from kb.security import is_safe_next
+
+bp = Blueprint("search", __name__)
+
+FACET_PARAMS = (("kind", "kind"), ("category", "category"), ("article_type", "type"), ("versions", "version"))
+KIND_LABELS = {"article": "Articles", "thread": "Forum threads"}
+
+
+def _int_arg(name: str, default: int, maximum: int) -> int:
+    raw = request.args.get(name, "")
+    if raw == "":
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        abort(400, description=f"“{name}” must be a whole number from 1 to {maximum}.")
+    return int(raw)
+
+
+def _args_without(*names: str, **overrides) -> dict:
+    args = {k: v for k, v in request.args.items() if k not in names and k != "page"}
+    args.update({k: v for k, v in overrides.items() if v})
+    return args
+
+
+@bp.route("/search")
+def results():
+    """Search results with facets, filters, sorting and pagination; ?format=json for scripts."""
+    config = current_app.config
+    q = request.args.get("q", "")
+    page = _int_arg("page", 1, int(config["SEARCH_MAX_PAGE"]))
+    per_page = _int_arg("per_page", int(config["SEARCH_PER_PAGE"]), int(config["SEARCH_PER_PAGE_MAX"]))
+    sort = request.args.get("sort", "relevance")
+    kind = request.args.get("kind", "")
+    filters = {"category": request.args.get("category", ""), "type": request.args.get("type", ""),
+               "version": request.args.get("version", "")}
+    found = search(q, current_user, kinds=[kind] if kind else None, filters=filters,
+                   page=page, per_page=per_page, sort=sort)
+    query_id = analytics.record_query(q, found.total) if page == 1 and q.strip() else None
+    if request.args.get("format") == "json":
+        return jsonify(found.as_json())
+    return render_template(
+        "search/results.html", found=found, q=q, kind=kind, filters=filters, query_id=query_id,
+        facet_params=FACET_PARAMS, kind_labels=KIND_LABELS, args_without=_args_without,
+        max_length=int(config["SEARCH_QUERY_MAX_LENGTH"]),
+    )
+
+
+@bp.route("/search/suggest")
+def suggestions():
+    """Title suggestions for the type-ahead, as JSON."""
+    return jsonify({"suggestions": suggest(request.args.get("q", ""), current_user,
+                                           int(current_app.config["SEARCH_SUGGEST_LIMIT"]))})
+
+
+@bp.route("/search/click")
+def click():
+    """Record which result was opened, then go there (same-site addresses only)."""
+    target = request.args.get("url", "")
+    if not is_safe_next(target):
+        return redirect(url_for("search.results"))
+    qid = request.args.get("qid", "")
+    pos = request.args.get("pos", "0")
+    analytics.record_click(int(qid) if qid.isdigit() and len(qid) < 12 else None, target,
+                           int(pos) if pos.isdigit() and len(pos) < 6 else 0)
+    return redirect(target)
+
+
+@bp.route("/staff/search-analytics")
+@login_required
+def search_analytics():
+    """What people search for, what finds nothing and what nobody opens: material for new articles."""
+    if not getattr(current_user, "is_staff", False):
+        return error_response(403, "Search analytics are for support staff.")
+    period = request.args.get("period", analytics.DEFAULT_PERIOD)
+    if period not in analytics.PERIODS:
+        period = analytics.DEFAULT_PERIOD
+    data = analytics.report(period, int(current_app.config["SEARCH_ANALYTICS_ROWS"]))
+    return render_template("search/analytics.html", data=data, period=period, periods=analytics.PERIODS)
