@@ -197,18 +197,38 @@ def test_missing_csrf_token_is_refused(app_config, tmp_path):
         db.session.remove()
 
 
-def test_login_is_rate_limited(app_config, tmp_path):
+@pytest.mark.parametrize(
+    "path, limit_key, data",
+    [
+        ("/login", "LOGIN_RATE_LIMIT", {"email": "a@example.com", "password": "bad"}),
+        ("/register", "REGISTER_RATE_LIMIT", {"email": "bad", "display_name": "x", "password": "p", "confirm": "p"}),
+        ("/reset-password", "RESET_RATE_LIMIT", {"email": "nobody@example.com"}),
+    ],
+)
+def test_account_forms_are_rate_limited(app_config, tmp_path, path, limit_key, data):
     from kb import create_app
+    from tests.conftest import isolate_requests
 
-    app_config.update(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute")
-    app = create_app(app_config, instance_path=str(tmp_path / "rl"))
+    app_config.update(RATELIMIT_ENABLED=True, **{limit_key: "3 per minute"})
+    app = isolate_requests(create_app(app_config, instance_path=str(tmp_path / "rl")))
     with app.app_context():
         db.create_all()
         client = app.test_client()
-        codes = [client.post("/login", data={"email": "a@example.com", "password": "bad"}).status_code
-                 for _ in range(4)]
-        assert codes == [400, 400, 400, 429]
-        page = client.post("/login", data={"email": "a@example.com", "password": "bad"}).get_data(as_text=True)
-        assert "too often" in page
-        assert client.get("/login").status_code == 200  # reading the form is never limited
+        codes = [client.post(path, data=data).status_code for _ in range(4)]
+        assert 429 not in codes[:3] and codes[3] == 429
+        assert "too often" in client.post(path, data=data).get_data(as_text=True)
+        assert client.get(path).status_code == 200  # reading the form is never limited
+        db.session.remove()
+
+
+def test_rate_limits_can_be_switched_off(app_config, tmp_path):
+    from kb import create_app
+
+    app_config.update(RATELIMIT_ENABLED=False, LOGIN_RATE_LIMIT="1 per minute")
+    app = create_app(app_config, instance_path=str(tmp_path / "off"))
+    with app.app_context():
+        db.create_all()
+        client = app.test_client()
+        codes = {client.post("/login", data={"email": "a@example.com", "password": "x"}).status_code for _ in range(3)}
+        assert codes == {400}
         db.session.remove()
