@@ -1,11 +1,89 @@
-"""Articles: built under its own issue."""
+"""Articles: the knowledge base of Markdown articles, its categories, revisions, feedback and feeds."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Flask
 
-bp = Blueprint("articles", __name__)
+from kb.articles.views import bp
+from kb.hooks import register_home_section, register_init_step, register_nav, register_sitemap
 
 
 def init_app(app: Flask) -> None:
+    from kb.articles import settings
+    from kb.articles.cli import export_content_command, import_content_command
+
+    settings.apply(app.config)
     app.register_blueprint(bp)
+    app.cli.add_command(import_content_command)
+    app.cli.add_command(export_content_command)
+    register_nav(app, "Articles", "articles.index", 10)
+    register_nav(app, "Needs review", "articles.review_queue", 80,
+                 visible=lambda user: bool(getattr(user, "is_staff", False)))
+    register_home_section(app, "articles/_home_categories.html", _home_categories, 10)
+    register_home_section(app, "articles/_home_articles.html", _home_articles, 20)
+    register_sitemap(app, _sitemap_entries)
+    register_init_step(app, 20, "Importing bundled content", _import_bundled_content)
+    _register_search(app)
+
+
+def _register_search(app: Flask) -> None:
+    """Hand articles to the search boundary when it offers a registry (kb.search.register_kind)."""
+    import kb.search
+
+    register_kind = getattr(kb.search, "register_kind", None)
+    if register_kind is None:
+        return
+    from kb.articles.models import Article, Category
+    from kb.articles.search_docs import all_article_ids, article_ids_in_category, build_article_docs
+
+    register_kind(app, kind="article", build=build_article_docs, all_ids=all_article_ids,
+                  watch={Article: lambda article: [article.id], Category: article_ids_in_category})
+
+
+def _home_categories(user) -> dict:
+    from kb.articles import queries
+
+    return {"categories": queries.categories_with_counts()}
+
+
+def _home_articles(user) -> dict:
+    from flask import current_app
+
+    from kb.articles import queries
+
+    return {
+        "popular": queries.popular_articles(current_app.config["HOME_POPULAR_COUNT"]),
+        "recent": queries.recent_articles(current_app.config["HOME_RECENT_COUNT"]),
+    }
+
+
+def _sitemap_entries():
+    """Published articles, every category page and the article list: what anyone may read."""
+    from flask import url_for
+    from sqlalchemy import select
+
+    from kb.articles.models import Article, ArticleStatus, Category
+    from kb.extensions import db
+
+    yield url_for("articles.index"), None
+    for slug in db.session.scalars(select(Category.slug).order_by(Category.position)):
+        yield url_for("articles.category", slug=slug), None
+    rows = db.session.execute(
+        select(Article.slug, Article.updated_at).where(Article.status == ArticleStatus.PUBLISHED).order_by(Article.slug)
+    )
+    for slug, updated in rows:
+        yield url_for("articles.show", slug=slug), updated
+
+
+def _import_bundled_content() -> str:
+    from pathlib import Path
+
+    from flask import current_app
+
+    from kb.articles.cli import run_import
+
+    report = run_import(Path(current_app.config["CONTENT_DIR"]))
+    lines = [f"Articles: {report.summary()}"]
+    lines += [f"conflict: {path}: {reason}" for path, reason in report.conflicts]
+    lines += [f"error: {path}: {reason}" for path, reason in report.errors]
+    return "\n  ".join(lines)

@@ -1,0 +1,75 @@
+"""Forms for writing articles, reviewing them and telling us whether one helped."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Optional, ValidationError
+
+from kb.articles import editing
+from kb.articles.models import ArticleType
+
+
+class ConfigLength:
+    """Length limit read from the app config at validation time, so KB_* overrides apply."""
+
+    def __init__(self, key: str, what: str):
+        self.key = key
+        self.what = what
+
+    def __call__(self, form, field) -> None:
+        limit = current_app.config[self.key]
+        if field.data and len(field.data) > limit:
+            raise ValidationError(f"{self.what} can be at most {limit} characters (it is {len(field.data)}).")
+
+
+class ArticleForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired("Give the article a title."),
+                                             ConfigLength("ARTICLE_TITLE_MAX_LENGTH", "The title")])
+    slug = StringField("Address (slug)", validators=[Optional()], filters=[lambda v: (v or "").strip().lower()])
+    summary = TextAreaField("Summary", validators=[ConfigLength("ARTICLE_SUMMARY_MAX_LENGTH", "The summary")],
+                            render_kw={"rows": 2})
+    type = SelectField("Type", choices=[(t.value, t.label) for t in ArticleType])
+    category = SelectField("Category", coerce=int, choices=[(0, "No category")])
+    tags = StringField("Tags")
+    versions = StringField("Applies to versions")
+    body = TextAreaField("Body (Markdown)", validators=[DataRequired("Write the article's body."),
+                                                       ConfigLength("ARTICLE_BODY_MAX_LENGTH", "The body")],
+                         render_kw={"rows": 24, "data-preview-source": ""})
+    message = StringField("Change note", validators=[ConfigLength("ARTICLE_REVISION_MESSAGE_MAX_LENGTH", "The change note")])
+    base_revision = HiddenField()
+
+    def validate_slug(self, field) -> None:
+        if field.data and not editing.valid_slug(field.data):
+            raise ValidationError("Use lowercase letters, digits and single hyphens, e.g. rpo-exceeded-alarm "
+                                  "(“new” and “preview” are taken).")
+
+    def validate_tags(self, field) -> None:
+        try:
+            editing.validate_tags(editing.normalize_tags(field.data or ""), current_app.config["ARTICLE_TAGS_MAX"],
+                                  current_app.config["ARTICLE_TAG_MAX_LENGTH"])
+        except editing.EditError as exc:
+            raise ValidationError(str(exc)) from None
+
+    def validate_versions(self, field) -> None:
+        try:
+            editing.validate_versions(editing.normalize_versions(field.data or ""))
+        except editing.EditError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class FeedbackForm(FlaskForm):
+    helpful = RadioField("Was this article helpful?", choices=[("yes", "Yes"), ("no", "No")],
+                         validators=[DataRequired("Choose yes or no.")])
+    comment = TextAreaField("What could we improve? (optional)",
+                            validators=[ConfigLength("FEEDBACK_COMMENT_MAX_LENGTH", "Your comment")],
+                            render_kw={"rows": 3})
+
+
+class ReviewForm(FlaskForm):
+    verified_version = SelectField("Verified for version")
+
+
+class ActionForm(FlaskForm):
+    """A button that changes state: only the CSRF token."""
