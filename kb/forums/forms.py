@@ -1,0 +1,95 @@
+"""Forum forms; every length limit is read from the app config when the form is validated."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+
+from kb.forums.models import ACCESS_LEVELS, FLAG_REASONS
+
+
+def config_length(min_key: str | None = None, max_key: str | None = None, what: str = "This"):
+    def check(form, field):
+        value = (field.data or "").strip()
+        low = current_app.config[min_key] if min_key else 0
+        high = current_app.config[max_key] if max_key else None
+        if len(value) < low:
+            raise ValidationError(f"{what} needs at least {low} characters.")
+        if high is not None and len(value) > high:
+            raise ValidationError(
+                f"{what} is too long: {len(value):,} characters, and the limit is {high:,}. "
+                "Shorten it, or attach long logs to a support case instead."
+            )
+
+    return check
+
+
+class ThreadForm(FlaskForm):
+    title = StringField(
+        "Title",
+        validators=[DataRequired("Give your question a title."), config_length("FORUMS_TITLE_MIN_LENGTH", "FORUMS_TITLE_MAX_LENGTH", "The title")],
+        render_kw={"autocomplete": "off", "data-deflect": ""},
+    )
+    body = TextAreaField(
+        "Your question",
+        validators=[DataRequired("Describe your question."), config_length("FORUMS_POST_MIN_LENGTH", "FORUMS_POST_MAX_LENGTH", "Your post")],
+        render_kw={"rows": 12},
+    )
+    tags = StringField("Tags (optional)", validators=[Length(max=500)])
+    confirm_no_secrets = BooleanField("I checked: what the scanner found is not a real secret, post it anyway")
+
+
+class ReplyForm(FlaskForm):
+    body = TextAreaField(
+        "Your reply",
+        validators=[DataRequired("Write your reply first."), config_length("FORUMS_POST_MIN_LENGTH", "FORUMS_POST_MAX_LENGTH", "Your reply")],
+        render_kw={"rows": 8},
+    )
+    confirm_no_secrets = BooleanField("I checked: what the scanner found is not a real secret, post it anyway")
+
+
+class EditForm(FlaskForm):
+    title = StringField("Title", validators=[config_length("FORUMS_TITLE_MIN_LENGTH", "FORUMS_TITLE_MAX_LENGTH", "The title")])
+    body = TextAreaField(
+        "Text",
+        validators=[DataRequired("The post cannot be empty; delete it instead."), config_length("FORUMS_POST_MIN_LENGTH", "FORUMS_POST_MAX_LENGTH", "Your post")],
+        render_kw={"rows": 12},
+    )
+    tags = StringField("Tags (optional)", validators=[Length(max=500)])
+    confirm_no_secrets = BooleanField("I checked: what the scanner found is not a real secret, save it anyway")
+
+
+class FlagForm(FlaskForm):
+    reason = SelectField("Why should a moderator look at this post?", choices=list(FLAG_REASONS.items()),
+                         validators=[InputRequired()])
+    note = TextAreaField("Anything else a moderator should know (optional)",
+                         validators=[config_length(None, "FORUMS_FLAG_NOTE_MAX_LENGTH", "The note")],
+                         render_kw={"rows": 3})
+
+
+class MoveForm(FlaskForm):
+    category_id = SelectField("Move to category", coerce=int, choices=[])
+
+
+_ACCESS_CHOICES = [
+    ("everyone", "Everyone, signed in or not"),
+    ("users", "Signed-in users"),
+    ("staff", "Staff and admins"),
+    ("admin", "Admins only"),
+]
+
+
+class CategoryForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    slug = StringField("Slug (used in the address)", validators=[DataRequired(), Length(max=80)])
+    description = TextAreaField("Description", validators=[Length(max=1000)], render_kw={"rows": 3})
+    position = IntegerField("Position (lower comes first)", default=100, validators=[InputRequired()])
+    read_access = SelectField("Who can read", choices=_ACCESS_CHOICES)
+    post_access = SelectField("Who can start threads", choices=_ACCESS_CHOICES[1:])
+
+
+class SecretPatternForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=80)])
+    pattern = StringField("Regular expression (Python syntax)", validators=[DataRequired(), Length(max=500)])

@@ -1,0 +1,113 @@
+"""Flags and staff actions on threads and posts, and the secret-scanner rules staff configure."""
+
+from __future__ import annotations
+
+import re
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
+
+from kb.extensions import db
+from kb.forums import secrets
+from kb.forums.models import FLAG_REASONS, Flag, ForumCategory, Post, SecretPattern, Thread
+from kb.forums.threads import ForumError
+from kb.types import utcnow
+
+
+def flag_post(post: Post, reporter, reason: str, note: str = "") -> Flag:
+    """Record a flag; a second flag from the same person on the same post updates the first."""
+    if reason not in FLAG_REASONS:
+        raise ForumError("Choose one of the listed reasons.")
+    existing = db.session.scalar(
+        select(Flag).where(Flag.post_id == post.id, Flag.reporter_id == reporter.id, Flag.resolved_at.is_(None))
+    )
+    if existing is not None:
+        existing.reason, existing.note = reason, note
+        return existing
+    flag = Flag(post=post, reporter_id=reporter.id, reason=reason, note=note)
+    db.session.add(flag)
+    return flag
+
+
+def open_flags_query():
+    return (
+        select(Flag)
+        .where(Flag.resolved_at.is_(None))
+        .options(
+            joinedload(Flag.post).joinedload(Post.thread).joinedload(Thread.category),
+            joinedload(Flag.post).joinedload(Post.author),
+            joinedload(Flag.reporter),
+        )
+        .order_by(Flag.created_at)
+    )
+
+
+def resolve_flags(post: Post, moderator, resolution: str) -> int:
+    """Close every open flag on a post (``hidden`` or ``dismissed``); returns how many."""
+    result = db.session.execute(
+        update(Flag)
+        .where(Flag.post_id == post.id, Flag.resolved_at.is_(None))
+        .values(resolved_at=utcnow(), resolved_by_id=moderator.id, resolution=resolution)
+    )
+    return result.rowcount or 0
+
+
+THREAD_ACTIONS = {
+    "lock": ("locked", True, "Thread locked: nobody but staff can reply."),
+    "unlock": ("locked", False, "Thread unlocked."),
+    "pin": ("pinned", True, "Thread pinned to the top of its category."),
+    "unpin": ("pinned", False, "Thread unpinned."),
+    "announce": ("announcement", True, "Thread marked as an announcement."),
+    "unannounce": ("announcement", False, "Thread is no longer an announcement."),
+}
+
+
+def apply_thread_action(thread: Thread, action: str) -> str:
+    if action not in THREAD_ACTIONS:
+        raise ForumError("Unknown moderation action.")
+    attribute, value, message = THREAD_ACTIONS[action]
+    setattr(thread, attribute, value)
+    return message
+
+
+def move_thread(thread: Thread, category: ForumCategory) -> None:
+    thread.category = category
+
+
+# --- Secret scanner rules ----------------------------------------------------------------------
+
+def validate_pattern(pattern: str) -> None:
+    """Refuse patterns that do not compile or that match the empty string (they would flag everything)."""
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        raise ForumError(f"That is not a valid regular expression: {exc}.") from None
+    if compiled.search(""):
+        raise ForumError("That pattern matches empty text, so it would flag every post.")
+
+
+def configured_rules() -> list[secrets.SecretRule]:
+    """Built-in rules, minus those switched off in config, plus config and staff-added patterns."""
+    extra: list[tuple[str, str]] = list((current_app.config.get("FORUMS_SECRET_PATTERNS") or {}).items())
+    extra += [
+        (row.name, row.pattern)
+        for row in db.session.scalars(select(SecretPattern).where(SecretPattern.enabled.is_(True)).order_by(SecretPattern.id))
+    ]
+    valid = []
+    for name, pattern in extra:
+        try:
+            validate_pattern(pattern)
+        except ForumError:
+            current_app.logger.warning("Ignoring invalid forum secret pattern %r", name)
+            continue
+        valid.append((name, pattern))
+    return secrets.compile_rules(valid, current_app.config.get("FORUMS_SECRET_PATTERNS_DISABLED") or [])
+
+
+def scan_for_secrets(*texts: str) -> list[secrets.Finding]:
+    rules = configured_rules()
+    findings: list[secrets.Finding] = []
+    for text in texts:
+        findings.extend(secrets.scan(text or "", rules))
+    return findings

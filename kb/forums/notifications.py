@@ -1,0 +1,170 @@
+"""Watching threads and categories, in-site notifications, and the emails watchers receive."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, render_template, url_for
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, or_, select, update
+
+from kb.accounts.models import User
+from kb.extensions import db
+from kb.forums import permissions
+from kb.forums.models import ForumCategory, Notification, Post, Subscription, Thread
+from kb.mail import send_mail
+from kb.types import utcnow
+
+
+def subscription_for(user, thread: Thread | None = None, category: ForumCategory | None = None) -> Subscription | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    query = select(Subscription).where(Subscription.user_id == user.id)
+    if thread is not None:
+        query = query.where(Subscription.thread_id == thread.id)
+    else:
+        query = query.where(Subscription.category_id == category.id)
+    return db.session.scalar(query)
+
+
+def set_watching(user, watch: bool, thread: Thread | None = None, category: ForumCategory | None = None) -> None:
+    existing = subscription_for(user, thread=thread, category=category)
+    if watch and existing is None:
+        db.session.add(Subscription(user_id=user.id, thread=thread, category=category))
+    elif not watch and existing is not None:
+        db.session.delete(existing)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    user: User
+    subscription: Subscription
+
+
+def notify(post: Post, kind: str, actor) -> list[Recipient]:
+    """Record an in-site notification for each watcher who may read the thread; return whom to email.
+
+    The actor is never notified of their own post; a user watching both the thread and its category
+    hears about it once.
+    """
+    thread = post.thread
+    subscriptions = db.session.scalars(
+        select(Subscription)
+        .join(Subscription.user)
+        .where(
+            or_(Subscription.thread_id == thread.id, Subscription.category_id == thread.category_id),
+            Subscription.user_id != actor.id,
+            User.disabled.is_(False),
+        )
+        .order_by(Subscription.thread_id.is_(None), Subscription.id)
+    ).all()
+    recipients: dict[int, Recipient] = {}
+    for subscription in subscriptions:
+        user = subscription.user
+        if user.id in recipients or not permissions.can_see_thread(user, thread):
+            continue
+        recipients[user.id] = Recipient(user, subscription)
+        db.session.add(Notification(user_id=user.id, thread=thread, post_id=post.id, kind=kind, actor_id=actor.id))
+    return list(recipients.values())
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="kb-forum-unsubscribe")
+
+
+def unsubscribe_token(subscription: Subscription) -> str:
+    return _serializer().dumps(
+        {"u": subscription.user_id, "t": subscription.thread_id, "c": subscription.category_id}
+    )
+
+
+def subscription_from_token(token: str) -> tuple[dict | None, str | None]:
+    """The token's payload, or None and the reason it is not usable."""
+    try:
+        data = _serializer().loads(token, max_age=current_app.config["FORUMS_UNSUBSCRIBE_MAX_AGE"])
+    except SignatureExpired:
+        return None, "This unsubscribe link has expired. Sign in and use the Stop watching button instead."
+    except BadSignature:
+        return None, "This unsubscribe link is not valid. Sign in and use the Stop watching button instead."
+    if not isinstance(data, dict) or not isinstance(data.get("u"), int):
+        return None, "This unsubscribe link is not valid."
+    return data, None
+
+
+def unsubscribe(data: dict) -> bool:
+    """Remove the subscription the token names; False when it was already gone."""
+    query = select(Subscription).where(Subscription.user_id == data["u"])
+    if data.get("t"):
+        query = query.where(Subscription.thread_id == data["t"])
+    elif data.get("c"):
+        query = query.where(Subscription.category_id == data["c"])
+    else:
+        return False
+    subscription = db.session.scalar(query)
+    if subscription is None:
+        return False
+    db.session.delete(subscription)
+    return True
+
+
+def send_emails(post: Post, kind: str, recipients: list[Recipient]) -> int:
+    """One email per watcher, each with its own unsubscribe link; call after the commit."""
+    thread = post.thread
+    sent = 0
+    site = current_app.config["SITE_NAME"]
+    post_url = url_for("forums.thread", thread_id=thread.id, slug=thread.slug, _external=True) + f"#post-{post.id}"
+    for recipient in recipients:
+        token = unsubscribe_token(recipient.subscription)
+        unsubscribe_url = url_for("forums.unsubscribe", token=token, _external=True)
+        watched = (
+            f"the thread “{thread.title}”" if recipient.subscription.thread_id else f"the {thread.category.name} forum"
+        )
+        context = dict(post=post, thread=thread, kind=kind, post_url=post_url, unsubscribe_url=unsubscribe_url,
+                       watched=watched, recipient=recipient.user, site_name=site)
+        subject = (f"New reply: {thread.title}" if kind == "reply" else f"New thread in {thread.category.name}: {thread.title}")
+        send_mail(
+            to=[recipient.user.email],
+            subject=f"[{site}] {subject}",
+            body=render_template("forums/email/notification.txt", **context),
+            headers={
+                "List-Unsubscribe": f"<{unsubscribe_url}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                "Auto-Submitted": "auto-generated",
+            },
+        )
+        sent += 1
+    return sent
+
+
+def _readable_notifications(user):
+    query = (
+        select(Notification)
+        .join(Notification.thread)
+        .join(Thread.category)
+        .where(Notification.user_id == user.id, ForumCategory.read_access.in_(permissions.readable_levels(user)))
+    )
+    if not permissions.is_staff(user):
+        query = query.where(Thread.removed.is_(False))
+    return query
+
+
+def unread_count(user) -> int:
+    query = _readable_notifications(user).where(Notification.read_at.is_(None))
+    return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+
+def notifications_query(user):
+    from sqlalchemy.orm import joinedload
+
+    return (
+        _readable_notifications(user)
+        .options(joinedload(Notification.thread).joinedload(Thread.category), joinedload(Notification.actor))
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+    )
+
+
+def mark_read(user, notification_ids: list[int] | None = None) -> None:
+    query = update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    if notification_ids is not None:
+        query = query.where(Notification.id.in_(notification_ids))
+    db.session.execute(query.values(read_at=utcnow()))

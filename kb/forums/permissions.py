@@ -1,0 +1,92 @@
+"""Who may read, post, edit and moderate in the forums: the one place every view, list, feed and email asks."""
+
+from __future__ import annotations
+
+from kb.search.documents import AUTHENTICATED, PUBLIC, role_visibility
+
+# Roles at or above each named level.
+_ROLE_LEVELS = {"customer": 0, "staff": 1, "admin": 2}
+
+
+def _authenticated(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False))
+
+
+def _role_level(user) -> int:
+    role = getattr(getattr(user, "role", None), "value", None)
+    return _ROLE_LEVELS.get(role, -1) if _authenticated(user) else -1
+
+
+def meets(user, access: str) -> bool:
+    """Does the user satisfy an access level: everyone, users, or a role name (staff, admin)?"""
+    if access == "everyone":
+        return True
+    if not _authenticated(user):
+        return False
+    if access == "users":
+        return True
+    return _role_level(user) >= _ROLE_LEVELS.get(access, 99)
+
+
+def readable_levels(user) -> list[str]:
+    """The read_access values a user can read, for filtering queries."""
+    return [level for level in ("everyone", "users", "staff", "admin") if meets(user, level)]
+
+
+def is_staff(user) -> bool:
+    return _role_level(user) >= _ROLE_LEVELS["staff"]
+
+
+def can_read(user, category) -> bool:
+    return category is not None and meets(user, category.read_access)
+
+
+def can_post(user, category) -> bool:
+    """May the user start a thread in this category?"""
+    return _authenticated(user) and can_read(user, category) and meets(user, category.post_access)
+
+
+def can_see_thread(user, thread) -> bool:
+    return can_read(user, thread.category) and (not thread.removed or is_staff(user))
+
+
+def can_reply(user, thread) -> bool:
+    return _authenticated(user) and can_see_thread(user, thread) and (not thread.locked or is_staff(user))
+
+
+def can_see_post(user, post) -> bool:
+    return post.visible or is_staff(user)
+
+
+def can_edit(user, post) -> bool:
+    """Authors edit their own posts (not once the thread is locked); staff edit anything."""
+    if not _authenticated(user):
+        return False
+    if is_staff(user):
+        return True
+    return post.author_id == user.id and post.visible and not post.thread.locked
+
+
+def can_delete(user, post) -> bool:
+    return can_edit(user, post)
+
+
+def can_accept(user, thread) -> bool:
+    return _authenticated(user) and (thread.author_id == user.id or is_staff(user))
+
+
+def can_moderate(user) -> bool:
+    return is_staff(user)
+
+
+def can_manage_categories(user) -> bool:
+    return _role_level(user) >= _ROLE_LEVELS["admin"]
+
+
+def visibility_token(category) -> str:
+    """The search visibility token matching a category's read access."""
+    if category.read_access == "everyone":
+        return PUBLIC
+    if category.read_access == "users":
+        return AUTHENTICATED
+    return role_visibility(category.read_access)

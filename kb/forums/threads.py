@@ -1,0 +1,239 @@
+"""Threads and posts: creating, replying, editing, deleting, accepting, liking, and the lists they appear in."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from flask import current_app
+from sqlalchemy import Select, exists, func, or_, select, update
+from sqlalchemy.orm import joinedload
+
+from kb.extensions import db
+from kb.forums import permissions
+from kb.forums.models import ForumCategory, Post, PostLike, PostRevision, Subscription, Thread
+from kb.types import utcnow
+
+
+class ForumError(ValueError):
+    """A user-facing reason an action was refused, with the HTTP status that fits it."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+def slugify(text: str, max_length: int = 80) -> str:
+    """A URL-friendly, ASCII rendering of a title (the thread id, not the slug, identifies it)."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:max_length].rstrip("-")
+
+
+def render_markdown(text: str) -> str:
+    """The shared community pipeline: Markdown, linkified, sanitized, images from allowed hosts only."""
+    from kb.markup import render_post
+
+    return render_post(text, image_hosts=current_app.config.get("IMAGE_HOSTS") or [])
+
+
+def parse_tags(raw: str | list | None) -> list[str]:
+    """Comma- or space-separated tags, lower-cased; raises ForumError when over the configured limits."""
+    if isinstance(raw, list):
+        parts = raw
+    else:
+        parts = re.split(r"[,\s]+", raw or "")
+    tags: list[str] = []
+    max_length = current_app.config["FORUMS_TAG_MAX_LENGTH"]
+    for part in parts:
+        tag = re.sub(r"[^a-z0-9.+#-]", "", part.strip().lower().lstrip("#"))
+        if not tag:
+            continue
+        if len(tag) > max_length:
+            raise ForumError(f"Each tag may be at most {max_length} characters ({tag[:20]}… is longer).")
+        if tag not in tags:
+            tags.append(tag)
+    if len(tags) > current_app.config["FORUMS_TAGS_MAX"]:
+        raise ForumError(f"Use at most {current_app.config['FORUMS_TAGS_MAX']} tags.")
+    return tags
+
+
+def create_thread(category: ForumCategory, author, title: str, body: str, tags: list[str] | None = None) -> Thread:
+    """A new thread with its opening post; the author watches it from the start."""
+    now = utcnow()
+    title = " ".join(title.split())
+    thread = Thread(
+        category=category,
+        author=author,
+        title=title,
+        slug=slugify(title),
+        tags=tags or [],
+        created_at=now,
+        last_activity_at=now,
+    )
+    post = Post(thread=thread, author=author, is_first=True, body=body, body_html=render_markdown(body), created_at=now)
+    db.session.add_all([thread, post, Subscription(user=author, thread=thread)])
+    return thread
+
+
+def add_reply(thread: Thread, author, body: str) -> Post:
+    now = utcnow()
+    post = Post(thread=thread, author=author, body=body, body_html=render_markdown(body), created_at=now)
+    db.session.add(post)
+    thread.reply_count = (thread.reply_count or 0) + 1
+    thread.last_activity_at = now
+    return post
+
+
+def quote_markdown(post: Post) -> str:
+    """The post as a Markdown quote to start a reply with."""
+    lines = post.body.strip().splitlines() or [""]
+    quoted = "\n".join(f"> {line}" if line else ">" for line in lines)
+    return f"**{post.author.display_name}** wrote:\n\n{quoted}\n\n"
+
+
+def edit_post(post: Post, editor, body: str, title: str | None = None, tags: list[str] | None = None) -> None:
+    """Keep the old text as a revision, then apply the new one and mark the post edited."""
+    thread = post.thread
+    old_title = thread.title if post.is_first else None
+    changed = body != post.body or (post.is_first and title is not None and " ".join(title.split()) != thread.title)
+    if post.is_first and tags is not None:
+        thread.tags = tags
+    if not changed:
+        return
+    db.session.add(PostRevision(post_id=post.id, editor_id=editor.id, title=old_title, body=post.body))
+    post.body = body
+    post.body_html = render_markdown(body)
+    post.edited_at = utcnow()
+    if post.is_first and title is not None:
+        thread.title = " ".join(title.split())
+        thread.slug = slugify(thread.title)
+
+
+def _sync_removed(post: Post) -> None:
+    if post.is_first:
+        post.thread.removed = not post.visible
+
+
+def delete_post(post: Post, user) -> None:
+    """Soft delete: the text stays for staff, who can restore it."""
+    post.deleted_at = utcnow()
+    post.deleted_by_id = user.id
+    thread = post.thread
+    if thread.accepted_post_id == post.id:
+        thread.accepted_post_id = None
+    if not post.is_first:
+        thread.reply_count = max(0, thread.reply_count - 1)
+    _sync_removed(post)
+
+
+def hide_post(post: Post, moderator) -> None:
+    if post.hidden_at is None:
+        post.hidden_at = utcnow()
+        post.hidden_by_id = moderator.id
+        if post.thread.accepted_post_id == post.id:
+            post.thread.accepted_post_id = None
+        if not post.is_first and post.deleted_at is None:
+            post.thread.reply_count = max(0, post.thread.reply_count - 1)
+    _sync_removed(post)
+
+
+def restore_post(post: Post) -> None:
+    """Undo a deletion or a hide."""
+    was_visible = post.visible
+    post.hidden_at = post.hidden_by_id = None
+    post.deleted_at = post.deleted_by_id = None
+    if not was_visible and not post.is_first:
+        post.thread.reply_count += 1
+    _sync_removed(post)
+
+
+def accept_post(post: Post) -> None:
+    """Mark a reply as the accepted answer; accepting the current answer again un-accepts it."""
+    thread = post.thread
+    if post.is_first:
+        raise ForumError("The question itself cannot be its own answer; accept one of the replies.")
+    if not post.visible:
+        raise ForumError("A removed post cannot be the accepted answer.")
+    thread.accepted_post_id = None if thread.accepted_post_id == post.id else post.id
+
+
+def toggle_like(post: Post, user) -> bool:
+    """Like or un-like a post (one like per user); returns whether the user now likes it."""
+    if post.author_id == user.id:
+        raise ForumError("You cannot like your own post.")
+    existing = db.session.scalar(select(PostLike).where(PostLike.post_id == post.id, PostLike.user_id == user.id))
+    if existing is not None:
+        db.session.delete(existing)
+        db.session.execute(update(Post).where(Post.id == post.id).values(like_count=Post.like_count - 1))
+        liked = False
+    else:
+        db.session.add(PostLike(post_id=post.id, user_id=user.id))
+        db.session.execute(update(Post).where(Post.id == post.id).values(like_count=Post.like_count + 1))
+        liked = True
+    db.session.expire(post, ["like_count"])
+    return liked
+
+
+# --- Lists -------------------------------------------------------------------------------------
+
+def readable_categories(user) -> list[ForumCategory]:
+    levels = permissions.readable_levels(user)
+    return list(
+        db.session.scalars(
+            select(ForumCategory).where(ForumCategory.read_access.in_(levels)).order_by(ForumCategory.position, ForumCategory.name)
+        )
+    )
+
+
+def visible_threads(user) -> Select:
+    """Threads in categories the user can read, without removed ones (except for staff)."""
+    query = (
+        select(Thread)
+        .join(Thread.category)
+        .where(ForumCategory.read_access.in_(permissions.readable_levels(user)))
+        .options(joinedload(Thread.author), joinedload(Thread.category))
+    )
+    if not permissions.is_staff(user):
+        query = query.where(Thread.removed.is_(False))
+    return query
+
+
+FILTERS = ("unanswered", "solved", "mine")
+
+
+def filtered(query: Select, filter_name: str | None, user) -> Select:
+    if filter_name == "unanswered":
+        query = query.where(Thread.reply_count == 0, Thread.accepted_post_id.is_(None))
+    elif filter_name == "solved":
+        query = query.where(Thread.accepted_post_id.is_not(None))
+    elif filter_name == "mine" and getattr(user, "is_authenticated", False):
+        replied = exists().where(Post.thread_id == Thread.id, Post.author_id == user.id)
+        query = query.where(or_(Thread.author_id == user.id, replied))
+    return query
+
+
+def by_activity(query: Select, pinned_first: bool = True) -> Select:
+    order = [Thread.last_activity_at.desc(), Thread.id.desc()]
+    if pinned_first:
+        order = [Thread.announcement.desc(), Thread.pinned.desc(), *order]
+    return query.order_by(*order)
+
+
+def category_stats(category_ids: list[int], user) -> dict[int, tuple[int, object]]:
+    """Thread count and latest activity per category, in one query."""
+    if not category_ids:
+        return {}
+    query = select(Thread.category_id, func.count(Thread.id), func.max(Thread.last_activity_at)).where(
+        Thread.category_id.in_(category_ids)
+    )
+    if not permissions.is_staff(user):
+        query = query.where(Thread.removed.is_(False))
+    rows = db.session.execute(query.group_by(Thread.category_id)).all()
+    return {category_id: (count, latest) for category_id, count, latest in rows}
+
+
+def liked_post_ids(user, post_ids: list[int]) -> set[int]:
+    if not getattr(user, "is_authenticated", False) or not post_ids:
+        return set()
+    return set(db.session.scalars(select(PostLike.post_id).where(PostLike.user_id == user.id, PostLike.post_id.in_(post_ids))))
