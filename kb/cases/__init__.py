@@ -1,11 +1,48 @@
-"""Cases: built under its own issue."""
+"""Cases: severity guidance, support cases with SLA clocks, the staff queue, email in and out, the API."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Flask
 
-bp = Blueprint("cases", __name__)
+from kb.cases.views import bp
 
 
 def init_app(app: Flask) -> None:
+    from kb.cases import settings
+    from kb.cases.api import api_bp
+    from kb.cases.cli import mail_in_command, sla_sweep_command
+    from kb.extensions import csrf
+    from kb.hooks import register_nav, register_sitemap
+
+    settings.apply(app.config)
     app.register_blueprint(bp)
+    # Bearer tokens, never cookies, authenticate the API, so there is no CSRF to guard against there.
+    csrf.exempt(api_bp)
+    app.register_blueprint(api_bp)
+    app.cli.add_command(sla_sweep_command)
+    app.cli.add_command(mail_in_command)
+
+    register_nav(app, "Support", "cases.index", 40, visible=lambda user: getattr(user, "is_authenticated", False))
+    register_nav(app, "Support", "cases.support", 40, visible=lambda user: not getattr(user, "is_authenticated", False))
+    register_nav(app, "Queue", "cases.staff_queue", 45, visible=lambda user: getattr(user, "is_staff", False))
+    register_sitemap(app, lambda: [("/severity", None), ("/support", None)])
+
+    @app.template_filter("case_status")
+    def case_status_label(value) -> str:
+        from kb.cases.models import CaseStatus
+
+        return CaseStatus(value).label
+
+    _register_slots(app)
+
+
+def _register_slots(app: Flask) -> None:
+    """Thread-page aside and composer guidance, when the forums feature is there to show them."""
+    from kb.hooks import register_slot
+
+    try:
+        from kb.cases import links
+    except ImportError:
+        return
+    register_slot(app, "thread-aside", links.render_thread_aside)
+    register_slot(app, "composer-guidance", links.render_composer_guidance)

@@ -1,0 +1,91 @@
+"""Case forms. Every limit comes from the app config so tests and deployments agree."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, ValidationError
+
+from kb.cases import severity as severity_info
+from kb.cases.models import CaseStatus
+
+
+def _max_length(key: str):
+    """A length check whose bound is read from config at validation time."""
+
+    def check(form, field):
+        limit = int(current_app.config[key])
+        value = field.data or ""
+        if len(value) > limit:
+            raise ValidationError(f"Must be at most {limit} characters long (you entered {len(value)}).")
+
+    return check
+
+
+def _not_blank(form, field):
+    if not (field.data or "").strip():
+        raise ValidationError("This field cannot be empty.")
+
+
+def severity_choices() -> list[tuple[str, str]]:
+    return [(str(s.number), f"{s.number} – {s.name}: {s.summary}") for s in severity_info.SEVERITIES]
+
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+class CaseForm(FlaskForm):
+    title = StringField("Summary of the problem", validators=[_not_blank, _max_length("CASE_TITLE_MAX_LENGTH")])
+    severity = RadioField("Severity", choices=severity_choices(),
+                          validators=[InputRequired("Choose a severity; the questions above can suggest one.")])
+    description = TextAreaField("What happens, and what have you tried?",
+                                validators=[_not_blank, _max_length("CASE_DESCRIPTION_MAX_LENGTH")])
+    business_impact = TextAreaField("Business impact", validators=[_max_length("CASE_FIELD_MAX_LENGTH")])
+    environment = TextAreaField("Environment details", validators=[_max_length("CASE_FIELD_MAX_LENGTH")])
+    product_version = StringField("Product version", validators=[_max_length("CASE_VERSION_MAX_LENGTH")])
+    product_build = StringField("Build number", validators=[_max_length("CASE_VERSION_MAX_LENGTH")])
+    thread = HiddenField()
+    # The severity questionnaire, answered inside the form so a suggestion never loses what was typed.
+    production_down = RadioField(severity_info.QUESTIONS[0].text, choices=YES_NO, validate_choice=False)
+    degraded = RadioField(severity_info.QUESTIONS[1].text, choices=YES_NO, validate_choice=False)
+    workaround = RadioField(severity_info.QUESTIONS[2].text, choices=YES_NO, validate_choice=False)
+    question = RadioField(severity_info.QUESTIONS[3].text, choices=YES_NO, validate_choice=False)
+
+    def answers(self) -> dict[str, str]:
+        return {q.key: getattr(self, q.key).data or "" for q in severity_info.QUESTIONS}
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField("Your comment", validators=[_not_blank, _max_length("CASE_COMMENT_MAX_LENGTH")])
+    internal = BooleanField("Internal note (only support staff see it)")
+
+
+class StatusForm(FlaskForm):
+    status = SelectField("Status", choices=[(s.value, s.label) for s in CaseStatus], validators=[DataRequired()])
+
+
+class SeverityForm(FlaskForm):
+    severity = SelectField("Severity", choices=[(str(s.number), f"{s.number} – {s.name}") for s in severity_info.SEVERITIES],
+                           validators=[DataRequired()])
+
+
+class AssignForm(FlaskForm):
+    assignee = SelectField("Working on it", choices=[], validate_choice=True)
+
+
+class EscalateForm(FlaskForm):
+    reason = TextAreaField("Why does this case need more attention?",
+                           validators=[_not_blank, _max_length("CASE_ESCALATION_REASON_MAX_LENGTH")])
+
+
+class LinkThreadForm(FlaskForm):
+    thread = StringField("Forum thread address or number", validators=[_not_blank, _max_length("CASE_TITLE_MAX_LENGTH")])
+
+
+class SummaryForm(FlaskForm):
+    body = TextAreaField("Summary to post in the thread", validators=[_not_blank, _max_length("CASE_COMMENT_MAX_LENGTH")])
+
+
+class EmptyForm(FlaskForm):
+    """Just the CSRF token: buttons that change state (watch, close, reopen, take)."""

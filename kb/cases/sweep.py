@@ -1,0 +1,47 @@
+"""The SLA sweep: mark unanswered cases at risk or breached and tell staff once per change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from kb.cases.actions import SlaStatus, sla_status
+from kb.cases.models import Case, CaseEvent, EventKind, OPEN_STATUSES
+from kb.extensions import db
+from kb.types import utcnow
+
+_RANK = {"": 0, "at_risk": 1, "breached": 2}
+
+
+@dataclass
+class Alert:
+    case: Case
+    sla: SlaStatus
+    recipients: list[str] = field(default_factory=list)
+
+
+def sweep(now: datetime | None = None) -> tuple[int, list[Alert]]:
+    """Check every open, unanswered case; returns (cases checked, alerts to send). Caller commits."""
+    now = now or utcnow()
+    query = (
+        select(Case)
+        .where(Case.status.in_(OPEN_STATUSES), Case.first_response_at.is_(None))
+        .options(selectinload(Case.organization), selectinload(Case.assignee))
+        .order_by(Case.id)
+    )
+    checked, alerts = 0, []
+    for case in db.session.scalars(query):
+        checked += 1
+        status = sla_status(case, now)
+        if status.state not in ("at_risk", "breached"):
+            continue
+        # Only a step up counts: at risk, then breached; a sweep that runs late may jump straight to breached.
+        if _RANK[status.state] <= _RANK.get(case.sla_alerted_state, 0):
+            continue
+        case.sla_alerted_state = status.state
+        db.session.add(CaseEvent(case=case, kind=EventKind.SLA, new_value=status.state, via="sweep", created_at=now))
+        alerts.append(Alert(case, status))
+    return checked, alerts

@@ -1,0 +1,421 @@
+"""Case pages: severity guidance, support plans, the case list, opening and working a case, the queue."""
+
+from __future__ import annotations
+
+from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, session,
+                   url_for)
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from kb.accounts.models import Plan, Role, User
+from kb.accounts.permissions import staff_required
+from kb.cases import actions, forms, notify, permissions
+from kb.cases import severity as severity_info
+from kb.cases.models import Case, CaseStatus, EventKind
+from kb.cases.queue import SLA_FILTERS, queue
+from kb.extensions import db, limiter
+
+bp = Blueprint("cases", __name__)
+
+
+def _limit():
+    return limiter.limit(lambda: current_app.config["CASE_RATE_LIMIT"], methods=["POST"])
+
+
+def _policy_context() -> dict:
+    policy = actions.current_policy()
+    return {
+        "rows": severity_info.targets_table(policy),
+        "coverage": severity_info.out_of_hours(policy),
+        "hours": severity_info.business_hours_text(policy),
+        "severities": severity_info.SEVERITIES,
+        "questions": severity_info.QUESTIONS,
+    }
+
+
+def _links():
+    """The thread-link module, when the forums feature is installed."""
+    try:
+        from kb.cases import links
+    except ImportError:  # the forums feature is not installed
+        return None
+    return links
+
+
+@bp.route("/severity")
+def severity():
+    """What each severity means, the targets per plan, and a questionnaire that suggests one."""
+    answers = {q.key: request.args.get(q.key, "") for q in severity_info.QUESTIONS}
+    number, reason = severity_info.suggest_severity(answers)
+    asked = any(answers.values())
+    return render_template("cases/severity.html", answers=answers, suggestion=(number, reason) if asked else None,
+                           **_policy_context())
+
+
+@bp.route("/severity/suggest")
+def suggest():
+    """The questionnaire's answer as JSON, for the page script that suggests as you answer."""
+    answers = {q.key: request.args.get(q.key, "") for q in severity_info.QUESTIONS}
+    number, reason = severity_info.suggest_severity(answers)
+    return jsonify({"severity": number, "label": severity_info.label(number) if number else None, "reason": reason})
+
+
+@bp.route("/support")
+def support():
+    """The two support plans and business hours."""
+    return render_template("cases/support.html", plans=[p.value for p in Plan], **_policy_context())
+
+
+@bp.route("/cases/")
+@login_required
+def index():
+    """The organisation's cases (all cases for staff)."""
+    if not current_user.is_staff and not permissions.can_open_case(current_user):
+        return render_template("cases/no_organization.html"), 200
+    show = request.args.get("show", "open")
+    query = permissions.visible_cases(current_user)
+    if show == "open":
+        query = query.where(Case.status.in_([s for s in CaseStatus if s.is_open]))
+    elif show == "closed":
+        query = query.where(Case.status.in_([CaseStatus.RESOLVED, CaseStatus.CLOSED]))
+    else:
+        show = "all"
+    page = db.paginate(query.order_by(Case.updated_at.desc(), Case.id.desc()),
+                       per_page=current_app.config["CASES_PER_PAGE"], error_out=False, max_per_page=200)
+    return render_template("cases/index.html", page=page, show=show, sla_status=actions.sla_status)
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+@login_required
+@_limit()
+def new():
+    """Open a case, with the severity guidance and questionnaire inline; nothing typed is lost."""
+    if not permissions.can_open_case(current_user):
+        return render_template("cases/no_organization.html"), 403 if request.method == "POST" else 200
+    form = forms.CaseForm()
+    links = _links()
+    thread = None
+    if request.method == "GET":
+        draft = session.pop("case_draft", None) if request.args.get("from") == "draft" else None
+        if isinstance(draft, dict):
+            form.title.data = str(draft.get("title") or "")[: current_app.config["CASE_TITLE_MAX_LENGTH"]]
+            form.description.data = str(draft.get("description") or "")
+        if links and request.args.get("thread"):
+            thread = links.readable_thread(current_user, request.args.get("thread"))
+            if thread is None:
+                abort(404)
+            prefill = links.draft_from_thread(thread)
+            form.title.data = prefill["title"]
+            form.description.data = prefill["description"]
+            form.thread.data = str(thread.id)
+        form.product_version.data = form.product_version.data or ""
+    elif links and form.thread.data:
+        thread = links.readable_thread(current_user, form.thread.data)
+    suggestion = None
+    if request.method == "POST" and request.form.get("action") == "suggest":
+        number, reason = severity_info.suggest_severity(form.answers())
+        suggestion = (number, reason)
+        if number and not form.severity.data:
+            form.severity.data = str(number)
+        return render_template("cases/new.html", form=form, suggestion=suggestion, thread=thread,
+                               **_policy_context())
+    if form.validate_on_submit():
+        case = actions.open_case(
+            current_user,
+            title=form.title.data,
+            description=form.description.data,
+            severity=form.severity.data,
+            product_version=form.product_version.data,
+            product_build=form.product_build.data,
+            business_impact=form.business_impact.data,
+            environment=form.environment.data,
+        )
+        if thread is not None:
+            links.link_thread(case, thread, current_user)
+        db.session.commit()
+        notify.send_case_opened(case, _sla_sentence(case))
+        flash(f"Case #{case.number} is open. {_sla_sentence(case)}", "success")
+        return redirect(url_for("cases.detail", number=case.number))
+    if request.method == "POST" and any(form.answers().values()):
+        suggestion = severity_info.suggest_severity(form.answers())
+    status = 400 if request.method == "POST" else 200
+    return render_template("cases/new.html", form=form, suggestion=suggestion, thread=thread,
+                           **_policy_context()), status
+
+
+def _sla_sentence(case: Case) -> str:
+    from kb.templating import localtime
+
+    target = actions.current_policy().target(case.severity, case.organization.plan)
+    return (f"Our first response is due by {localtime(case.response_due_at)} "
+            f"({target.label()}{' around the clock' if target.clock == '24x7' else ' in business hours'}).")
+
+
+def _case_or_404(number) -> Case:
+    """The case, if this user may see it; 404 otherwise, so other organisations' cases stay invisible."""
+    case = actions.case_by_number(number)
+    if case is None or not permissions.can_see_case(current_user, case):
+        abort(404)
+    return case
+
+
+def _detail_context(case: Case, **overrides) -> dict:
+    staff = current_user.is_staff
+    links = _links()
+    assign_form = forms.AssignForm(prefix="assign")
+    if staff:
+        staff_users = db.session.scalars(
+            select(User).where(User.role.in_([Role.STAFF, Role.ADMIN]), User.disabled.is_(False)).order_by(User.display_name)
+        )
+        assign_form.assignee.choices = [("", "Nobody")] + [(str(u.id), u.display_name) for u in staff_users]
+        assign_form.assignee.data = str(case.assignee_id or "")
+    context = {
+        "case": case,
+        "events": case.events if staff else actions.public_events(case),
+        "sla": actions.sla_status(case),
+        "severity_info": severity_info.get(case.severity),
+        "comment_form": forms.CommentForm(prefix="comment"),
+        "status_form": forms.StatusForm(prefix="status", status=case.status.value),
+        "severity_form": forms.SeverityForm(prefix="severity", severity=str(case.severity)),
+        "assign_form": assign_form,
+        "escalate_form": forms.EscalateForm(prefix="escalate"),
+        "link_form": forms.LinkThreadForm(prefix="link"),
+        "button_form": forms.EmptyForm(),
+        "watching": actions.is_watching(case, current_user),
+        "can_escalate": permissions.can_escalate(current_user, case),
+        "can_link": links is not None and permissions.can_link_thread(current_user, case),
+        "threads": links.linked_threads(case, current_user) if links else [],
+        "summary_pending": staff and links is not None and links.summary_pending(case),
+        "escalation_article": current_app.config["CASE_ESCALATION_ARTICLE"],
+        "status_labels": {s.value: s.label for s in CaseStatus},
+        "EventKind": EventKind,
+    }
+    context.update(overrides)
+    return context
+
+
+@bp.route("/cases/<int:number>")
+@login_required
+def detail(number: int):
+    """One case: its details, SLA clock and timeline (internal notes for staff only)."""
+    case = _case_or_404(number)
+    return render_template("cases/detail.html", **_detail_context(case))
+
+
+@bp.post("/cases/<int:number>/comment")
+@login_required
+@_limit()
+def comment(number: int):
+    """Add a public comment (or, for staff, an internal note) and email the watchers."""
+    case = _case_or_404(number)
+    form = forms.CommentForm(prefix="comment")
+    if form.validate_on_submit():
+        internal = bool(form.internal.data) and current_user.is_staff
+        try:
+            events = actions.add_comment(case, current_user, form.body.data, internal=internal)
+        except actions.CaseError as exc:
+            form.body.errors.append(str(exc))
+        else:
+            db.session.commit()
+            event = events[0]
+            if not internal:
+                notify.send_public_update(case, events, current_user)
+            flash("Internal note added." if internal else "Your comment was added.", "success")
+            return redirect(url_for("cases.detail", number=case.number) + f"#event-{event.id}")
+    return render_template("cases/detail.html", **_detail_context(case, comment_form=form)), 400
+
+
+@bp.post("/cases/<int:number>/status")
+@login_required
+@_limit()
+def status(number: int):
+    """Staff set the status; customers close, or reopen a resolved or closed case."""
+    case = _case_or_404(number)
+    form = forms.StatusForm(prefix="status")
+    if form.validate_on_submit():
+        try:
+            event = actions.change_status(case, current_user, form.status.data)
+        except actions.CaseError as exc:
+            form.status.errors.append(str(exc))
+            return render_template("cases/detail.html", **_detail_context(case, status_form=form)), 403
+        db.session.commit()
+        if event is not None:
+            notify.send_public_update(case, [event], current_user)
+            flash(f"The case is now {case.status.label.lower()}.", "success")
+        return redirect(url_for("cases.detail", number=case.number))
+    return render_template("cases/detail.html", **_detail_context(case, status_form=form)), 400
+
+
+@bp.post("/cases/<int:number>/severity")
+@login_required
+@_limit()
+def change_severity(number: int):
+    """Staff re-grade a case; the due time follows."""
+    case = _case_or_404(number)
+    if not permissions.can_work_case(current_user, case):
+        abort(403)
+    form = forms.SeverityForm(prefix="severity")
+    if form.validate_on_submit():
+        event = actions.change_severity(case, current_user, form.severity.data)
+        db.session.commit()
+        if event is not None:
+            notify.send_public_update(case, [event], current_user)
+            flash(f"Severity changed to {severity_info.label(case.severity)}.", "success")
+        return redirect(url_for("cases.detail", number=case.number))
+    return render_template("cases/detail.html", **_detail_context(case, severity_form=form)), 400
+
+
+@bp.post("/cases/<int:number>/assign")
+@login_required
+@_limit()
+def assign(number: int):
+    """Staff record who is working the case ("take" assigns it to yourself)."""
+    case = _case_or_404(number)
+    if not permissions.can_work_case(current_user, case):
+        abort(403)
+    if request.form.get("take") == "1":
+        if not forms.EmptyForm().validate_on_submit():
+            abort(400)
+        assignee = current_user._get_current_object()
+    else:
+        form = forms.AssignForm(prefix="assign")
+        form.assignee.choices = [("", "Nobody")] + [
+            (str(u.id), u.display_name) for u in db.session.scalars(select(User).where(User.role.in_([Role.STAFF, Role.ADMIN])))
+        ]
+        if not form.validate_on_submit():
+            return render_template("cases/detail.html", **_detail_context(case, assign_form=form)), 400
+        assignee = db.session.get(User, int(form.assignee.data)) if form.assignee.data else None
+    try:
+        actions.assign(case, current_user, assignee)
+    except actions.CaseError as exc:
+        abort(400, str(exc))
+    db.session.commit()
+    flash(f"Assigned to {assignee.display_name}." if assignee else "Nobody is assigned now.", "success")
+    if request.form.get("back") == "queue":
+        return redirect(url_for("cases.staff_queue"))
+    return redirect(url_for("cases.detail", number=case.number))
+
+
+@bp.post("/cases/<int:number>/escalate")
+@login_required
+@_limit()
+def escalate(number: int):
+    """A customer asks for more attention, with a reason; staff are told at once."""
+    case = _case_or_404(number)
+    form = forms.EscalateForm(prefix="escalate")
+    if form.validate_on_submit():
+        try:
+            event = actions.escalate(case, current_user, form.reason.data)
+        except actions.CaseError as exc:
+            form.reason.errors.append(str(exc))
+        else:
+            db.session.commit()
+            notify.send_escalation_alert(case, event)
+            notify.send_public_update(case, [event], current_user)
+            flash("The case is escalated. The support team has been told and will contact you.", "success")
+            return redirect(url_for("cases.detail", number=case.number))
+    return render_template("cases/detail.html", **_detail_context(case, escalate_form=form)), 400
+
+
+@bp.post("/cases/<int:number>/watch")
+@login_required
+@_limit()
+def watch(number: int):
+    """Start or stop getting an email for each public update."""
+    case = _case_or_404(number)
+    if not forms.EmptyForm().validate_on_submit():
+        abort(400)
+    wanted = request.form.get("watch") == "1"
+    actions.set_watching(case, current_user, wanted)
+    db.session.commit()
+    flash("You will get an email for each update." if wanted else "You will no longer get emails about this case.", "success")
+    return redirect(url_for("cases.detail", number=case.number))
+
+
+@bp.post("/cases/<int:number>/link-thread")
+@login_required
+@_limit()
+def link_thread(number: int):
+    """Link a forum thread the user can read to this case."""
+    case = _case_or_404(number)
+    links = _links()
+    if links is None or not permissions.can_link_thread(current_user, case):
+        abort(404)
+    form = forms.LinkThreadForm(prefix="link")
+    if form.validate_on_submit():
+        thread_id = links.parse_thread_ref(form.thread.data)
+        thread = links.readable_thread(current_user, thread_id) if thread_id else None
+        if thread is None:
+            form.thread.errors.append("No forum thread you can read has that address or number.")
+        else:
+            try:
+                links.link_thread(case, thread, current_user)
+            except actions.CaseError as exc:
+                form.thread.errors.append(str(exc))
+            else:
+                db.session.commit()
+                flash(f"Linked the thread “{thread.title}”.", "success")
+                return redirect(url_for("cases.detail", number=case.number))
+    return render_template("cases/detail.html", **_detail_context(case, link_form=form)), 400
+
+
+@bp.route("/cases/<int:number>/summary", methods=["GET", "POST"])
+@staff_required
+@_limit()
+def summary(number: int):
+    """Staff post an edited, redacted summary of the resolution to the linked threads (or skip it)."""
+    case = _case_or_404(number)
+    links = _links()
+    if links is None or not case.thread_links:
+        abort(404)
+    form = forms.SummaryForm()
+    if request.method == "POST" and request.form.get("skip") == "1":
+        if not forms.EmptyForm().validate_on_submit():
+            abort(400)
+        from kb.types import utcnow
+
+        case.summary_handled_at = utcnow()
+        db.session.commit()
+        flash("No summary will be posted.", "info")
+        return redirect(url_for("cases.detail", number=case.number))
+    if form.validate_on_submit():
+        try:
+            posts = links.post_summary(case, current_user, form.body.data)
+        except actions.CaseError as exc:
+            form.body.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(f"Summary posted to {len(posts)} thread{'s' if len(posts) != 1 else ''}.", "success")
+            return redirect(url_for("cases.detail", number=case.number))
+    elif request.method == "GET":
+        form.body.data = links.default_summary(case)
+    threads = links.linked_threads(case, current_user)
+    status = 400 if request.method == "POST" else 200
+    return render_template("cases/summary.html", case=case, form=form, threads=threads,
+                           button_form=forms.EmptyForm()), status
+
+
+@bp.route("/staff/queue")
+@staff_required
+def staff_queue():
+    """Open cases, most urgent first: breached, escalated, severity, time left, plan, age."""
+    filters = {key: request.args.get(key, "") for key in ("severity", "status", "assignee", "plan", "sla", "escalated")}
+    entries = queue(filters, viewer=current_user)
+    per_page = current_app.config["CASE_QUEUE_PER_PAGE"]
+    page_number = request.args.get("page", 1, type=int) or 1
+    page = _ListPage(entries, max(page_number, 1), per_page)
+    return render_template("cases/staff_queue.html", page=page, filters=filters, sla_filters=SLA_FILTERS,
+                           statuses=[s for s in CaseStatus if s.is_open], button_form=forms.EmptyForm())
+
+
+class _ListPage:
+    """Pagination over an already sorted list, with the attributes the pager macro reads."""
+
+    def __init__(self, items: list, page: int, per_page: int):
+        self.total = len(items)
+        self.per_page = per_page
+        self.pages = max(1, -(-self.total // per_page))
+        self.page = min(page, self.pages)
+        self.items = items[(self.page - 1) * per_page : self.page * per_page]
+        self.has_prev, self.has_next = self.page > 1, self.page < self.pages
+        self.prev_num, self.next_num = self.page - 1, self.page + 1
