@@ -92,11 +92,13 @@ def search(query: str, viewer, *, kinds=None, filters: dict | None = None, page:
                          outcome.did_you_mean, sort, outcome.loose)
 
 
-def suggest(prefix: str, viewer, limit: int = 8) -> list[dict]:
+def suggest(prefix: str, viewer, limit: int = 8, *, kinds=None) -> list[dict]:
     """Titles for the type-ahead: [{title, url, kind}] the viewer may read."""
     config = current_app.config
     limit = max(1, min(int(limit), int(config["SEARCH_SUGGEST_LIMIT"])))
-    return backend.run_suggest(backend.index_root(config), config, prefix or "", viewer_visibility(viewer), limit)
+    kinds = [k for k in (kinds or []) if isinstance(k, str) and k] or None
+    return backend.run_suggest(backend.index_root(config), config, prefix or "", viewer_visibility(viewer), limit,
+                               kinds=kinds)
 
 
 def index(kind: str, ids) -> None:

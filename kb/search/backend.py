@@ -714,7 +714,7 @@ def run_search(root: Path, config, text: str, visibility: set[str], *, kinds=Non
         return Outcome(hits, total, facets, did_you_mean, loose)
 
 
-def run_suggest(root: Path, config, prefix: str, visibility: set[str], limit: int) -> list[dict]:
+def run_suggest(root: Path, config, prefix: str, visibility: set[str], limit: int, kinds=None) -> list[dict]:
     """Titles starting with what was typed (every word but the last complete), fuzzy if none do."""
     from kb.search.query import _WORDCHARS, clean
 
@@ -726,7 +726,7 @@ def run_suggest(root: Path, config, prefix: str, visibility: set[str], limit: in
     with holder.lock:
         holder = current_searcher(root, float(config["SEARCH_REFRESH_INTERVAL"]))
         searcher = holder.searcher
-        allowed = set(allowed_docs(holder, visibility, None, {}))
+        allowed = set(allowed_docs(holder, visibility, kinds, {}))
         if not allowed:
             return []
         head, last = words[:-1], words[-1]

@@ -57,8 +57,10 @@ def results():
 @bp.route("/search/suggest")
 def suggestions():
     """Title suggestions for the type-ahead, as JSON."""
+    kind = request.args.get("kind", "")
     return jsonify({"suggestions": suggest(request.args.get("q", ""), current_user,
-                                           int(current_app.config["SEARCH_SUGGEST_LIMIT"]))})
+                                           int(current_app.config["SEARCH_SUGGEST_LIMIT"]),
+                                           kinds=[kind] if kind else None)})
 
 
 @bp.route("/search/click")
