@@ -95,7 +95,4 @@ def init_app(app: Flask) -> None:
     register_home_section(app, "forums/_home_section.html", _home_context, 30)
     register_sitemap(app, _sitemap)
     register_slot(app, "user-menu", _user_menu)
-    import kb.search
-
-    if hasattr(kb.search, "register_kind"):
-        _register_search(app)
+    _register_search(app)

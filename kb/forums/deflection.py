@@ -73,62 +73,30 @@ def suggested_severity(signals: list[OutageSignal]) -> int | None:
 
 
 def _words(query: str) -> list[str]:
-    return [w for w in re.findall(r"[\w.-]+", query.lower()) if len(w) >= 4][:8]
+    return [w for w in re.findall(r"[\w.-]+", query.lower()) if len(w) >= 3][:12]
 
 
 def find_answers(query: str, viewer, limit: int) -> list[dict]:
-    """Articles and solved threads that may already answer a question, as plain dicts for page and JSON.
+    """Articles and threads that may already answer a question, as plain dicts for the page and JSON.
 
-    Uses the site search when it is installed (articles and threads, filtered by what the viewer may
-    read); otherwise falls back to solved threads whose titles share words with the query.
+    Asks the site search (which filters by what the viewer may read); solved threads and articles
+    come first, then the rest in relevance order.
     """
     query = (query or "").strip()
-    if not query:
+    if not query or not _words(query):
         return []
-    import kb.search
+    from kb.search import search
 
-    search = getattr(kb.search, "search", None)
-    if search is not None:
-        return _from_search(search(query, viewer, kinds=None, per_page=limit), limit)
-    return _solved_threads_like(query, viewer, limit)
-
-
-def _from_search(results, limit: int) -> list[dict]:
-    hits = getattr(results, "hits", None)
-    if hits is None:
-        hits = getattr(results, "items", results)
-    answers = []
-    for hit in list(hits)[:limit]:
-        get = hit.get if isinstance(hit, dict) else lambda key, default=None, _h=hit: getattr(_h, key, default)
-        kind = get("kind", "")
-        answers.append(
-            {
-                "title": get("title", ""),
-                "url": get("url", ""),
-                "kind": kind,
-                "kind_label": "Article" if kind == "article" else "Solved thread" if get("solved", False) else "Thread",
-                "solved": bool(get("solved", False)),
-                "summary": (get("summary", "") or "")[:200],
-            }
-        )
-    return answers
-
-
-def _solved_threads_like(query: str, viewer, limit: int) -> list[dict]:
-    from sqlalchemy import func, or_
-
-    from kb.extensions import db
-    from kb.forums.models import Thread
-    from kb.forums.search_docs import thread_url
-    from kb.forums.threads import by_activity, visible_threads
-
-    words = _words(query)
-    if not words:
-        return []
-    statement = visible_threads(viewer).where(
-        Thread.accepted_post_id.is_not(None), or_(*(func.lower(Thread.title).contains(word) for word in words))
-    )
+    results = search(query, viewer, kinds=["article", "thread"], per_page=limit * 2).results
+    hits = sorted(results, key=lambda hit: 0 if (hit.kind == "article" or hit.solved) else 1)[:limit]
     return [
-        {"title": t.title, "url": thread_url(t), "kind": "thread", "kind_label": "Solved thread", "solved": True, "summary": ""}
-        for t in db.session.scalars(by_activity(statement, pinned_first=False).limit(limit))
+        {
+            "title": hit.title,
+            "url": hit.url,
+            "kind": hit.kind,
+            "kind_label": "Article" if hit.kind == "article" else ("Solved thread" if hit.solved else "Thread"),
+            "solved": bool(hit.solved),
+            "summary": (hit.summary or "")[:200],
+        }
+        for hit in hits
     ]
