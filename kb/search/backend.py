@@ -326,7 +326,7 @@ def new_generation(root: Path, memory_mb: int, lock_timeout: float):
         old = current_generation(root)
         old_lock = None
         if old is not None:
-            old_lock = windex.open_dir(str(root / old)).storage.lock(WRITELOCK)
+            old_lock = windex.open_dir(str(root / old)).lock(WRITELOCK)
             deadline = time.monotonic() + lock_timeout
             while not old_lock.acquire(blocking=False):
                 if time.monotonic() >= deadline:
