@@ -1,0 +1,91 @@
+"""Watching threads and categories: emails over real SMTP, unsubscribe links, in-site notifications."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from kb.extensions import db
+from kb.forums.models import Subscription
+from tests.conftest import login
+
+
+def _reply(client, thread, body):
+    response = client.post(f"/threads/{thread.id}/reply", data={"body": body})
+    assert response.status_code == 302, response.get_data(as_text=True)[:400]
+    return response
+
+
+def test_reply_emails_watchers_but_not_its_author(client, mail_outbox, customer, other_customer, staff, make_thread):
+    thread = make_thread(customer)  # the author watches by default
+    login(client, other_customer)
+    client.post(f"/threads/{thread.id}/watch", data={"watch": "1"})
+    client.post("/logout")
+    login(client, staff)
+    _reply(client, thread, "Your journal datastore is **full**.")
+    recipients = sorted(m["To"] for m in mail_outbox)
+    assert recipients == sorted([customer.email, other_customer.email])
+    assert staff.email not in recipients
+    message = next(m for m in mail_outbox if m["To"] == customer.email)
+    body = message.get_content()
+    assert "Sam Support (support team) replied" in body and "journal datastore is **full**" in body
+    assert message["List-Unsubscribe"].startswith("<http://localhost/forums/unsubscribe/")
+    assert f"/threads/{thread.id}-" in body
+    # The replier is not emailed about their own reply even when watching.
+    mail_outbox.clear()
+    client.post("/logout")
+    login(client, customer)
+    _reply(client, thread, "Thanks, that was it.")
+    assert [m["To"] for m in mail_outbox] == [other_customer.email]
+
+
+def test_unsubscribe_link_stops_the_emails(client, mail_outbox, customer, staff, make_thread):
+    thread = make_thread(customer)
+    login(client, staff)
+    _reply(client, thread, "First answer.")
+    link = re.search(r"http://localhost(/forums/unsubscribe/\S+)", mail_outbox[0].get_content()).group(1)
+    anonymous = client.application.test_client()
+    page = anonymous.get(link).get_data(as_text=True)
+    assert "Unsubscribe" in page and thread.title in page
+    assert anonymous.post(link).status_code == 200
+    assert db.session.scalar(select(Subscription).where(Subscription.user_id == customer.id)) is None
+    assert "Already unsubscribed" in anonymous.post(link).get_data(as_text=True)
+    assert anonymous.get("/forums/unsubscribe/forged-token").status_code == 400
+    mail_outbox.clear()
+    _reply(client, thread, "Second answer.")
+    assert mail_outbox == []
+
+
+def test_category_watchers_hear_about_new_threads(client, mail_outbox, customer, other_customer, categories):
+    login(client, other_customer)
+    client.post("/forums/networking/watch", data={"watch": "1"})
+    client.post("/logout")
+    login(client, customer)
+    client.post("/forums/networking/new", data={"title": "Which ports does pairing need?", "body": "Firewall team asks."})
+    assert [m["To"] for m in mail_outbox] == [other_customer.email]
+    assert "New thread in Networking" in mail_outbox[0]["Subject"]
+
+
+def test_unread_count_and_notifications_page(client, customer, staff, make_thread):
+    thread = make_thread(customer)
+    login(client, staff)
+    _reply(client, thread, "Have a look at the sizing guide.")
+    client.post("/logout")
+    login(client, customer)
+    home = client.get("/").get_data(as_text=True)
+    assert re.search(r'Notifications <span class="badge badge-count">1<span class="visually-hidden"> unread', home)
+    page = client.get("/notifications").get_data(as_text=True)
+    assert "Sam Support replied to" in page and thread.title in page
+    assert "badge-count" not in client.get("/").get_data(as_text=True).split("Notifications", 1)[1][:60]
+    assert client.get("/notifications").status_code == 200
+    client.post("/logout")
+    assert client.get("/notifications").status_code == 302
+
+
+def test_stop_watching(client, customer, make_thread):
+    thread = make_thread(customer)
+    login(client, customer)
+    assert "Stop watching" in client.get(f"/threads/{thread.id}").get_data(as_text=True)
+    client.post(f"/threads/{thread.id}/watch", data={"watch": "0"})
+    assert "Watch this thread" in client.get(f"/threads/{thread.id}").get_data(as_text=True)
