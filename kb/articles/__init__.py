@@ -33,11 +33,12 @@ def _register_search(app: Flask) -> None:
     register_kind = getattr(kb.search, "register_kind", None)
     if register_kind is None:
         return
-    from kb.articles.models import Article, Category
+    from kb.articles.models import Article, ArticleTag, Category
     from kb.articles.search_docs import all_article_ids, article_ids_in_category, build_article_docs
 
     register_kind(app, kind="article", build=build_article_docs, all_ids=all_article_ids,
-                  watch={Article: lambda article: [article.id], Category: article_ids_in_category})
+                  watch={Article: lambda article: [article.id], ArticleTag: lambda row: [row.article_id],
+                         Category: article_ids_in_category})
 
 
 def _home_categories(user) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional, ValidationError
 
 from kb.articles import editing
@@ -30,8 +31,8 @@ class ArticleForm(FlaskForm):
     slug = StringField("Address (slug)", validators=[Optional()], filters=[lambda v: (v or "").strip().lower()])
     summary = TextAreaField("Summary", validators=[ConfigLength("ARTICLE_SUMMARY_MAX_LENGTH", "The summary")],
                             render_kw={"rows": 2})
-    type = SelectField("Type", choices=[(t.value, t.label) for t in ArticleType])
-    category = SelectField("Category", coerce=int, choices=[(0, "No category")])
+    type = SelectField("Type", choices=[SelectChoice(t.value, t.label) for t in ArticleType])
+    category = SelectField("Category", coerce=int, choices=[SelectChoice(0, "No category")])
     tags = StringField("Tags")
     versions = StringField("Applies to versions")
     body = TextAreaField("Body (Markdown)", validators=[DataRequired("Write the article's body."),
@@ -60,7 +61,7 @@ class ArticleForm(FlaskForm):
 
 
 class FeedbackForm(FlaskForm):
-    helpful = RadioField("Was this article helpful?", choices=[("yes", "Yes"), ("no", "No")],
+    helpful = RadioField("Was this article helpful?", choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No")],
                          validators=[DataRequired("Choose yes or no.")])
     comment = TextAreaField("What could we improve? (optional)",
                             validators=[ConfigLength("FEEDBACK_COMMENT_MAX_LENGTH", "Your comment")],

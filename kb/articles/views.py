@@ -8,6 +8,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
                    url_for)
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from kb.accounts.permissions import staff_required
 from kb.articles import editing, queries
@@ -134,7 +135,7 @@ def feedback(slug: str):
 
 def _category_choices() -> list[tuple[int, str]]:
     categories = db.session.scalars(select(Category).order_by(Category.position, Category.name))
-    return [(0, "No category")] + [(c.id, c.name) for c in categories]
+    return [SelectChoice(0, "No category")] + [SelectChoice(c.id, c.name) for c in categories]
 
 
 def _editor(form: ArticleForm, article: Article | None, status: int = 200, preview=None):
@@ -281,7 +282,7 @@ def review(slug: str):
 def _review_form(article: Article) -> ReviewForm:
     form = ReviewForm()
     versions = list(current_app.config["PRODUCT_VERSIONS"])
-    form.verified_version.choices = [(v, v) for v in reversed(versions)]
+    form.verified_version.choices = [SelectChoice(v, v) for v in reversed(versions)]
     if not form.is_submitted():
         form.verified_version.data = current_app.config["CURRENT_PRODUCT_VERSION"]
     return form
