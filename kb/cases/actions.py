@@ -182,6 +182,8 @@ def assign(case: Case, user: User, assignee: User | None, *, now: datetime | Non
                       new_value=assignee.display_name[:40] if assignee else "", created_at=now or utcnow())
     db.session.add(event)
     case.assignee = assignee
+    if assignee is not None:
+        set_watching(case, assignee, True)  # the person working the case hears about customer replies
     return event
 
 

@@ -1,0 +1,221 @@
+"""Email out (through a real SMTP server) and email in (real messages through `kb mail-in`)."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+
+import pytest
+
+from kb.cases import actions, notify
+from kb.cases.models import CaseEvent, EventKind
+from kb.extensions import db
+from tests.conftest import login
+
+
+@pytest.fixture
+def case(make_case, customer):
+    return make_case(customer, title="Sites disconnect nightly")
+
+
+def reply_to_of(message) -> str:
+    return str(message["Reply-To"])
+
+
+# --- out -----------------------------------------------------------------------------------
+
+
+def test_opening_a_case_confirms_by_email(client, customer, mail_outbox):
+    login(client, customer)
+    client.post("/cases/new", data={"title": "Live failover hangs", "description": "At 40%", "severity": "1"})
+    [message] = mail_outbox
+    assert message.envelope_rcpt == [customer.email]
+    assert "Received: Live failover hangs" in str(message["Subject"])
+    assert "first response is due by" in message.get_content()
+    assert reply_to_of(message).startswith("case+") and reply_to_of(message).endswith("@localhost")
+
+
+def test_public_staff_reply_emails_watchers_but_not_the_author(client, case, customer, staff, make_user, org, mail_outbox):
+    colleague = make_user("customer", org=org)
+    outsider = make_user("customer")
+    actions.set_watching(case, colleague, True)
+    actions.set_watching(case, outsider, True)  # e.g. moved out of the organisation since
+    db.session.commit()
+    login(client, staff)
+    client.post(f"/cases/{case.number}/comment", data={"comment-body": "Please send the appliance logs."})
+    recipients = sorted(address for m in mail_outbox for address in m.envelope_rcpt)
+    assert recipients == sorted([customer.email, colleague.email])
+    message = mail_outbox[0]
+    assert f"[Case #{case.number}]" in str(message["Subject"])
+    assert "Please send the appliance logs." in message.get_content()
+    assert reply_to_of(message) == notify.reply_address(case)
+    assert message["Auto-Submitted"] == "auto-generated"
+
+
+def test_internal_notes_are_never_emailed(client, case, staff, mail_outbox):
+    login(client, staff)
+    client.post(f"/cases/{case.number}/comment", data={"comment-body": "NOTE-ONLY", "comment-internal": "y"})
+    client.post(f"/cases/{case.number}/assign", data={"take": "1"})
+    assert mail_outbox == []
+
+
+def test_escalation_alerts_staff(client, case, customer, staff, admin, mail_outbox):
+    login(client, customer)
+    client.post(f"/cases/{case.number}/escalate", data={"escalate-reason": "Board meeting tomorrow"})
+    staff_mail = [m for m in mail_outbox if "Escalated" in str(m["Subject"])]
+    assert len(staff_mail) == 1
+    assert sorted(staff_mail[0].envelope_rcpt) == sorted([staff.email, admin.email])
+    assert "Board meeting tomorrow" in staff_mail[0].get_content()
+
+
+def test_reply_tokens_are_signed(app, case):
+    token = notify.reply_token(case)
+    assert notify.number_from_token(token) == case.number
+    number, mac = token.split("-")
+    assert notify.number_from_token(f"{int(number) + 1}-{mac}") is None
+    assert notify.number_from_token(f"{number}-{'0' * 24}") is None
+    assert notify.number_from_token("garbage") is None
+    app.config["SECRET_KEY"] = "another-secret"
+    assert notify.number_from_token(token) is None
+
+
+# --- in ------------------------------------------------------------------------------------
+
+
+def plain_reply(case, sender: str, body: str, **headers) -> bytes:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = notify.reply_address(case)
+    message["Subject"] = f"Re: [Case #{case.number}] {case.title}"
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    message.set_content(body)
+    return bytes(message)
+
+
+QUOTED = (
+    "Logs are attached to the ticket now.\nThe errors start at 02:00.\n\n"
+    "On Mon, 5 Jan 2026 at 10:00, Support Center <support@localhost> wrote:\n"
+    "> Please send the appliance logs.\n> Thanks\n"
+)
+
+
+def mail_in(runner, raw: bytes):
+    return runner.invoke(args=["mail-in"], input=raw)
+
+
+def comments(case) -> list[CaseEvent]:
+    db.session.expire_all()
+    return [e for e in case.events if e.kind is EventKind.COMMENT]
+
+
+def test_plain_reply_becomes_a_comment_without_the_quote(runner, case, customer):
+    result = mail_in(runner, plain_reply(case, f"Alice <{customer.email}>", QUOTED + "\n-- \nAlice, Acme IT\n"))
+    assert result.exit_code == 0, result.output
+    assert f"case #{case.number}" in result.output
+    [comment] = comments(case)
+    assert comment.body == "Logs are attached to the ticket now.\nThe errors start at 02:00."
+    assert comment.via == "email" and comment.author == customer
+
+
+def test_signature_and_outlook_header_are_stripped(runner, case, customer):
+    body = ("Restarted the appliance, same result.\n\nSent from my phone\n\n"
+            "From: Support Center <support@localhost>\nSent: Monday\nSubject: case\n\nold text")
+    body = body.replace("Sent from my phone", "Sent from my iPhone")
+    assert mail_in(runner, plain_reply(case, customer.email, body)).exit_code == 0
+    assert comments(case)[0].body == "Restarted the appliance, same result."
+
+
+def test_multipart_alternative_uses_the_plain_part(runner, case, customer):
+    message = MIMEMultipart("alternative")
+    message["From"] = customer.email
+    message["To"] = f"Support <{notify.reply_address(case)}>"
+    message["Subject"] = "Re: case"
+    message.attach(MIMEText("Plain text wins.\n\n> quoted", "plain", "utf-8"))
+    message.attach(MIMEText("<p>HTML loses.</p>", "html", "utf-8"))
+    assert mail_in(runner, message.as_bytes()).exit_code == 0
+    assert comments(case)[0].body == "Plain text wins."
+
+
+def test_html_only_message_is_turned_into_text(runner, case, customer):
+    html = ("<html><head><style>p{color:red}</style></head><body><p>Firmware updated &amp; rebooted.</p>"
+            "<p>Still failing<br>at step 3.</p><div class=\"gmail_quote\">On Mon ... wrote:<blockquote>"
+            "old stuff</blockquote></div><script>alert(1)</script></body></html>")
+    message = MIMEText(html, "html", "utf-8")
+    message["From"] = customer.email
+    message["To"] = notify.reply_address(case)
+    message["Subject"] = "Re: case"
+    assert mail_in(runner, message.as_bytes()).exit_code == 0
+    body = comments(case)[0].body
+    assert body == "Firmware updated & rebooted.\n\nStill failing\nat step 3."
+
+
+@pytest.mark.parametrize("charset", ["iso-8859-1", "windows-1252"])
+def test_non_utf8_messages_are_decoded(runner, case, customer, charset):
+    text = "Grüße aus Köln – das Problem ist gelöst, danke!" if charset == "windows-1252" else "Grüße aus Köln, gelöst."
+    message = MIMEText(text, "plain", charset)
+    message["From"] = customer.email
+    message["To"] = notify.reply_address(case)
+    message["Subject"] = "Re: case"
+    raw = message.as_bytes()
+    assert text.encode("utf-8") not in raw  # really encoded in the legacy charset
+    result = mail_in(runner, raw)
+    assert result.exit_code == 0, result.output
+    assert comments(case)[0].body == text
+
+
+def test_round_trip_from_the_notification_email(client, runner, case, customer, staff, mail_outbox):
+    login(client, staff)
+    client.post(f"/cases/{case.number}/comment", data={"comment-body": "Which build are you on?"})
+    [notification] = mail_outbox
+    reply = EmailMessage()
+    reply["From"] = customer.email
+    reply["To"] = notification["Reply-To"]
+    reply["Subject"] = "Re: " + str(notification["Subject"])
+    reply.set_content("Build 8.0.112.\n\nOn Tue, Support wrote:\n> Which build are you on?\n")
+    result = mail_in(runner, bytes(reply))
+    assert result.exit_code == 0, result.output
+    page = client.get(f"/cases/{case.number}").get_data(as_text=True)
+    assert "Build 8.0.112." in page
+    # The staff member (not the sender) hears about the customer's reply only if watching; the opener is the sender.
+    assert all(customer.email not in m.envelope_rcpt for m in mail_outbox[1:])
+
+
+@pytest.mark.parametrize(
+    "build,code,reason",
+    [
+        (lambda case, customer, other: plain_reply(case, other.email, "Let me in"), 77, "not allowed"),
+        (lambda case, customer, other: plain_reply(case, "nobody@nowhere.example", "Hello"), 77, "not allowed"),
+        (lambda case, customer, other: plain_reply(case, customer.email, "\n\n> only a quote\n-- \nsig\n"), 65, "no new text"),
+        (lambda case, customer, other: plain_reply(case, customer.email, "auto", Auto_Submitted="auto-replied"), 65, "Automatic"),
+        (lambda case, customer, other: plain_reply(case, customer.email, "x").replace(
+            notify.reply_token(case).encode(), f"{case.number}-{'a' * 24}".encode()), 67, "forged"),
+        (lambda case, customer, other: plain_reply(case, customer.email, "x").replace(
+            notify.reply_token(case).encode(), b"99999-" + notify.reply_token(case).split("-")[1].encode()), 67, "forged"),
+        (lambda case, customer, other: plain_reply(case, customer.email, "x").replace(b"case+", b"help+"), 67, "No case reply address"),
+        (lambda case, customer, other: b"", 65, "No message"),
+    ],
+    ids=["other-organisation", "stranger", "empty-after-stripping", "auto-reply", "forged-token", "token-of-other-number",
+         "no-case-address", "nothing-on-stdin"],
+)
+def test_rejections_exit_non_zero_with_a_reason_and_add_nothing(runner, case, customer, other_customer, build, code, reason):
+    result = mail_in(runner, build(case, customer, other_customer))
+    assert result.exit_code == code
+    assert reason in result.stderr and result.stderr.startswith("Rejected:")
+    assert comments(case) == []
+
+
+def test_message_over_the_size_limit_is_rejected(app, runner, case, customer):
+    app.config["CASE_MAILIN_MAX_BYTES"] = 2000
+    result = mail_in(runner, plain_reply(case, customer.email, "y" * 3000))
+    assert result.exit_code == 65 and "limit is 2000 bytes" in result.stderr
+    assert comments(case) == []
+    assert mail_in(runner, plain_reply(case, customer.email, "small")).exit_code == 0
+
+
+def test_disabled_sender_is_rejected(runner, case, customer):
+    customer.disabled = True
+    db.session.commit()
+    result = mail_in(runner, plain_reply(case, customer.email, "hi"))
+    assert result.exit_code == 77
