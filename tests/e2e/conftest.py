@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from urllib.parse import urlsplit
 
 import pytest
 
 from tests.e2e.pages import SiteMap
 from tests.e2e.support import (
     ARTIFACTS,
+    FormClient,
     AXE_JS,
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -41,6 +43,37 @@ def live_server(tmp_path_factory):
     _LIVE_NOTES.extend(server.notes)
     yield server
     server.stop()
+
+
+class Seeded:
+    """Objects every browser test may open: a forum thread and a case by the Acme customer."""
+
+    category_path = "/forums/getting-started/"
+    thread_title = "Replication stalls at 40 percent after pairing"
+    case_title = "Failover test leaves VMs without network"
+    thread_path: str = ""
+    case_path: str = ""
+
+
+@pytest.fixture(scope="session")
+def seeded(live_server, site):
+    """Made once per run over plain HTTP through the site's own forms (CSRF tokens included)."""
+    made = Seeded()
+    customer = FormClient(live_server).login("customer")
+    if site.serves(made.category_path + "new", "POST"):
+        response = customer.post(made.category_path + "new", {
+            "title": made.thread_title, "tags": "", "action": "post",
+            "body": "After pairing the sites, replication stops at 40 percent. What should I check first?"})
+        assert response.status_code == 302, f"could not start a thread: {response.status_code}"
+        made.thread_path = urlsplit(response.headers["Location"]).path
+    if site.serves("/cases/new", "POST"):
+        response = customer.post("/cases/new", {
+            "title": made.case_title, "severity": "3", "product_version": "8.0", "product_build": "",
+            "description": "During a failover test the recovered VMs come up with no network adapter.",
+            "business_impact": "Our quarterly DR test is blocked.", "environment": "Two sites, vSphere 8"})
+        assert response.status_code == 302, f"could not open a case: {response.status_code}"
+        made.case_path = urlsplit(response.headers["Location"]).path
+    return made
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,6 +80,11 @@ class Account:
     org: str | None = None
     password: str = PASSWORD
 
+    def cli_args(self) -> list[str]:
+        args = ["create-user", "--email", self.email, "--role", self.role, "--name", self.name,
+                "--password", self.password]
+        return args + (["--org", self.org] if self.org else [])
+
 
 # Who the live server knows from the start: one of each role, plus a customer of another organisation.
 ORGS = [("Acme Corp", "standard", "Europe/London"), ("Globex", "premium", "America/New_York")]
@@ -138,14 +144,11 @@ class LiveServer:
 
     def start(self) -> None:
         self.prepare_database()
-        for name, plan, tz in ORGS:
-            self.kb("create-org", "--name", name, "--plan", plan, "--timezone", tz)
-        for account in self.accounts.values():
-            args = ["create-user", "--email", account.email, "--role", account.role,
-                    "--name", account.name, "--password", account.password]
-            if account.org:
-                args += ["--org", account.org]
-            self.kb(*args)
+        # Independent CLI calls run side by side: each spends most of its second importing the app.
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(lambda org: self.kb("create-org", "--name", org[0], "--plan", org[1], "--timezone", org[2]),
+                          ORGS))
+            list(pool.map(lambda account: self.kb(*account.cli_args()), self.accounts.values()))
         log = self.log_path.open("w")
         self.process = subprocess.Popen(
             [sys.executable, "-c", "from kb.cli import main; main()", "run", "--host", "127.0.0.1",
@@ -167,7 +170,10 @@ class LiveServer:
     def prepare_database(self) -> None:
         """``kb init``; if migrations are missing or behind the models, build the schema directly."""
         result = self.kb("init", check=False, timeout=300)
-        problem = None if result.returncode == 0 else f"`kb init` failed: {(result.stderr or result.stdout)[-400:]}"
+        problem = None
+        if result.returncode != 0:
+            lines = [line for line in (result.stderr or result.stdout).splitlines() if "Error" in line]
+            problem = f"`kb init` failed ({(lines or ['exit ' + str(result.returncode)])[-1].strip()[:200]})"
         app = self.app()
         from sqlalchemy import inspect
 
@@ -227,3 +233,33 @@ def make_live_server(instance: Path) -> LiveServer:
     )
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return LiveServer(instance=instance, port=free_port(), env=env, log_path=ARTIFACTS / "server.log")
+
+
+class FormClient:
+    """A plain HTTP client for the live server that fills in CSRF tokens like a browser would."""
+
+    def __init__(self, server: LiveServer):
+        import requests
+
+        self.server = server
+        self.http = requests.Session()
+
+    def csrf(self, path: str) -> str:
+        import re
+
+        page = self.http.get(self.server.url(path), timeout=10)
+        found = re.search(r'name="(?:[a-z]+-)?csrf_token"[^>]*value="([^"]+)"', page.text) or re.search(
+            r'value="([^"]+)"[^>]*name="(?:[a-z]+-)?csrf_token"', page.text)
+        assert found, f"no CSRF token on {path} ({page.status_code})"
+        return found.group(1)
+
+    def post(self, path: str, data: dict, form_page: str | None = None, token_field: str = "csrf_token"):
+        """POST a form as the site's own page would, with the token from ``form_page`` (default: path)."""
+        payload = {token_field: self.csrf(form_page or path), **data}
+        return self.http.post(self.server.url(path), data=payload, timeout=30, allow_redirects=False)
+
+    def login(self, role: str) -> "FormClient":
+        account = self.server.accounts[role]
+        response = self.post("/login", {"email": account.email, "password": account.password})
+        assert response.status_code == 302, f"could not sign in as {role}: {response.status_code}"
+        return self
