@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
     from kb.hooks import register_nav, register_sitemap
 
     settings.apply(app.config)
+    _check_policy(app)
     app.register_blueprint(bp)
     # Bearer tokens, never cookies, authenticate the API, so there is no CSRF to guard against there.
     csrf.exempt(api_bp)
@@ -46,3 +47,19 @@ def _register_slots(app: Flask) -> None:
         return
     register_slot(app, "thread-aside", links.render_thread_aside)
     register_slot(app, "composer-guidance", links.render_composer_guidance)
+
+
+def _check_policy(app: Flask) -> None:
+    """Refuse to start with business hours or targets the SLA clock cannot use."""
+    from kb.cases import sla
+    from kb.config import ConfigError
+
+    try:
+        sla.make_policy(
+            opens=app.config.get("CASE_BUSINESS_OPENS"),
+            closes=app.config.get("CASE_BUSINESS_CLOSES"),
+            weekdays=app.config.get("CASE_BUSINESS_WEEKDAYS"),
+            targets=app.config.get("CASE_SLA_TARGETS"),
+        )
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ConfigError(f"The support policy settings (KB_CASE_BUSINESS_*, KB_CASE_SLA_TARGETS) are not valid: {exc}") from None

@@ -51,6 +51,16 @@ def compute_due(case: Case) -> datetime:
     )
 
 
+def sla_sentence(case: Case, zone: str | None = None) -> str:
+    """'Our first response is due by 06 Jan 2026 10:00 GMT (1 business day in business hours).'"""
+    from zoneinfo import ZoneInfo
+
+    target = current_policy().target(case.severity, case.organization.plan)
+    local = case.response_due_at.astimezone(ZoneInfo(zone or case.organization.timezone))
+    clock = "around the clock" if target.clock == sla.ELAPSED else "in business hours"
+    return f"Our first response is due by {local:%d %b %Y %H:%M %Z} ({target.label()} {clock})."
+
+
 def case_by_number(number) -> Case | None:
     try:
         value = int(number)

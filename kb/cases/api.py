@@ -117,7 +117,7 @@ def create_case():
     values = _validate(data)
     case = actions.open_case(user, source="api", **values)
     db.session.commit()
-    notify.send_case_opened(case, f"Our first response is due by {case.response_due_at.isoformat()} (UTC offset shown).")
+    notify.send_case_opened(case, actions.sla_sentence(case))
     response = jsonify(case_json(case, detail=True))
     response.status_code = 201
     response.headers["Location"] = url_for("cases_api.get_case", number=case.number)

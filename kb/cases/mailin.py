@@ -144,7 +144,7 @@ def process(raw: bytes) -> MailResult:
     """Turn one raw message into a comment on its case; MailRejected says why not. Caller commits."""
     limit = int(current_app.config["CASE_MAILIN_MAX_BYTES"])
     if len(raw) > limit:
-        raise MailRejected(f"The message is {len(raw)} bytes; the limit is {limit} bytes.", EX_DATAERR)
+        raise MailRejected(f"The message is larger than the size limit; the limit is {limit} bytes.", EX_DATAERR)
     if not raw.strip():
         raise MailRejected("No message on standard input.", EX_DATAERR)
     message = message_from_bytes(raw, policy=policy.default)

@@ -133,7 +133,7 @@ def new():
         if thread is not None:
             links.link_thread(case, thread, current_user)
         db.session.commit()
-        notify.send_case_opened(case, _sla_sentence(case))
+        notify.send_case_opened(case, actions.sla_sentence(case))
         flash(f"Case #{case.number} is open. {_sla_sentence(case)}", "success")
         return redirect(url_for("cases.detail", number=case.number))
     if request.method == "POST" and any(form.answers().values()):
@@ -144,11 +144,9 @@ def new():
 
 
 def _sla_sentence(case: Case) -> str:
-    from kb.templating import localtime
+    from kb.templating import viewer_zone
 
-    target = actions.current_policy().target(case.severity, case.organization.plan)
-    return (f"Our first response is due by {localtime(case.response_due_at)} "
-            f"({target.label()}{' around the clock' if target.clock == '24x7' else ' in business hours'}).")
+    return actions.sla_sentence(case, viewer_zone().key)
 
 
 def _case_or_404(number) -> Case:

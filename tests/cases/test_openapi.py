@@ -55,3 +55,51 @@ def test_every_output_field_is_documented_and_present(app, client, customer, sta
     assert set(detail) == set(schemas["CaseDetail"]["properties"]) == set(schemas["CaseDetail"]["required"])
     assert set(detail["sla"]) == set(schemas["Sla"]["properties"])
     assert set(detail["comments"][0]) == set(schemas["Comment"]["properties"])
+
+
+def _json_schema(node, components):
+    """OpenAPI 3.0 schema to plain JSON Schema: refs inlined, `nullable` as a null type."""
+    if isinstance(node, list):
+        return [_json_schema(item, components) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        kind, name = node["$ref"].split("/")[-2:]
+        return _json_schema(components[kind][name], components)
+    out = {key: _json_schema(value, components) for key, value in node.items() if key != "nullable"}
+    if node.get("nullable"):
+        out["type"] = [node["type"], "null"]
+    return out
+
+
+def test_responses_match_the_document(client, customer, other_customer, make_case, token_for, app):
+    import jsonschema
+
+    doc = _doc(client)
+    components = doc["components"]
+    token = {"Authorization": f"Bearer {token_for(customer)}"}
+    foreign = make_case(other_customer)
+    good = {"title": "t", "description": "d", "severity": 1, "product_version": "8.0"}
+    calls = [
+        ("post", "/api/v1/cases", "/api/v1/cases", {"json": good, "headers": token}),
+        ("get", "/api/v1/cases", "/api/v1/cases", {"headers": token}),
+        ("get", "/api/v1/cases", "/api/v1/cases?status=nope", {"headers": token}),
+        ("get", "/api/v1/cases", "/api/v1/cases", {}),
+        ("get", "/api/v1/cases/{number}", "/api/v1/cases/{mine}", {"headers": token}),
+        ("get", "/api/v1/cases/{number}", f"/api/v1/cases/{foreign.number}", {"headers": token}),
+        ("post", "/api/v1/cases", "/api/v1/cases", {"json": {"title": ""}, "headers": token}),
+        ("post", "/api/v1/cases", "/api/v1/cases", {"data": "x", "headers": token}),
+        ("post", "/api/v1/cases", "/api/v1/cases", {"data": "{", "headers": {**token, "Content-Type": "application/json"}}),
+    ]
+    mine = None
+    seen = set()
+    for method, documented, url, kwargs in calls:
+        response = getattr(client, method)(url.replace("{mine}", str(mine)), **kwargs)
+        if response.status_code == 201:
+            mine = response.get_json()["number"]
+        operation = doc["paths"][documented][method]
+        assert str(response.status_code) in operation["responses"], (method, url, response.status_code)
+        spec = _json_schema(operation["responses"][str(response.status_code)], components)
+        jsonschema.validate(response.get_json(), spec["content"]["application/json"]["schema"])
+        seen.add(response.status_code)
+    assert seen == {200, 201, 400, 401, 404, 415, 422}
