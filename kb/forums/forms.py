@@ -26,24 +26,29 @@ def config_length(min_key: str | None = None, max_key: str | None = None, what: 
     return check
 
 
+def no_nul(value):
+    """NUL characters are never meaningful in a post, and PostgreSQL refuses them in text columns."""
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
 class ThreadForm(FlaskForm):
     title = StringField(
-        "Title",
+        "Title", filters=[no_nul],
         validators=[DataRequired("Give your question a title."), config_length("FORUMS_TITLE_MIN_LENGTH", "FORUMS_TITLE_MAX_LENGTH", "The title")],
         render_kw={"autocomplete": "off", "data-deflect": ""},
     )
     body = TextAreaField(
-        "Your question",
+        "Your question", filters=[no_nul],
         validators=[DataRequired("Describe your question."), config_length("FORUMS_POST_MIN_LENGTH", "FORUMS_POST_MAX_LENGTH", "Your post")],
         render_kw={"rows": 12},
     )
-    tags = StringField("Tags (optional)", validators=[Length(max=500)])
+    tags = StringField("Tags (optional)", filters=[no_nul], validators=[Length(max=500)])
     confirm_no_secrets = BooleanField("I checked: what the scanner found is not a real secret, post it anyway")
 
 
 class ReplyForm(FlaskForm):
     body = TextAreaField(
-        "Your reply",
+        "Your reply", filters=[no_nul],
         validators=[DataRequired("Write your reply first."), config_length("FORUMS_POST_MIN_LENGTH", "FORUMS_POST_MAX_LENGTH", "Your reply")],
         render_kw={"rows": 8},
     )
@@ -51,20 +56,20 @@ class ReplyForm(FlaskForm):
 
 
 class EditForm(FlaskForm):
-    title = StringField("Title", validators=[config_length("FORUMS_TITLE_MIN_LENGTH", "FORUMS_TITLE_MAX_LENGTH", "The title")])
+    title = StringField("Title", filters=[no_nul], validators=[config_length("FORUMS_TITLE_MIN_LENGTH", "FORUMS_TITLE_MAX_LENGTH", "The title")])
     body = TextAreaField(
-        "Text",
+        "Text", filters=[no_nul],
         validators=[DataRequired("The post cannot be empty; delete it instead."), config_length("FORUMS_POST_MIN_LENGTH", "FORUMS_POST_MAX_LENGTH", "Your post")],
         render_kw={"rows": 12},
     )
-    tags = StringField("Tags (optional)", validators=[Length(max=500)])
+    tags = StringField("Tags (optional)", filters=[no_nul], validators=[Length(max=500)])
     confirm_no_secrets = BooleanField("I checked: what the scanner found is not a real secret, save it anyway")
 
 
 class FlagForm(FlaskForm):
     reason = SelectField("Why should a moderator look at this post?", choices=list(FLAG_REASONS.items()),
                          validators=[InputRequired()])
-    note = TextAreaField("Anything else a moderator should know (optional)",
+    note = TextAreaField("Anything else a moderator should know (optional)", filters=[no_nul],
                          validators=[config_length(None, "FORUMS_FLAG_NOTE_MAX_LENGTH", "The note")],
                          render_kw={"rows": 3})
 
@@ -82,14 +87,14 @@ _ACCESS_CHOICES = [
 
 
 class CategoryForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    slug = StringField("Slug (used in the address)", validators=[DataRequired(), Length(max=80)])
-    description = TextAreaField("Description", validators=[Length(max=1000)], render_kw={"rows": 3})
+    name = StringField("Name", filters=[no_nul], validators=[DataRequired(), Length(max=120)])
+    slug = StringField("Slug (used in the address)", filters=[no_nul], validators=[DataRequired(), Length(max=80)])
+    description = TextAreaField("Description", filters=[no_nul], validators=[Length(max=1000)], render_kw={"rows": 3})
     position = IntegerField("Position (lower comes first)", default=100, validators=[InputRequired()])
     read_access = SelectField("Who can read", choices=_ACCESS_CHOICES)
     post_access = SelectField("Who can start threads", choices=_ACCESS_CHOICES[1:])
 
 
 class SecretPatternForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=80)])
-    pattern = StringField("Regular expression (Python syntax)", validators=[DataRequired(), Length(max=500)])
+    name = StringField("Name", filters=[no_nul], validators=[DataRequired(), Length(max=80)])
+    pattern = StringField("Regular expression (Python syntax)", filters=[no_nul], validators=[DataRequired(), Length(max=500)])

@@ -65,7 +65,6 @@ _post_limit = limiter.shared_limit(
     scope="forum-posts",
     key_func=_user_key,
     methods=["POST"],
-    exempt_when=lambda: not current_user.is_authenticated,
     deduct_when=_counts,
 )
 
@@ -124,7 +123,8 @@ def _keep_draft_and_login(form_path: str, fields: tuple[str, ...]):
     cutoff = utcnow() - timedelta(seconds=current_app.config["FORUMS_DRAFT_MAX_AGE"])
     db.session.execute(delete(Draft).where(Draft.created_at < cutoff))
     token = token_source.token_urlsafe(24)
-    data = {name: request.form.get(name, "")[: current_app.config["FORUMS_POST_MAX_LENGTH"] * 2] for name in fields}
+    limit = current_app.config["FORUMS_POST_MAX_LENGTH"] * 2
+    data = {name: request.form.get(name, "").replace("\x00", "")[:limit] for name in fields}
     db.session.add(Draft(token=token, path=form_path, data=data))
     db.session.commit()
     session["forum_draft"] = token

@@ -38,6 +38,15 @@ def test_hostile_markdown_and_html_are_neutralised(signed_in, app):
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(9)&gt;" in page
 
 
+def test_nul_characters_and_odd_unicode_do_not_break_posting(signed_in):
+    title = "Nul\x00 byte and \u202eRTL\u202c title 🙂"
+    response = signed_in.post("/forums/networking/new", data={"title": title, "body": "body\x00 text", "tags": "a\x00b"})
+    assert response.status_code == 302
+    thread = db.session.scalar(select(Thread))
+    assert "\x00" not in thread.title and thread.tags == ["ab"]
+    assert signed_in.get(response.headers["Location"]).status_code == 200
+
+
 def test_images_only_from_allowed_hosts(app, signed_in):
     app.config["IMAGE_HOSTS"] = ["img.example.com"]
     body = "![ok](https://img.example.com/a.png) ![no](https://other.example/b.png)"
