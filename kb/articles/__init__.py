@@ -9,10 +9,11 @@ from kb.hooks import register_home_section, register_init_step, register_nav, re
 
 
 def init_app(app: Flask) -> None:
-    from kb.articles import settings
+    from kb.articles import page_cache, settings
     from kb.articles.cli import export_content_command, import_content_command
 
     settings.apply(app.config)
+    page_cache.install_listeners()
     app.register_blueprint(bp)
     app.cli.add_command(import_content_command)
     app.cli.add_command(export_content_command)

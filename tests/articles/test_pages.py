@@ -11,6 +11,7 @@ from sqlalchemy import event, select
 from kb.articles import editing
 from kb.articles.models import Article
 from kb.extensions import db
+from kb.types import utcnow
 from tests.conftest import login
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -165,7 +166,8 @@ def _queries_for(client, url) -> int:
 
 
 @pytest.mark.parametrize("who", ["anonymous", "staff"])
-def test_article_page_uses_a_constant_number_of_queries(client, make_article, who, staff):
+def test_article_page_uses_a_constant_number_of_queries(app, client, make_article, who, staff):
+    app.config["ARTICLE_PAGE_CACHE_SECONDS"] = 0  # measure the page itself, not the cache
     if who == "staff":
         login(client, staff)
     small = make_article(title="Small", tags=("a",))
@@ -253,3 +255,97 @@ def test_search_documents(app, published, draft, category):
     assert doc.article_type == "how-to" and doc.versions == ["8.0"] and doc.summary == "Which ports to open."
     assert all_article_ids() == [published.id]
     assert build_article_docs([]) == {}
+
+
+# --- the anonymous page cache ---------------------------------------------------------------------
+
+
+def test_cached_page_for_anonymous_readers_skips_the_database(app, client, published):
+    url = f"/articles/{published.slug}"
+    first = client.get(url).get_data(as_text=True)
+    app.config["ARTICLE_PAGE_CACHE_CHECK_SECONDS"] = 3600
+    with QueryCounter(db.engine) as counter:
+        again = client.get(url).get_data(as_text=True)
+    assert counter.count == 0
+    assert again == first
+    app.config["ARTICLE_PAGE_CACHE_CHECK_SECONDS"] = 0
+    with QueryCounter(db.engine) as counter:
+        client.get(url)
+    assert counter.count == 1  # only the freshness check
+
+
+def test_cached_page_notices_changes_made_by_another_process(app, client, published):
+    app.config["ARTICLE_PAGE_CACHE_CHECK_SECONDS"] = 0
+    url = f"/articles/{published.slug}"
+    client.get(url)
+    # Plain SQL, as another worker would: this process's flush listener never sees it.
+    table = Article.__table__
+    db.session.execute(table.update().values(html="<p>New text.</p>", updated_at=utcnow()))
+    db.session.commit()
+    assert "New text." in client.get(url).get_data(as_text=True)
+    db.session.execute(table.update().values(status="archived", updated_at=utcnow()))
+    db.session.commit()
+    assert client.get(url).status_code == 404
+
+
+def test_changes_in_this_process_show_at_once(app, client, published, staff):
+    app.config["ARTICLE_PAGE_CACHE_CHECK_SECONDS"] = 3600
+    url = f"/articles/{published.slug}"
+    client.get(url)
+    editing.apply_changes(published, title="Ports, revised", body="## Ports\n\nNew text.", category=published.category,
+                          editor=staff)
+    db.session.commit()
+    assert "New text." in client.get(url).get_data(as_text=True)
+    published.category.name = "Renamed category"
+    db.session.commit()
+    assert "Renamed category" in client.get(url).get_data(as_text=True)
+    editing.archive(published)
+    db.session.commit()
+    assert client.get(url).status_code == 404
+
+
+def test_cached_page_gives_each_visitor_their_own_csrf_token(app, published):
+    from flask import g
+
+    from kb.articles.page_cache import CSRF_MARKER
+
+    app.config["WTF_CSRF_ENABLED"] = True
+    url = f"/articles/{published.slug}"
+    tokens = []
+    for _ in range(2):
+        # Test requests share the test's app context; a real request starts with an empty g.
+        g.pop("csrf_token", None)
+        visitor = app.test_client()
+        page = visitor.get(url).get_data(as_text=True)
+        assert CSRF_MARKER not in page
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        tokens.append(token)
+        # The token works for this visitor's vote.
+        response = visitor.post(f"{url}/feedback", data={"helpful": "yes", "csrf_token": token})
+        assert response.status_code == 302
+        g.pop("csrf_token", None)
+    assert tokens[0] != tokens[1]
+    db.session.refresh(published)
+    assert published.helpful_yes == 2
+
+
+def test_signed_in_readers_and_voters_are_never_served_the_shared_copy(app, client, published, customer):
+    url = f"/articles/{published.slug}"
+    client.get(url)
+    client.post(f"{url}/feedback", data={"helpful": "no"})
+    page = client.get(url).get_data(as_text=True)
+    assert "You answered <strong>no</strong>" in page
+    other = app.test_client()
+    login(other, customer)
+    assert "You answered" not in other.get(url).get_data(as_text=True)
+    assert "You answered" not in app.test_client().get(url).get_data(as_text=True)
+
+
+def test_staff_edit_shows_at_once_on_the_same_worker(app, client, published, staff):
+    app.config["ARTICLE_PAGE_CACHE_CHECK_SECONDS"] = 3600
+    reader = app.test_client()
+    url = f"/articles/{published.slug}"
+    reader.get(url)
+    login(client, staff)
+    client.post(f"{url}/archive")
+    assert reader.get(url).status_code == 404
