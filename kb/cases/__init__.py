@@ -12,7 +12,7 @@ def init_app(app: Flask) -> None:
     from kb.cases.api import api_bp
     from kb.cases.cli import mail_in_command, sla_sweep_command
     from kb.extensions import csrf
-    from kb.hooks import register_nav, register_sitemap
+    from kb.hooks import register_home_section, register_nav, register_sitemap
 
     settings.apply(app.config)
     _check_policy(app)
@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
     register_nav(app, "Support", "cases.support", 40, visible=lambda user: not getattr(user, "is_authenticated", False))
     register_nav(app, "Queue", "cases.staff_queue", 45, visible=lambda user: getattr(user, "is_staff", False))
     register_sitemap(app, lambda: [("/severity", None), ("/support", None)])
+    register_home_section(app, "cases/_home_section.html", _home_context, 5)
 
     @app.template_filter("case_status")
     def case_status_label(value) -> str:
@@ -63,3 +64,27 @@ def _check_policy(app: Flask) -> None:
         )
     except (ValueError, TypeError, AttributeError) as exc:
         raise ConfigError(f"The support policy settings (KB_CASE_BUSINESS_*, KB_CASE_SLA_TARGETS) are not valid: {exc}") from None
+
+
+def _home_context(user) -> dict:
+    """Staff: queue counts; organisation members: their open cases; everyone else: nothing."""
+    from kb.cases.actions import sla_status
+    from kb.cases.models import Case, CaseStatus
+    from kb.cases.permissions import can_open_case, visible_cases
+    from kb.cases.queue import queue
+    from kb.extensions import db
+
+    if getattr(user, "is_staff", False):
+        entries = queue()
+        counts = {
+            "open": len(entries),
+            "breached": sum(1 for e in entries if e.sla.state == "breached"),
+            "at_risk": sum(1 for e in entries if e.sla.state == "at_risk"),
+            "unassigned": sum(1 for e in entries if e.case.assignee_id is None),
+        }
+        return {"show": True, "staff": True, "counts": counts}
+    if not can_open_case(user):
+        return {"show": False}
+    query = (visible_cases(user).where(Case.status.in_([s for s in CaseStatus if s.is_open]))
+             .order_by(Case.updated_at.desc()).limit(5))
+    return {"show": True, "staff": False, "entries": [(case, sla_status(case)) for case in db.session.scalars(query)]}

@@ -40,6 +40,11 @@ def current_policy() -> sla.Policy:
     return cache[key]
 
 
+def clean(text: str | None) -> str:
+    """Text as stored: NUL characters dropped (PostgreSQL refuses them in text columns)."""
+    return (text or "").replace("\x00", "")
+
+
 def render(text: str) -> str:
     return render_post(text, current_app.config.get("IMAGE_HOSTS") or ())
 
@@ -79,18 +84,19 @@ def open_case(opener: User, *, title: str, description: str, severity: int, prod
         raise CaseError("Only members of a customer organisation can open support cases.")
     severity = _severity(severity)
     now = now or utcnow()
+    title, description = clean(title).strip(), clean(description)
     case = Case(
-        title=title.strip(),
+        title=title,
         description=description,
         description_html=render(description),
         severity=severity,
         status=CaseStatus.NEW,
         organization=opener.organization,
         opener=opener,
-        product_version=(product_version or "").strip(),
-        product_build=(product_build or "").strip(),
-        business_impact=business_impact or "",
-        environment=environment or "",
+        product_version=clean(product_version).strip(),
+        product_build=clean(product_build).strip(),
+        business_impact=clean(business_impact),
+        environment=clean(environment),
         source=source,
         created_at=now,
         updated_at=now,
@@ -109,7 +115,7 @@ def add_comment(case: Case, author: User, body: str, *, internal: bool = False, 
 
     The first public staff comment stops the SLA clock; a customer's answer reopens a waiting case.
     """
-    body = (body or "").strip()
+    body = clean(body).strip()
     if not body:
         raise CaseError("The comment is empty.")
     if internal and not author.is_staff:
@@ -199,7 +205,7 @@ def assign(case: Case, user: User, assignee: User | None, *, now: datetime | Non
 
 def escalate(case: Case, user: User, reason: str, *, now: datetime | None = None) -> CaseEvent:
     """Record a customer's escalation request; it lifts the case in the staff queue."""
-    reason = (reason or "").strip()
+    reason = clean(reason).strip()
     if not reason:
         raise CaseError("Tell us why you are escalating, so the right person can act on it.")
     if not case.is_open:

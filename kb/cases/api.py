@@ -190,7 +190,7 @@ def _validate(data: dict) -> dict:
             problems[name] = f"Must be at most {limit} characters long."
         values[name] = value
     for name in ("title", "description"):
-        if name not in problems and not values.get(name, "").strip():
+        if name not in problems and not actions.clean(values.get(name, "")).strip():
             problems[name] = "Required and cannot be empty."
     severity = data.get("severity")
     if isinstance(severity, float) and severity.is_integer():

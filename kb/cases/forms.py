@@ -24,7 +24,7 @@ def _max_length(key: str):
 
 
 def _not_blank(form, field):
-    if not (field.data or "").strip():
+    if not (field.data or "").replace("\x00", "").strip():
         raise ValidationError("This field cannot be empty.")
 
 

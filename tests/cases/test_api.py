@@ -166,3 +166,13 @@ def test_staff_token_lists_all_cases(client, customer, other_customer, staff, ma
     make_case(customer)
     make_case(other_customer)
     assert client.get("/api/v1/cases", headers=bearer(token_for(staff))).get_json()["total"] == 2
+
+
+def test_nul_characters_are_dropped(client, customer, token_for):
+    body = {**GOOD, "title": "Nul\x00 in title", "description": "a\x00b", "environment": "x\x00"}
+    response = client.post("/api/v1/cases", json=body, headers=bearer(token_for(customer)))
+    assert response.status_code == 201
+    case = db.session.query(Case).one()
+    assert (case.title, case.description, case.environment) == ("Nul in title", "ab", "x")
+    only_nul = client.post("/api/v1/cases", json={**GOOD, "title": "\x00\x00"}, headers=bearer(token_for(customer)))
+    assert only_nul.status_code == 422

@@ -320,3 +320,28 @@ def test_state_changes_need_csrf(app, client, customer, make_case):
     assert client.post("/cases/new", data={"title": "t", "description": "d", "severity": "3"}).status_code == 400
     assert client.post(f"/cases/{case.number}/comment", data={"comment-body": "x"}).status_code == 400
     assert db.session.query(Case).count() == 1 and db.session.query(CaseEvent).count() == 0
+
+
+def test_nul_characters_are_dropped_from_forms(client, customer, make_case):
+    login(client, customer)
+    assert client.post("/cases/new", data={"title": "\x00", "description": "d", "severity": "3"}).status_code == 400
+    client.post("/cases/new", data={"title": "T\x00itle", "description": "d\x00", "severity": "3"})
+    case = db.session.query(Case).one()
+    assert case.title == "Title" and case.description == "d"
+    client.post(f"/cases/{case.number}/comment", data={"comment-body": "hi\x00 there"})
+    assert case.events[-1].body == "hi there"
+
+
+def test_home_page_section(client, customer, staff, make_user, make_case):
+    case = make_case(customer, title="Home page case")
+    page = client.get("/").get_data(as_text=True)
+    assert "Home page case" not in page and "Case queue" not in page
+    login(client, customer)
+    assert "Home page case" in client.get("/").get_data(as_text=True)
+    client.post("/logout")
+    login(client, staff)
+    assert "1 open case: 0 overdue, 0 at risk, 1 with nobody working on it." in client.get("/").get_data(as_text=True)
+    client.post("/logout")
+    login(client, make_user("customer"))
+    assert "Your organisation's open cases" not in client.get("/").get_data(as_text=True)
+    assert case.number
