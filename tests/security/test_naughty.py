@@ -240,3 +240,29 @@ def test_article_feedback_comment(world, vectors):
         check.response(response, vector, plain=True, where="POST feedback")
     check.response(world.client("staff").get(f"/articles/{slug}"), None, plain=False, where="staff article page")
     check.verdict()
+
+
+LINE_BREAKERS = ["\f", "\v", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029", "\r", "\n", "\r\n", "\t"]
+
+
+def test_line_breaking_characters_in_titles_that_reach_email_subjects(world):
+    """str.splitlines() breaks on more than \\r and \\n; a title copied into a Subject header must not 500."""
+    check = Checker("line-breaking characters in titles")
+    headers = {"Authorization": f"Bearer {world.tokens['customer']}"}
+    for char in LINE_BREAKERS:
+        title = f"Replication{char}stopped{char}Bcc: victim@example.org"
+        if feature_exists("kb.cases.api"):
+            response = world.app.test_client().post("/api/v1/cases", headers=headers, json={
+                "title": title, "description": "It stopped.", "severity": 3})
+            check.count += 1
+            if response.status_code >= 500:
+                check.problems.append(f"POST /api/v1/cases -> {response.status_code} for title {title!r}")
+        if feature_exists("kb.cases.views"):
+            response = world.client("customer").post("/cases/new", data={
+                "title": title, "severity": "3", "description": "It stopped.", "action": "open"})
+            check.response(response, title, plain=True, where="POST /cases/new")
+        if feature_exists("kb.forums.views"):
+            response = world.client("customer").post("/forums/getting-started/new", data={
+                "title": title, "body": "It stopped.", "tags": "", "action": "post"})
+            check.response(response, title, plain=True, where="POST new thread")
+    check.verdict()
