@@ -203,12 +203,19 @@ def image_allowed(src: str, image_hosts: Iterable[str]) -> bool:
 _IMG_WITHOUT_SRC = re.compile(r"<img(?![^>]*\ssrc=)[^>]*>")
 
 
+def _keyboard_scrollable(html: str) -> str:
+    """Code blocks and tables may scroll sideways on a phone; keyboard users must be able to focus them.
+
+    Runs on the sanitizer's output, which writes these tags without attributes, and adds only fixed text.
+    """
+    return html.replace("<pre>", '<pre tabindex="0">').replace("<table>", '<table tabindex="0">')
+
+
 def render_article(text: str) -> RenderedArticle:
     """Render staff Markdown with the wider allowlist, plus its table of contents and plain text."""
     md = _markdown(staff=True)
     raw = md.convert(text or "")
-    body = _STAFF_CLEANER.clean(raw)
-    body = _IMG_WITHOUT_SRC.sub("", body)
+    body = _keyboard_scrollable(_IMG_WITHOUT_SRC.sub("", _STAFF_CLEANER.clean(raw)))
     headings: list[tuple[int, str, str]] = []
 
     def walk(tokens) -> None:
@@ -262,7 +269,7 @@ def render_post(text: str, image_hosts: Iterable[str] = ()) -> str:
         allowed_classes=COMMUNITY_CLASSES,
         strip_comments=True,
     )
-    return _IMG_WITHOUT_SRC.sub("", cleaner.clean(raw))
+    return _keyboard_scrollable(_IMG_WITHOUT_SRC.sub("", cleaner.clean(raw)))
 
 
 _BLOCK_BOUNDARY = re.compile(r"</?(?:p|div|li|h[1-6]|tr|td|th|br|hr|pre|blockquote|ol|ul|table|dt|dd|figcaption)\b[^>]*>", re.I)

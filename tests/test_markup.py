@@ -247,3 +247,10 @@ def test_property_render_never_raises_or_emits_script_or_handlers(text):
     assert_safe(rendered.toc_html)
     assert_safe(render_post(text, image_hosts=["e.example"]), community=True)
     to_plain_text(rendered.html)
+
+
+def test_scrollable_code_and_tables_are_keyboard_focusable():
+    html = render_article("| a |\n|---|\n| 1 |\n\n```\nlong line\n```").html
+    assert '<table tabindex="0">' in html and '<pre tabindex="0">' in html
+    assert '<pre tabindex="0">' in render_post("```\ncode\n```")
+    assert 'tabindex="5"' not in render_article('<pre tabindex="5">x</pre>').html
