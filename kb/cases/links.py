@@ -12,10 +12,11 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from kb.cases import severity as severity_info
-from kb.cases.actions import CaseError, current_policy, sla_status
+from kb.cases.actions import CaseError, clean, current_policy, sla_status
 from kb.cases.models import Case, CaseEvent, CaseThreadLink, EventKind
 from kb.cases.permissions import can_see_case
 from kb.extensions import db
+from kb.forums import notifications as forum_notifications
 from kb.forums.models import Post, Thread
 from kb.forums.permissions import can_reply, can_see_thread
 from kb.forums.threads import add_reply
@@ -100,17 +101,28 @@ def default_summary(case: Case) -> str:
     )
 
 
-def post_summary(case: Case, user, body: str) -> list[Post]:
-    """Post the (edited) summary as a reply in every linked thread the staff member can reply to."""
-    posts = []
+def post_summary(case: Case, user, body: str) -> list[tuple[Post, list]]:
+    """Post the (edited) summary as a reply in every linked thread the staff member can reply to.
+
+    Returns each new post with the thread watchers to email once the caller has committed.
+    """
+    posted = []
     for link in case.thread_links:
         thread = db.session.get(Thread, link.thread_id)
         if thread is not None and can_reply(user, thread):
-            posts.append(add_reply(thread, user, body))
-    if not posts:
+            post = add_reply(thread, user, clean(body))
+            db.session.flush()
+            posted.append((post, forum_notifications.notify(post, "reply", user)))
+    if not posted:
         raise CaseError("None of the linked threads can take a reply (deleted or locked).")
     case.summary_handled_at = utcnow()
-    return posts
+    return posted
+
+
+def send_summary_emails(posted: list[tuple[Post, list]]) -> None:
+    for post, recipients in posted:
+        if recipients:
+            forum_notifications.send_emails(post, "reply", recipients)
 
 
 def summary_pending(case: Case) -> bool:

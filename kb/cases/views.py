@@ -378,12 +378,13 @@ def summary(number: int):
         return redirect(url_for("cases.detail", number=case.number))
     if form.validate_on_submit():
         try:
-            posts = links.post_summary(case, current_user, form.body.data)
+            posted = links.post_summary(case, current_user, form.body.data)
         except actions.CaseError as exc:
             form.body.errors.append(str(exc))
         else:
             db.session.commit()
-            flash(f"Summary posted to {len(posts)} thread{'s' if len(posts) != 1 else ''}.", "success")
+            links.send_summary_emails(posted)
+            flash(f"Summary posted to {len(posted)} thread{'s' if len(posted) != 1 else ''}.", "success")
             return redirect(url_for("cases.detail", number=case.number))
     elif request.method == "GET":
         form.body.data = links.default_summary(case)

@@ -122,7 +122,7 @@ def test_parse_thread_ref():
     assert links.parse_thread_ref("") is None
 
 
-def test_resolution_summary_is_offered_redacted_and_posted(client, customer, staff, thread, make_case):
+def test_resolution_summary_is_offered_redacted_and_posted(client, customer, staff, thread, make_case, mail_outbox):
     case = make_case(customer, severity=3)
     links.link_thread(case, thread, customer)
     actions.add_comment(case, staff, "Raise the journal size to 20 GB. Mail alice@acme.example, host 10.1.2.3, "
@@ -139,6 +139,9 @@ def test_resolution_summary_is_offered_redacted_and_posted(client, customer, sta
     assert response.status_code == 302
     reply = db.session.query(Post).filter_by(thread_id=thread.id, is_first=False).one()
     assert reply.body == "Fixed by raising the journal size." and reply.author == staff
+    # The thread's author watches it and hears about the answer like any other reply.
+    assert any(customer.email in m.envelope_rcpt and "journal size" in m.get_body(("plain",)).get_content()
+               for m in mail_outbox)
     assert "Share the resolution?" not in page(client, f"/cases/{case.number}")
 
 
