@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from kb.extensions import db
+from kb.markup import to_plain_text
 from kb.forums.models import ForumCategory, Post, Thread
 from kb.forums.permissions import visibility_token
 from kb.search.documents import SearchDoc
@@ -37,19 +38,19 @@ def build_thread_docs(ids) -> dict[int, SearchDoc | None]:
         if thread.removed or not posts or not posts[0].is_first:
             continue
         accepted = next((p for p in posts if p.id == thread.accepted_post_id), None)
-        summary = posts[0].body.strip().replace("\n", " ")[:240]
+        texts = {p.id: to_plain_text(p.body_html) for p in posts}
         result[thread.id] = SearchDoc(
             kind="thread",
             id=thread.id,
             title=thread.title,
-            body="\n\n".join(p.body for p in posts),
+            body="\n\n".join(texts[p.id] for p in posts),
             url=thread_url(thread),
             updated=thread.last_activity_at,
             visibility=visibility_token(thread.category),
             tags=list(thread.tags or []),
             category=thread.category.slug,
             category_name=thread.category.name,
-            summary=(accepted.body.strip().replace("\n", " ")[:240] if accepted else summary),
+            summary=texts[accepted.id if accepted else posts[0].id][:240],
             solved=thread.accepted_post_id is not None,
         )
     return result

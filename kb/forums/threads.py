@@ -117,12 +117,13 @@ def _sync_removed(post: Post) -> None:
 
 def delete_post(post: Post, user) -> None:
     """Soft delete: the text stays for staff, who can restore it."""
+    was_visible = post.visible
     post.deleted_at = utcnow()
     post.deleted_by_id = user.id
     thread = post.thread
     if thread.accepted_post_id == post.id:
         thread.accepted_post_id = None
-    if not post.is_first:
+    if was_visible and not post.is_first:
         thread.reply_count = max(0, thread.reply_count - 1)
     _sync_removed(post)
 

@@ -209,3 +209,15 @@ def test_announcements_are_staff_only_to_start(client, customer, staff, categori
     client.post("/logout")
     login(client, staff)
     assert client.post("/forums/announcements/new", data={"title": "8.0 Update 2 is out", "body": "Release notes..."}).status_code == 302
+
+
+def test_reply_count_survives_hide_then_delete_then_restore(app, customer, staff, make_thread, make_reply):
+    from kb.forums import threads as logic
+
+    thread = make_thread(customer)
+    reply = make_reply(thread, customer)
+    logic.hide_post(reply, staff)
+    logic.delete_post(reply, staff)
+    assert thread.reply_count == 0
+    logic.restore_post(reply)
+    assert thread.reply_count == 1 and reply.visible
