@@ -24,6 +24,7 @@ E2E_STATS: Counter = Counter()
 _LIVE_NOTES: list[str] = []
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """Every test in this folder drives the browser: mark it so `-m 'not e2e'` leaves it out."""
     for item in items:
