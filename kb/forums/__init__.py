@@ -33,6 +33,12 @@ def _home_context(user) -> dict:
     return {"threads": db.session.scalars(query.limit(_config("FORUMS_HOME_THREADS"))).all()}
 
 
+def _is_staff(user) -> bool:
+    from kb.forums.permissions import is_staff
+
+    return is_staff(user)
+
+
 def _config(key: str):
     from flask import current_app
 
@@ -92,6 +98,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed_command)
     register_init_step(app, 30, "Seeding forum categories", init_step)
     register_nav(app, "Community", "forums.index", 30)
+    register_nav(app, "Moderation", "forums.moderation_queue", 85, visible=_is_staff)
     register_home_section(app, "forums/_home_section.html", _home_context, 30)
     register_sitemap(app, _sitemap)
     register_slot(app, "user-menu", _user_menu)
