@@ -163,6 +163,11 @@ def _form_values(form: ArticleForm) -> dict:
     )
 
 
+def _previewable(form: ArticleForm) -> bool:
+    """A preview needs no title yet, but a body over the limit goes through validation (and its message)."""
+    return len(form.body.data or "") <= current_app.config["ARTICLE_BODY_MAX_LENGTH"]
+
+
 @bp.route("/articles/new", methods=["GET", "POST"])
 @staff_required
 def new():
@@ -174,7 +179,7 @@ def new():
         form.versions.data = current_app.config["CURRENT_PRODUCT_VERSION"]
         return _editor(form, None)
     action = request.form.get("action", "save")
-    if action == "preview":
+    if action == "preview" and _previewable(form):
         return _editor(form, None, preview=render_article(form.body.data or ""))
     if not form.validate_on_submit():
         return _editor(form, None, 400)
@@ -211,7 +216,7 @@ def edit(slug: str):
         form.base_revision.data = str(latest or "")
         return _editor(form, article)
     action = request.form.get("action", "save")
-    if action == "preview":
+    if action == "preview" and _previewable(form):
         return _editor(form, article, preview=render_article(form.body.data or ""))
     if not form.validate_on_submit():
         return _editor(form, article, 400)
