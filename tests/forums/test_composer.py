@@ -142,3 +142,19 @@ def test_disabled_rate_limit_lets_new_accounts_post(app, make_user, client, cate
     login(client, newbie)
     for number in range(3):
         assert client.post("/forums/networking/new", data={"title": f"Question number {number}", "body": "body"}).status_code == 302
+
+
+def test_signed_out_edit_keeps_the_text(client, customer, make_thread):
+    from tests.forums.conftest import first_post
+
+    post = first_post(make_thread(customer))
+    response = client.post(f"/posts/{post.id}/edit", data={"title": "RPO alarm after adding a VM", "body": "Better wording"})
+    assert response.headers["Location"] == f"/login?next=/posts/{post.id}/edit"
+    login(client, customer)
+    assert "Better wording" in client.get(f"/posts/{post.id}/edit").get_data(as_text=True)
+
+
+def test_title_can_be_prefilled_from_a_link(client, customer, categories):
+    login(client, customer)
+    page = client.get("/forums/networking/new?title=MTU+problems+after+VPN").get_data(as_text=True)
+    assert 'value="MTU problems after VPN"' in page

@@ -89,3 +89,20 @@ def test_stop_watching(client, customer, make_thread):
     assert "Stop watching" in client.get(f"/threads/{thread.id}").get_data(as_text=True)
     client.post(f"/threads/{thread.id}/watch", data={"watch": "0"})
     assert "Watch this thread" in client.get(f"/threads/{thread.id}").get_data(as_text=True)
+
+
+def test_category_unsubscribe_and_json_like(client, mail_outbox, customer, other_customer, staff, make_thread, make_reply):
+    login(client, other_customer)
+    client.post("/forums/networking/watch", data={"watch": "1"})
+    client.post("/logout")
+    thread = make_thread(customer, slug="networking", title="Ports for pairing sites")
+    login(client, staff)
+    _reply(client, thread, "Ports 9071-9073.")
+    message = next(m for m in mail_outbox if m["To"] == other_customer.email)
+    assert "the Networking forum" in message.get_content()
+    link = re.search(r"http://localhost(/forums/unsubscribe/\S+)", message.get_content()).group(1)
+    assert client.post(link).status_code == 200
+    assert db.session.scalar(select(Subscription).where(Subscription.user_id == other_customer.id)) is None
+    reply = make_reply(thread, customer, "Thanks!")
+    response = client.post(f"/posts/{reply.id}/like", headers={"Accept": "application/json"})
+    assert response.get_json() == {"liked": True, "likes": 1}
