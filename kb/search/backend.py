@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import heapq
 import json
 import logging
+import math
 import os
 import shutil
 import threading
@@ -25,7 +27,9 @@ from itertools import islice
 from pathlib import Path
 
 from markupsafe import Markup
-from whoosh import analysis, fields, highlight, index as windex, query as wq, sorting
+from whoosh import analysis, fields, formats, highlight, index as windex, query as wq
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.util.numeric import byte_to_length
 from whoosh.writing import LockError
 
 from kb.search.documents import SearchDoc
@@ -55,8 +59,9 @@ def make_schema() -> fields.Schema:
         title_words=fields.TEXT(analyzer=_plain, phrase=False),
         headings=fields.TEXT(analyzer=_stem, field_boost=HEADINGS_BOOST),
         body=fields.TEXT(analyzer=_stem),
-        # Unstemmed vocabulary of every text field: spelling corrections and prefix queries.
-        spell=fields.TEXT(analyzer=_plain, phrase=False),
+        # Unstemmed vocabulary of every text field: spelling corrections and prefix queries. Not
+        # scorable and without frequencies, so it costs little to index.
+        spell=fields.FieldType(formats.Existence(), analyzer=_plain, scorable=False, stored=False),
         tags=fields.KEYWORD(lowercase=True, commas=True, scorable=True, field_boost=TAGS_BOOST, stored=True),
         category=fields.ID(stored=True),
         article_type=fields.ID(stored=True),
@@ -432,7 +437,8 @@ def _analyse(text: str) -> list[str]:
     return [t.text for t in _stem(text)]
 
 
-def _word_query(stemmed: list[str], raw: str, boost: float = 1.0):
+def _word_query(stemmed: list[str], raw: str, boost: float = 1.0, phrase: bool = False):
+    """One typed word in any text field (or its tag); a quoted phrase keeps its word order."""
     if not stemmed:
         return None
     if len(stemmed) == 1:
@@ -440,7 +446,10 @@ def _word_query(stemmed: list[str], raw: str, boost: float = 1.0):
         parts = [wq.Term(name, term) for name in TEXT_FIELDS]
         parts.append(wq.Term("tags", raw.lower()))
         return wq.Or(parts, boost=boost)
-    return wq.Or([wq.Phrase(name, stemmed) for name in TEXT_FIELDS], boost=boost)
+    if phrase:
+        return wq.Or([wq.Phrase(name, stemmed) for name in TEXT_FIELDS], boost=boost)
+    # A word with inner punctuation (fail-back, HS-2104, VM's): each part, in any order.
+    return wq.And([_word_query([term], term) for term in stemmed], boost=boost)
 
 
 def _known(reader, stemmed: list[str], raw: str) -> bool:
@@ -532,8 +541,8 @@ def build_query(reader, parsed: ParsedQuery, config, cache: dict) -> _Built | No
             corrected_words.append(clause.text + "*")
             continue
         stemmed = _analyse(clause.text)
-        q = _word_query(stemmed, clause.text)
-        typed = f'"{clause.text}"' if clause.kind == PHRASE else clause.text
+        q = _word_query(stemmed, clause.text, phrase=clause.kind == PHRASE and '"' in clause.text)
+        typed = clause.text
         if q is not None and clause.kind != PHRASE and clause.occur != NOT and not _known(reader, stemmed, clause.text):
             lowered = clause.text.lower()
             options = []
@@ -611,13 +620,179 @@ def allowed_docs(holder: _Holder, visibility: set[str], kinds, filters: dict) ->
     return allowed
 
 
-def _matching(searcher, q, allowed: frozenset) -> set:
+def _leaf_postings(leaf, fieldname: str, text: str) -> tuple[list[int], list[float]]:
+    """Document numbers and term weights of one term in one segment, a posting block at a time."""
+    try:
+        btext = leaf._text_to_bytes(fieldname, text)
+        matcher = leaf._terms.matcher(fieldname, btext, leaf.schema[fieldname].format, scorer=None)
+        ids: list[int] = []
+        weights: list[float] = []
+        while matcher.is_active():
+            if matcher._ids is None:
+                matcher._read_ids()
+            if matcher._weights is None:
+                matcher._read_weights()
+            ids.extend(matcher._ids[matcher._i:])
+            weights.extend(matcher._weights[matcher._i:])
+            matcher._next_block()
+    except AttributeError:  # another codec: the slower, public way
+        matcher = leaf.postings(fieldname, text)
+        ids, weights = [], []
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            matcher.next()
+        return ids, weights
+    deleted = leaf.deleted_docs_set if leaf.has_deletions() else None
+    if deleted:
+        kept = [(d, w) for d, w in zip(ids, weights) if d not in deleted]
+        return [d for d, _ in kept], [w for _, w in kept]
+    return ids, weights
+
+
+K1, B = 1.2, 0.75
+_LENGTH_TABLE = [byte_to_length(i) for i in range(256)]
+_segment_lengths: "OrderedDict[tuple, list[int]]" = OrderedDict()
+
+
+def _field_lengths(holder: _Holder, fieldname: str) -> list[int] | None:
+    """Each document's length in a scorable field, by global document number (cached per segment)."""
+    cache = holder.cache.setdefault("lengths", {})
+    if fieldname in cache:
+        return cache[fieldname]
+    reader = holder.searcher.reader()
+    if not reader.schema[fieldname].scorable:
+        cache[fieldname] = None
+        return None
+    lengths: list[int] = []
+    for leaf, offset in reader.leaf_readers():
+        key = (getattr(leaf.segment(), "segment_id", lambda: id(leaf))(), fieldname)
+        part = _segment_lengths.get(key)
+        if part is None:
+            try:
+                column = leaf._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+                part = [_LENGTH_TABLE[b] for b in column] if column is not None else []
+            except AttributeError:
+                part = [leaf.doc_field_length(d, fieldname, 0) for d in range(leaf.doc_count_all())]
+            _segment_lengths[key] = part
+            while len(_segment_lengths) > 64:
+                _segment_lengths.popitem(last=False)
+        if len(lengths) < offset:
+            lengths.extend([0] * (offset - len(lengths)))
+        lengths.extend(part)
+    cache[fieldname] = lengths
+    return lengths
+
+
+def term_postings(holder: _Holder, fieldname: str, text: str) -> tuple[frozenset, dict]:
+    """(documents, {document: BM25 contribution}) of one term in one field, cached per searcher."""
+    cache = holder.cache.setdefault("terms", OrderedDict())
+    key = (fieldname, text)
+    found = cache.get(key)
+    if found is not None:
+        cache.move_to_end(key)
+        return found
+    reader = holder.searcher.reader()
+    contributions: dict[int, float] = {}
+    if fieldname in reader.schema:
+        n = max(1, reader.doc_count())
+        df = reader.doc_frequency(fieldname, text)
+        idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+        field_boost = getattr(reader.schema[fieldname].format, "field_boost", 1.0)
+        lengths = _field_lengths(holder, fieldname)
+        average = (reader.field_length(fieldname) / n) if lengths else 0.0
+        for leaf, offset in reader.leaf_readers():
+            if (fieldname, text) not in leaf:
+                continue
+            ids, weights = _leaf_postings(leaf, fieldname, text)
+            scale = field_boost * idf
+            for doc, weight in zip(ids, weights):
+                doc += offset
+                if lengths and average:
+                    norm = K1 * (1.0 - B + B * (lengths[doc] if doc < len(lengths) else average) / average)
+                else:
+                    norm = K1
+                contributions[doc] = scale * weight * (K1 + 1.0) / (weight + norm)
+    found = (frozenset(contributions), contributions)
+    cache[key] = found
+    holder.cache["term_postings"] = holder.cache.get("term_postings", 0) + len(contributions)
+    while holder.cache["term_postings"] > _TERM_CACHE_POSTINGS and len(cache) > 1:
+        _, (docs, _) = cache.popitem(last=False)
+        holder.cache["term_postings"] -= len(docs)
+    return found
+
+
+# Postings kept in memory per worker for repeated query words (about 100 bytes each).
+_TERM_CACHE_POSTINGS = 600_000
+
+
+def query_docs(holder: _Holder, q) -> frozenset:
+    """The documents a query matches, by set algebra on posting lists (no scoring)."""
+    if q is None or isinstance(q, type(wq.NullQuery)):
+        return frozenset()
+    if isinstance(q, wq.Term):
+        return term_postings(holder, q.fieldname, q.text)[0]
+    if isinstance(q, wq.AndNot):
+        return query_docs(holder, q.a) - query_docs(holder, q.b)
+    if isinstance(q, wq.And):
+        parts = sorted((query_docs(holder, sub) for sub in q.subqueries), key=len)
+        result = parts[0] if parts else frozenset()
+        for part in parts[1:]:
+            if not result:
+                break
+            result = result & part
+        return result
+    if isinstance(q, wq.Or):
+        return frozenset().union(*(query_docs(holder, sub) for sub in q.subqueries))
+    return frozenset(q.matcher(holder.searcher).all_ids())
+
+
+def _add_scores(holder: _Holder, q, matched: set, out: dict, boost: float = 1.0) -> None:
+    """BM25 over title, headings, body and tags (field boosts from the schema), for matched docs only."""
+    boost *= getattr(q, "boost", 1.0)
+    if q is None or isinstance(q, type(wq.NullQuery)):
+        return
+    if isinstance(q, wq.Term):
+        _, contributions = term_postings(holder, q.fieldname, q.text)
+        get = out.get
+        if len(contributions) <= len(matched):
+            for doc, value in contributions.items():
+                if doc in matched:
+                    out[doc] = get(doc, 0.0) + value * boost
+        else:
+            for doc in matched:
+                value = contributions.get(doc)
+                if value is not None:
+                    out[doc] = get(doc, 0.0) + value * boost
+    elif isinstance(q, wq.AndNot):
+        _add_scores(holder, q.a, matched, out, boost)
+    elif isinstance(q, (wq.And, wq.Or)):
+        for sub in q.subqueries:
+            _add_scores(holder, sub, matched, out, boost)
+    elif isinstance(q, wq.Phrase):
+        inside = set(query_docs(holder, q) & matched)
+        if inside:
+            for word in q.words:
+                _add_scores(holder, wq.Term(q.fieldname, word), inside, out, boost * 1.5)
+    else:
+        for doc in query_docs(holder, q) & matched:
+            out[doc] = out.get(doc, 0.0) + 0.5 * boost
+
+
+def rank(holder: _Holder, q, matched: set, limit: int) -> list[tuple[int, float]]:
+    """The best `limit` matched documents by score (ties: older document number first)."""
+    scores: dict[int, float] = {}
+    _add_scores(holder, q, matched, scores)
+    best = heapq.nlargest(limit, scores.items(), key=lambda item: (item[1], -item[0]))
+    if len(best) < limit and len(scores) < len(matched):
+        best += [(doc, 0.0) for doc in sorted(matched - scores.keys())[: limit - len(best)]]
+    return best
+
+
+def _matching(holder: _Holder, q, allowed: frozenset) -> set:
     if q is None:
         return set()
-    matcher = q.matcher(searcher)
-    if not matcher.is_active():
-        return set()
-    return {d for d in matcher.all_ids() if d in allowed}
+    return set(query_docs(holder, q) & allowed)
 
 
 def _facets(holder: _Holder, matched: set) -> dict[str, dict[str, int]]:
@@ -688,9 +863,9 @@ def run_search(root: Path, config, text: str, visibility: set[str], *, kinds=Non
             sort = "newest"
         else:
             built = build_query(searcher.reader(), parsed, config, holder.cache)
-            matched = _matching(searcher, built.query if built else None, allowed)
+            matched = _matching(holder, built.query if built else None, allowed)
             if not matched and built is not None and built.loose is not None:
-                matched = _matching(searcher, built.loose, allowed)
+                matched = _matching(holder, built.loose, allowed)
                 loose = bool(matched)
         total = len(matched)
         facets = _facets(holder, matched)
@@ -702,9 +877,7 @@ def run_search(root: Path, config, text: str, visibility: set[str], *, kinds=Non
                 ordered = sorted(matched, key=lambda d: (column[d], d), reverse=True)[start:start + per_page]
                 scored = [(d, 0.0) for d in ordered]
             else:
-                q = built.loose if loose else built.query
-                results = searcher.search(q, filter=matched, limit=start + per_page)
-                scored = [(hit.docnum, hit.score) for hit in list(results)[start:]]
+                scored = rank(holder, built.loose if loose else built.query, matched, start + per_page)[start:]
             terms = built.highlight_terms if built else set()
             for docnum, score in scored:
                 hits.append(_hit(searcher.stored_fields(docnum), score, terms, config))

@@ -78,13 +78,15 @@ def parse(text: str, *, max_length: int = 500, max_terms: int = 24, prefix_min: 
             words = _WORDCHARS.findall(body)
             if not words:
                 continue
-            clause = Clause(PHRASE if len(words) > 1 else WORD, " ".join(words))
+            # Quoted: a phrase, marked by the quotes it keeps.
+            clause = Clause(PHRASE, '"' + " ".join(words) + '"') if len(words) > 1 else Clause(WORD, words[0])
         else:
             is_prefix = raw.endswith("*")
             words = _WORDCHARS.findall(raw)
             if not words:
                 continue
             if len(words) > 1:
+                # fail-back, title:journal: the parts, in any order.
                 clause = Clause(PHRASE, " ".join(words))
             elif is_prefix and len(words[0]) >= prefix_min:
                 clause = Clause(PREFIX, words[0])

@@ -14,7 +14,7 @@ def kinds(parsed):
 
 def test_words_phrases_prefixes_and_operators():
     assert kinds(parse('"journal size" repl* NOT memory')) == [
-        (PHRASE, "journal size", MUST), (PREFIX, "repl", MUST), (WORD, "memory", NOT)]
+        (PHRASE, '"journal size"', MUST), (PREFIX, "repl", MUST), (WORD, "memory", NOT)]
     parsed = parse("failover OR failback test")
     assert kinds(parsed) == [(WORD, "failover", SHOULD), (WORD, "failback", SHOULD), (WORD, "test", MUST)]
     assert parsed.or_groups == [[0, 1]]

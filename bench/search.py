@@ -1,0 +1,335 @@
+"""Search benchmark: the project's search against SQLite FTS5 (bm25) on the same documents and queries.
+
+For 1k, 10k and 30k documents (the bundled articles plus a seeded synthetic corpus that recombines
+their paragraphs and headings under new titles) it prints indexing speed, index size, warm query
+latency through kb.search.search, and known-item quality (MRR@10) for title queries, 2-4 word body
+queries, and the same queries with one letter changed. Usage: python bench/search.py [sizes...]
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import resource
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import frontmatter  # noqa: E402
+
+SEED = 20261129
+SIZES = [1_000, 10_000, 30_000]
+QUERIES_PER_SET = 200
+STOP = {"a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "if", "in", "is", "it", "of", "on",
+        "or", "that", "the", "this", "to", "with", "you", "your", "can", "not", "will", "when", "which", "its"}
+
+
+@dataclass
+class Source:
+    title: str
+    headings: list[str]
+    paragraphs: list[str]
+    tags: list[str]
+    category: str
+    article_type: str
+    versions: list[str]
+
+
+def plain(markdown_text: str) -> str:
+    text = re.sub(r"```.*?```", " ", markdown_text, flags=re.S)
+    text = re.sub(r"!\[[^\]]*\]\([^)]*\)", " ", text)
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"\[\^\d+\]:?", " ", text)
+    text = re.sub(r"[*_`>#|]+", " ", text)
+    return re.sub(r"[ \t]+", " ", text).strip()
+
+
+def load_sources() -> list[Source]:
+    sources = []
+    for path in sorted((ROOT / "content" / "articles").glob("*.md")):
+        post = frontmatter.load(path)
+        body = post.content
+        headings = [h.strip() for h in re.findall(r"^#{2,4}\s+(.+)$", body, flags=re.M)]
+        chunks = [plain(p) for p in re.split(r"\n\s*\n", re.sub(r"^#{1,6}\s+.+$", "", body, flags=re.M))]
+        paragraphs = [p for p in chunks if len(p.split()) >= 8]
+        sources.append(Source(
+            title=str(post.get("title", path.stem)), headings=headings, paragraphs=paragraphs,
+            tags=[str(t) for t in post.get("tags") or []], category=str(post.get("category") or ""),
+            article_type=str(post.get("type") or ""), versions=[str(v) for v in post.get("versions") or []],
+        ))
+    return sources
+
+
+@dataclass
+class Doc:
+    id: int
+    title: str
+    headings: list[str]
+    body: str
+    tags: list[str]
+    category: str
+    article_type: str
+    versions: list[str]
+    updated: datetime
+
+
+def make_corpus(sources: list[Source], size: int, rng: random.Random) -> list[Doc]:
+    """The bundled articles first, then recombined documents with new titles."""
+    base = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    docs: list[Doc] = []
+    for s in sources[:size]:
+        docs.append(Doc(len(docs) + 1, s.title, s.headings, "\n\n".join(s.paragraphs), s.tags, s.category,
+                        s.article_type, s.versions, base + timedelta(hours=len(docs))))
+    all_headings = [h for s in sources for h in s.headings]
+    vocabulary = sorted({w for s in sources for p in s.paragraphs for w in re.findall(r"[a-z]{5,}", p.lower())} - STOP)
+    connectors = ["for", "with", "after", "during", "when using", "and", "on", "without", "before"]
+    seen_titles = {d.title.lower() for d in docs}
+    while len(docs) < size:
+        a, b = rng.sample(sources, 2)
+        for _ in range(10):
+            title = f"{rng.choice(all_headings)} {rng.choice(connectors)} {' '.join(rng.sample(vocabulary, 2))}"
+            if title.lower() not in seen_titles:
+                break
+        seen_titles.add(title.lower())
+        headings = rng.sample(all_headings, 3)
+        paragraphs = rng.sample(a.paragraphs, min(2, len(a.paragraphs))) + rng.sample(b.paragraphs, min(2, len(b.paragraphs)))
+        body_parts = []
+        for heading, paragraph in zip(headings + [""], paragraphs):
+            body_parts.append(paragraph)
+            if heading:
+                body_parts.append(heading)
+        docs.append(Doc(len(docs) + 1, title, headings, "\n\n".join(body_parts), a.tags[:2] + b.tags[:1],
+                        a.category, a.article_type, sorted(set(a.versions) | set(b.versions)),
+                        base + timedelta(hours=len(docs))))
+    return docs
+
+
+def one_typo(query: str, rng: random.Random) -> str:
+    words = query.split()
+    candidates = [i for i, w in enumerate(words) if len(w) >= 4 and w.isalpha() and w.lower() not in STOP]
+    if not candidates:
+        candidates = [i for i, w in enumerate(words) if len(w) >= 3] or [0]
+    i = rng.choice(candidates)
+    word = words[i]
+    pos = rng.randrange(len(word))
+    letters = [c for c in "abcdefghijklmnopqrstuvwxyz" if c != word[pos].lower()]
+    words[i] = word[:pos] + rng.choice(letters) + word[pos + 1:]
+    return " ".join(words)
+
+
+def make_queries(docs: list[Doc], rng: random.Random) -> dict[str, list[tuple[str, int]]]:
+    targets = rng.sample(docs, min(QUERIES_PER_SET, len(docs)))
+    title = [(d.title, d.id) for d in targets]
+    body = []
+    for d in targets:
+        # Words a reader remembers from different parts of the page (recombined paragraphs are shared
+        # between many documents, so a window from one paragraph rarely identifies a single document).
+        paragraphs = [p for p in d.body.split("\n\n") if len(p.split()) >= 8] or [d.body]
+        n = rng.randint(2, 4)
+        words = []
+        for i in range(n):
+            paragraph = paragraphs[i % len(paragraphs)] if i < 2 else rng.choice(paragraphs)
+            choices = [w for w in re.findall(r"[A-Za-z][A-Za-z0-9'-]*", paragraph)
+                       if w.lower() not in STOP and len(w) > 3 and w.lower() not in (x.lower() for x in words)]
+            if choices:
+                words.append(rng.choice(choices))
+        body.append((" ".join(words), d.id))
+    return {
+        "title": title,
+        "body": body,
+        "title+typo": [(one_typo(q, rng), i) for q, i in title],
+        "body+typo": [(one_typo(q, rng), i) for q, i in body],
+    }
+
+
+def mrr(ranked: list[list[int]], queries: list[tuple[str, int]]) -> float:
+    total = 0.0
+    for ids, (_, target) in zip(ranked, queries):
+        if target in ids[:10]:
+            total += 1.0 / (ids.index(target) + 1)
+    return total / len(queries)
+
+
+def percentiles(samples: list[float]) -> tuple[float, float, float]:
+    ordered = sorted(samples)
+    pick = lambda p: ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]  # noqa: E731
+    return pick(50) * 1000, pick(95) * 1000, pick(99) * 1000
+
+
+def dir_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+# --- the project's search ---------------------------------------------------------------------------
+
+def bench_project(docs: list[Doc], queries, workdir: Path) -> dict:
+    from flask_login import AnonymousUserMixin
+
+    from kb import create_app
+    from kb.extensions import db
+    from kb.search import SearchDoc, backend, register_kind, search
+    from kb.search import indexing
+
+    app = create_app({"ENV": "testing", "SECRET_KEY": "bench", "DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
+                      "INDEX_DIR": str(workdir / "index"), "SEARCH_ANALYTICS_ENABLED": False,
+                      "SEARCH_DRAIN_INTERVAL": 0}, instance_path=str(workdir / "instance"))
+    by_id = {d.id: d for d in docs}
+
+    def build(ids):
+        out = {}
+        for i in ids:
+            d = by_id.get(i)
+            out[i] = None if d is None else SearchDoc(
+                kind="article", id=d.id, title=d.title, body=d.body, url=f"/bench/{d.id}", updated=d.updated,
+                headings=d.headings, tags=d.tags, category=d.category, category_name=d.category,
+                article_type=d.article_type, versions=d.versions)
+        return out
+
+    register_kind(app, "article", build, lambda: list(by_id), {})
+    anon = AnonymousUserMixin()
+    with app.app_context():
+        db.create_all()
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        start = time.perf_counter()
+        count = indexing.rebuild(app)
+        build_seconds = time.perf_counter() - start
+        rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        root = backend.index_root(app.config)
+        size = dir_size(root / backend.current_generation(root))
+
+        def run(q):
+            return [int(h.url.rsplit("/", 1)[1]) for h in search(q, anon, per_page=10).results]
+
+        for q, _ in queries["title"][:30] + queries["body+typo"][:20]:
+            run(q)  # warm the searcher and its caches
+        opened_before = backend.searcher_opened_count()
+        result = {"docs": count, "docs_per_s": count / build_seconds, "size_mb": size / 1e6,
+                  "rss_growth_mb": max(0, rss_after - rss_before) / 1024, "rss_peak_mb": rss_after / 1024}
+        latencies = {"ordinary": [], "typo": []}
+        for name, qs in queries.items():
+            ranked = []
+            for q, _ in qs:
+                t0 = time.perf_counter()
+                ranked.append(run(q))
+                latencies["typo" if "typo" in name else "ordinary"].append(time.perf_counter() - t0)
+            result[f"mrr_{name}"] = mrr(ranked, qs)
+        result["lat_ordinary"] = percentiles(latencies["ordinary"])
+        result["lat_typo"] = percentiles(latencies["typo"])
+        result["searchers_opened_while_querying"] = backend.searcher_opened_count() - opened_before
+        db.session.remove()
+        db.engine.dispose()
+    return result
+
+
+# --- SQLite FTS5 baseline ---------------------------------------------------------------------------
+
+def fts_query(text: str) -> str:
+    words = re.findall(r"\w+", text)
+    return " ".join('"' + w.replace('"', '""') + '"' for w in words) or '""'
+
+
+def bench_fts5(docs: list[Doc], queries, workdir: Path) -> dict:
+    path = workdir / "fts.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE VIRTUAL TABLE docs USING fts5(title, headings, body, tokenize='porter unicode61')")
+    start = time.perf_counter()
+    with conn:
+        conn.executemany("INSERT INTO docs (rowid, title, headings, body) VALUES (?, ?, ?, ?)",
+                         [(d.id, d.title, "\n".join(d.headings), d.body) for d in docs])
+    build_seconds = time.perf_counter() - start
+    result = {"docs": len(docs), "docs_per_s": len(docs) / build_seconds, "size_mb": path.stat().st_size / 1e6}
+
+    def run(q):
+        try:
+            return [r[0] for r in conn.execute(
+                "SELECT rowid FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) LIMIT 10", (fts_query(q),))]
+        except sqlite3.OperationalError:
+            return []
+
+    for q, _ in queries["title"][:30]:
+        run(q)
+    latencies = {"ordinary": [], "typo": []}
+    for name, qs in queries.items():
+        ranked = []
+        for q, _ in qs:
+            t0 = time.perf_counter()
+            ranked.append(run(q))
+            latencies["typo" if "typo" in name else "ordinary"].append(time.perf_counter() - t0)
+        result[f"mrr_{name}"] = mrr(ranked, qs)
+    result["lat_ordinary"] = percentiles(latencies["ordinary"])
+    result["lat_typo"] = percentiles(latencies["typo"])
+    conn.close()
+    return result
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}x" if b else "n/a"
+
+
+def report(size: int, ours: dict, fts: dict) -> None:
+    print(f"\n--- {size:,} documents ---")
+    print(f"{'':28}{'kb.search (Whoosh)':>22}{'SQLite FTS5':>16}{'ratio':>10}")
+    rows = [
+        ("index build, docs/s", "docs_per_s", "{:.0f}"),
+        ("index size, MB", "size_mb", "{:.1f}"),
+    ]
+    for label, key, fmt in rows:
+        print(f"{label:28}{fmt.format(ours[key]):>22}{fmt.format(fts[key]):>16}{ratio(ours[key], fts[key]):>10}")
+    for label, key in (("latency ordinary", "lat_ordinary"), ("latency one-typo", "lat_typo")):
+        for i, p in enumerate(("p50", "p95", "p99")):
+            print(f"{label + ' ' + p + ', ms':28}{ours[key][i]:>22.1f}{fts[key][i]:>16.2f}{ratio(ours[key][i], fts[key][i]):>10}")
+    for name in ("title", "body", "title+typo", "body+typo"):
+        key = f"mrr_{name}"
+        print(f"{'MRR@10 ' + name:28}{ours[key]:>22.3f}{fts[key]:>16.3f}{ours[key] - fts[key]:>+10.3f}")
+    typo_all = (ours["mrr_title+typo"] + ours["mrr_body+typo"]) / 2
+    print(f"{'MRR@10 one-typo (mean)':28}{typo_all:>22.3f}{(fts['mrr_title+typo'] + fts['mrr_body+typo']) / 2:>16.3f}")
+    print(f"{'writer: peak RSS, MB':28}{ours['rss_peak_mb']:>22.0f}   (grew {ours['rss_growth_mb']:.0f} MB while indexing)")
+    print(f"{'searchers opened by queries':28}{ours['searchers_opened_while_querying']:>22}")
+    checks = [
+        ("title MRR@10 >= 0.92", ours["mrr_title"] >= 0.92),
+        ("title MRR@10 >= FTS5 + 0.1", ours["mrr_title"] >= fts["mrr_title"] + 0.1),
+        ("body MRR@10 >= FTS5", ours["mrr_body"] >= fts["mrr_body"]),
+        ("one-typo MRR@10 >= 0.6", typo_all >= 0.6),
+        ("p95 ordinary <= 25 ms", ours["lat_ordinary"][1] <= 25),
+        ("p95 with typo fallback <= 150 ms", ours["lat_typo"][1] <= 150),
+        ("build >= 400 docs/s", ours["docs_per_s"] >= 400),
+        ("no searcher opened per request", ours["searchers_opened_while_querying"] == 0),
+    ]
+    print("targets: " + "; ".join(f"{label}: {'met' if ok else 'MISSED'}" for label, ok in checks))
+
+
+def main(argv: list[str]) -> int:
+    sizes = [int(a) for a in argv] or SIZES
+    sources = load_sources()
+    if not sources:
+        print("no bundled articles in content/articles; nothing to benchmark")
+        return 1
+    print(f"search benchmark: {len(sources)} bundled articles, seed {SEED}, {QUERIES_PER_SET} queries per set, "
+          f"{os.cpu_count()} CPUs")
+    for size in sizes:
+        rng = random.Random(SEED + size)
+        docs = make_corpus(sources, size, rng)
+        queries = make_queries(docs, rng)
+        workdir = Path(tempfile.mkdtemp(prefix=f"kb-bench-{size}-"))
+        try:
+            ours = bench_project(docs, queries, workdir)
+            fts = bench_fts5(docs, queries, workdir)
+            report(size, ours, fts)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
