@@ -49,11 +49,33 @@ def render(text: str) -> str:
     return render_post(text, current_app.config.get("IMAGE_HOSTS") or ())
 
 
+def org_calendar(org) -> tuple[str, list[str]]:
+    """The organisation's zone and holidays, with any unusable entry logged and left out.
+
+    A bad value that slipped into the database (the admin form validates both) must not
+    make every page of that organisation's cases fail.
+    """
+    zone = org.timezone
+    try:
+        sla.check_zone(zone)
+    except ValueError:
+        current_app.logger.warning("Organisation %s has an unknown timezone %r; using UTC", org.id, zone)
+        zone = "UTC"
+    holidays = []
+    for item in org.holidays or ():
+        try:
+            sla.holiday_dates([item])
+        except ValueError:
+            current_app.logger.warning("Organisation %s has an invalid holiday %r; ignoring it", org.id, item)
+            continue
+        holidays.append(item)
+    return zone, holidays
+
+
 def compute_due(case: Case) -> datetime:
     org = case.organization
-    return sla.response_due(
-        case.severity, org.plan, case.created_at, org.timezone, org.holidays or (), policy=current_policy()
-    )
+    zone, holidays = org_calendar(org)
+    return sla.response_due(case.severity, org.plan, case.created_at, zone, holidays, policy=current_policy())
 
 
 def sla_sentence(case: Case, zone: str | None = None) -> str:
@@ -61,7 +83,7 @@ def sla_sentence(case: Case, zone: str | None = None) -> str:
     from zoneinfo import ZoneInfo
 
     target = current_policy().target(case.severity, case.organization.plan)
-    local = case.response_due_at.astimezone(ZoneInfo(zone or case.organization.timezone))
+    local = case.response_due_at.astimezone(ZoneInfo(zone or org_calendar(case.organization)[0]))
     clock = "around the clock" if target.clock == sla.ELAPSED else "in business hours"
     return f"Our first response is due by {local:%d %b %Y %H:%M %Z} ({target.label()} {clock})."
 
@@ -288,7 +310,8 @@ def sla_status(case: Case, now: datetime | None = None) -> SlaStatus:
     if case.status not in OPEN_STATUSES:
         return SlaStatus("stopped", due, due - now, 1.0)
     org = case.organization
-    left = sla.fraction_left(case.severity, org.plan, case.created_at, now, org.timezone, org.holidays or (),
+    zone, holidays = org_calendar(org)
+    left = sla.fraction_left(case.severity, org.plan, case.created_at, now, zone, holidays,
                              policy=current_policy())
     if now > due:
         state = "breached"

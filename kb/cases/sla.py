@@ -168,6 +168,16 @@ def is_business_time(moment: datetime, tz: str | tzinfo, holidays: Iterable[str 
     return window is not None and window[0] <= moment <= window[1]
 
 
+def check_zone(tz: str | tzinfo) -> tzinfo:
+    """The timezone for an IANA name; ValueError with a clear message for an unknown one."""
+    return _zone(tz)
+
+
+def holiday_dates(holidays: Iterable[str | date]) -> frozenset[date]:
+    """Holiday entries as dates; ValueError naming the first entry that is not a YYYY-MM-DD date."""
+    return _holiday_set(holidays)
+
+
 # --- internals -------------------------------------------------------------------------------
 
 

@@ -345,3 +345,13 @@ def test_home_page_section(client, customer, staff, make_user, make_case):
     login(client, make_user("customer"))
     assert "Your organisation's open cases" not in client.get("/").get_data(as_text=True)
     assert case.number
+
+
+def test_bad_calendar_data_in_the_database_does_not_break_cases(client, customer, org, make_case):
+    org.holidays = ["2026-01-06", "not-a-date"]
+    org.timezone = "Nowhere/Atlantis"
+    db.session.commit()
+    case = make_case(customer, severity=2, created_at=utc(2026, 1, 5, 10, 0))
+    assert case.response_due_at == utc(2026, 1, 7, 10, 0)  # UTC instead; the valid holiday still counts
+    login(client, customer)
+    assert client.get(f"/cases/{case.number}").status_code == 200

@@ -232,3 +232,12 @@ def test_business_due_lies_in_business_hours_and_spends_exactly_the_target(key, 
     assert is_business_time(due, zone, holidays)
     spent = clock_time_between(severity, plan, opened, due, zone, holidays)
     assert spent == sla.DEFAULT_POLICY.duration(sla.target_for(severity, plan))
+
+
+def test_public_checks_for_zone_and_holidays():
+    assert sla.check_zone("Asia/Kolkata") == ZoneInfo("Asia/Kolkata")
+    with pytest.raises(ValueError, match="Unknown timezone"):
+        sla.check_zone("Nowhere/Atlantis")
+    assert sla.holiday_dates(["2026-01-06", date(2026, 1, 7)]) == {date(2026, 1, 6), date(2026, 1, 7)}
+    with pytest.raises(ValueError, match="not a date"):
+        sla.holiday_dates(["soon"])
