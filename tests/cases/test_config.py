@@ -64,3 +64,32 @@ def test_sla_sentence_uses_the_organisation_zone(app, make_org, make_user, make_
     user = make_user("customer", org=org)
     case = make_case(user, severity=3, created_at=utc(2026, 1, 5, 5, 0))  # 10:30 IST, 1 business day
     assert actions.sla_sentence(case) == "Our first response is due by 06 Jan 2026 10:30 IST (1 business day in business hours)."
+
+
+def test_comment_and_escalation_lengths_come_from_config(app, client, customer, make_case):
+    app.config.update(CASE_COMMENT_MAX_LENGTH=20, CASE_ESCALATION_REASON_MAX_LENGTH=15)
+    case = make_case(customer)
+    login(client, customer)
+    response = client.post(f"/cases/{case.number}/comment", data={"comment-body": "x" * 21})
+    assert response.status_code == 400 and "at most 20 characters" in response.get_data(as_text=True)
+    assert "x" * 21 in response.get_data(as_text=True)  # what was typed is kept
+    assert client.post(f"/cases/{case.number}/comment", data={"comment-body": "x" * 20}).status_code == 302
+    response = client.post(f"/cases/{case.number}/escalate", data={"escalate-reason": "y" * 16})
+    assert response.status_code == 400 and "at most 15 characters" in response.get_data(as_text=True)
+    assert client.post(f"/cases/{case.number}/escalate", data={"escalate-reason": "y" * 15}).status_code == 302
+
+
+def test_page_sizes_come_from_config(app, client, customer, staff, make_case, token_for):
+    app.config.update(CASES_PER_PAGE=2, CASE_QUEUE_PER_PAGE=2, CASE_API_PER_PAGE=2)
+    for n in range(3):
+        make_case(customer, title=f"Paged case {n}")
+    login(client, customer)
+    first = client.get("/cases/").get_data(as_text=True)
+    assert first.count("Paged case") == 2 and "Page 1 of 2" in first
+    assert client.get("/cases/?page=2").get_data(as_text=True).count("Paged case") == 1
+    api = client.get("/api/v1/cases", headers={"Authorization": f"Bearer {token_for(customer)}"}).get_json()
+    assert len(api["cases"]) == 2 and api["pages"] == 2
+    client.post("/logout")
+    login(client, staff)
+    queue_page = client.get("/staff/queue").get_data(as_text=True)
+    assert queue_page.count("Paged case") == 2 and "Page 1 of 2" in queue_page
