@@ -158,3 +158,24 @@ def test_title_can_be_prefilled_from_a_link(client, customer, categories):
     login(client, customer)
     page = client.get("/forums/networking/new?title=MTU+problems+after+VPN").get_data(as_text=True)
     assert 'value="MTU problems after VPN"' in page
+
+
+def test_secrets_are_caught_in_replies_and_edits(client, customer, other_customer, make_thread):
+    from tests.forums.conftest import first_post
+
+    thread = make_thread(customer)
+    login(client, other_customer)
+    body = "Same here. Our log shows Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJkciJ9.c2lnbmF0dXJl"
+    response = client.post(f"/threads/{thread.id}/reply", data={"body": body})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Bearer token" in page and "Move this into a private support case" in page
+    response = client.post(f"/threads/{thread.id}/reply", data={"body": body, "action": "case"})
+    assert response.headers["Location"] == "/cases/new?from=draft"
+    with client.session_transaction() as session:
+        assert session["case_draft"]["title"] == thread.title
+    client.post("/logout")
+    login(client, customer)
+    post = first_post(thread)
+    pem = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBkg\n-----END EC PRIVATE KEY-----"
+    response = client.post(f"/posts/{post.id}/edit", data={"title": thread.title, "body": pem})
+    assert response.status_code == 400 and "Private key (PEM)" in response.get_data(as_text=True)

@@ -97,6 +97,8 @@ def test_solved_thread_becomes_a_draft_article(client, customer, staff, make_thr
     assert response.status_code == 302
     article = db.session.scalar(select(Article))
     assert response.headers["Location"] == f"/articles/{article.slug}/edit"
+    assert client.get(response.headers["Location"]).status_code == 200
+    assert client.post(f"/threads/{thread.id}/capture").headers["Location"] == f"/articles/{article.slug}/edit"
     assert article.title == "How to shrink a journal safely" and article.status == "draft"
     assert "Lower the hard limit" in article.body and "The journal is 2 TB." in article.body
     assert f"/threads/{thread.id}" in article.body
