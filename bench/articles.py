@@ -143,7 +143,7 @@ def main() -> int:
             errors = 0
             for _ in range(ROUNDS):
                 for name, path in (("bare", "/__bench/bare"), ("article", article)):
-                    rate, done, failed = load(port, path, REQUESTS)
+                    rate, _, failed = load(port, path, REQUESTS)
                     rates[name].append(rate)
                     errors += failed
         finally:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element
 
@@ -272,7 +272,7 @@ def render_post(text: str, image_hosts: Iterable[str] = ()) -> str:
     return _keyboard_scrollable(_IMG_WITHOUT_SRC.sub("", cleaner.clean(raw)))
 
 
-_BLOCK_BOUNDARY = re.compile(r"</?(?:p|div|li|h[1-6]|tr|td|th|br|hr|pre|blockquote|ol|ul|table|dt|dd|figcaption)\b[^>]*>", re.I)
+_BLOCK_BOUNDARY = re.compile(r"</?(?:p|div|li|h[1-6]|tr|td|th|br|hr|pre|blockquote|ol|ul|table|dt|dd|figcaption)\b[^>]*>", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
 
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 from flask import Flask
 
 from kb.articles.views import bp
-from kb.hooks import register_home_section, register_init_step, register_nav, register_sitemap
+from kb.hooks import (
+    register_home_section,
+    register_init_step,
+    register_nav,
+    register_sitemap,
+)
 
 
 def init_app(app: Flask) -> None:
@@ -35,7 +40,11 @@ def _register_search(app: Flask) -> None:
     if register_kind is None:
         return
     from kb.articles.models import Article, ArticleTag, Category
-    from kb.articles.search_docs import all_article_ids, article_ids_in_category, build_article_docs
+    from kb.articles.search_docs import (
+        all_article_ids,
+        article_ids_in_category,
+        build_article_docs,
+    )
 
     register_kind(app, kind="article", build=build_article_docs, all_ids=all_article_ids,
                   watch={Article: lambda article: [article.id], ArticleTag: lambda row: [row.article_id],

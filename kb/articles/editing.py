@@ -8,12 +8,20 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from difflib import unified_diff
-from typing import Iterable
 
 from sqlalchemy import func, select
 
-from kb.articles.models import Article, ArticleStatus, ArticleTag, ArticleType, Category, Feedback, Revision
+from kb.articles.models import (
+    Article,
+    ArticleStatus,
+    ArticleTag,
+    ArticleType,
+    Category,
+    Feedback,
+    Revision,
+)
 from kb.extensions import db
 from kb.markup import render_article
 from kb.types import utcnow

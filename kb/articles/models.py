@@ -5,7 +5,16 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kb.accounts.models import User, str_enum
@@ -94,7 +103,7 @@ class Article(db.Model):
     tag_rows: Mapped[list[ArticleTag]] = relationship(
         cascade="all, delete-orphan", order_by=ArticleTag.tag, passive_deletes=True
     )
-    revisions: Mapped[list["Revision"]] = relationship(
+    revisions: Mapped[list[Revision]] = relationship(
         back_populates="article", cascade="all, delete-orphan", order_by="Revision.id", passive_deletes=True
     )
 

@@ -12,7 +12,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from kb.articles.models import Article, ArticleStatus, ArticleTag, ArticleType, Category, Feedback, Revision
+from kb.articles.models import (
+    Article,
+    ArticleStatus,
+    ArticleTag,
+    ArticleType,
+    Category,
+    Feedback,
+    Revision,
+)
 from kb.extensions import db
 from kb.types import utcnow
 
@@ -146,8 +154,8 @@ def review_queue(*, max_age_days: int, ratio_threshold: float, min_votes: int, w
     now = now or utcnow()
     stale_before = now - timedelta(days=max_age_days)
     window_start = now - timedelta(days=window_days)
-    recent = dict(
-        (article_id, (yes or 0, total or 0))
+    recent = {
+        article_id: (yes or 0, total or 0)
         for article_id, yes, total in db.session.execute(
             select(
                 Feedback.article_id,
@@ -157,7 +165,7 @@ def review_queue(*, max_age_days: int, ratio_threshold: float, min_votes: int, w
             .where(Feedback.created_at >= window_start)
             .group_by(Feedback.article_id)
         ).all()
-    )
+    }
     articles = db.session.scalars(
         select(Article).where(Article.status == PUBLISHED).options(joinedload(Article.reviewed_by))
     ).all()

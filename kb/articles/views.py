@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import secrets
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session,
-                   url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
@@ -14,7 +24,14 @@ from wtforms.fields.choices import SelectChoice
 from kb.accounts.permissions import staff_required
 from kb.articles import editing, page_cache, queries
 from kb.articles.forms import ActionForm, ArticleForm, FeedbackForm, ReviewForm
-from kb.articles.models import Article, ArticleStatus, ArticleType, Category, Feedback, Revision
+from kb.articles.models import (
+    Article,
+    ArticleStatus,
+    ArticleType,
+    Category,
+    Feedback,
+    Revision,
+)
 from kb.articles.permissions import can_edit, can_read, can_see_feedback
 from kb.extensions import db, limiter
 from kb.markup import render_article
@@ -156,11 +173,11 @@ def _editor(form: ArticleForm, article: Article | None, status: int = 200, previ
 
 def _form_values(form: ArticleForm) -> dict:
     category = db.session.get(Category, form.category.data) if form.category.data else None
-    return dict(
-        title=form.title.data.strip(), body=form.body.data, summary=(form.summary.data or "").strip(),
-        type=form.type.data, category=category, tags=editing.normalize_tags(form.tags.data or ""),
-        versions=editing.normalize_versions(form.versions.data or ""),
-    )
+    return {
+        "title": form.title.data.strip(), "body": form.body.data, "summary": (form.summary.data or "").strip(),
+        "type": form.type.data, "category": category, "tags": editing.normalize_tags(form.tags.data or ""),
+        "versions": editing.normalize_versions(form.versions.data or ""),
+    }
 
 
 def _previewable(form: ArticleForm) -> bool:

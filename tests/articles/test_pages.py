@@ -6,7 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event
 
 from kb.articles import editing
 from kb.articles.models import Article
