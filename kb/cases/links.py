@@ -35,9 +35,12 @@ def parse_thread_ref(text: str) -> int | None:
 def readable_thread(user, thread_id) -> Thread | None:
     """The thread, if it exists and this user may read it."""
     try:
-        thread = db.session.get(Thread, int(thread_id))
+        number = int(thread_id)
     except (TypeError, ValueError):
         return None
+    if not 0 < number < 2**62:
+        return None
+    thread = db.session.get(Thread, number)
     return thread if thread is not None and can_see_thread(user, thread) else None
 
 

@@ -108,7 +108,6 @@ def new():
             form.title.data = prefill["title"]
             form.description.data = prefill["description"]
             form.thread.data = str(thread.id)
-        form.product_version.data = form.product_version.data or ""
     elif links and form.thread.data:
         thread = links.readable_thread(current_user, form.thread.data)
     suggestion = None
@@ -130,9 +129,15 @@ def new():
             business_impact=form.business_impact.data,
             environment=form.environment.data,
         )
+        linked_elsewhere = False
         if thread is not None:
-            links.link_thread(case, thread, current_user)
+            try:
+                links.link_thread(case, thread, current_user)
+            except actions.CaseError:
+                linked_elsewhere = True  # someone linked the thread to another case meanwhile
         db.session.commit()
+        if linked_elsewhere:
+            flash("The forum thread was already linked to another case, so this case is not linked to it.", "info")
         notify.send_case_opened(case, actions.sla_sentence(case))
         flash(f"Case #{case.number} is open. {_sla_sentence(case)}", "success")
         return redirect(url_for("cases.detail", number=case.number))

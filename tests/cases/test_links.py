@@ -172,3 +172,15 @@ def test_forum_draft_handoff(client, customer, category):
         session["case_draft"] = {"title": "Live failover failing", "description": "Hangs at 40%"}
     html = page(client, "/cases/new?from=draft")
     assert 'value="Live failover failing"' in html and "Hangs at 40%" in html
+
+
+def test_opening_from_an_already_linked_thread_still_opens_the_case(client, customer, thread, make_case):
+    first = make_case(customer, title="First")
+    links.link_thread(first, thread, customer)
+    db.session.commit()
+    login(client, customer)
+    assert client.get("/cases/new?thread=99999999999999999999999").status_code == 404
+    response = client.post("/cases/new", data={"title": "Second", "description": "d", "severity": "3",
+                                                "thread": str(thread.id)}, follow_redirects=True)
+    assert response.status_code == 200 and "already linked to another case" in response.get_data(as_text=True)
+    assert db.session.query(CaseThreadLink).one().case_id == first.id
