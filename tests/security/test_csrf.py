@@ -29,8 +29,10 @@ EXEMPT_BY_DESIGN = {
 
 
 def _row_counts(app) -> dict[str, int]:
+    """Rows per table; the search outbox is left out, as a background drain empties it at any moment."""
     with app.app_context():
-        return {t.name: db.session.scalar(select(func.count()).select_from(t)) for t in db.metadata.sorted_tables}
+        return {t.name: db.session.scalar(select(func.count()).select_from(t)) for t in db.metadata.sorted_tables
+                if "outbox" not in t.name}
 
 
 def _url(world, rule) -> str:
