@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from kb.extensions import db
-from kb.forums import secrets
+from kb.forums import permissions, secrets
 from kb.forums.models import FLAG_REASONS, Flag, ForumCategory, Post, SecretPattern, Thread
 from kb.forums.threads import ForumError
 from kb.types import utcnow
@@ -30,10 +30,14 @@ def flag_post(post: Post, reporter, reason: str, note: str = "") -> Flag:
     return flag
 
 
-def open_flags_query():
+def open_flags_query(moderator):
+    """Open flags on posts in categories this moderator can read, oldest first."""
     return (
         select(Flag)
-        .where(Flag.resolved_at.is_(None))
+        .join(Flag.post)
+        .join(Post.thread)
+        .join(Thread.category)
+        .where(Flag.resolved_at.is_(None), ForumCategory.read_access.in_(permissions.readable_levels(moderator)))
         .options(
             joinedload(Flag.post).joinedload(Post.thread).joinedload(Thread.category),
             joinedload(Flag.post).joinedload(Post.author),

@@ -677,7 +677,7 @@ def moderation_queue():
     early = _staff_only()
     if early:
         return early
-    page = db.paginate(moderation.open_flags_query(), per_page=current_app.config["FORUMS_FLAGS_PER_PAGE"], error_out=False)
+    page = db.paginate(moderation.open_flags_query(current_user), per_page=current_app.config["FORUMS_FLAGS_PER_PAGE"], error_out=False)
     return render_template("forums/moderation.html", page=page)
 
 

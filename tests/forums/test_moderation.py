@@ -87,3 +87,18 @@ def test_admin_manages_categories(client, admin, staff, categories):
     assert response.status_code == 302
     client.post("/logout")
     assert "Partners corner" in client.get("/forums/").get_data(as_text=True)
+
+
+def test_queue_shows_only_flags_the_moderator_may_read(client, admin, staff, make_thread, categories):
+    secret = ForumCategory(slug="board", name="Board room", read_access="admin", post_access="admin")
+    db.session.add(secret)
+    db.session.commit()
+    categories["board"] = secret
+    thread = make_thread(admin, slug="board", title="Admin-only matter to discuss")
+    db.session.add(Flag(post=first_post(thread), reporter_id=admin.id, reason="other"))
+    db.session.commit()
+    login(client, staff)
+    assert "Admin-only matter" not in client.get("/moderation/").get_data(as_text=True)
+    client.post("/logout")
+    login(client, admin)
+    assert "Admin-only matter" in client.get("/moderation/").get_data(as_text=True)
