@@ -65,6 +65,7 @@ def pytest_terminal_summary(terminalreporter):
         "csrf_routes": "state-changing routes refused without a CSRF token",
         "api_cookie_routes": "API routes refusing cookie-only (no bearer token) writes",
         "authz_routes": "GET routes in the authorisation matrix",
+        "authz_action_routes": "state-changing routes in the refusal matrix",
         "authz_checks": "route x object x role requests checked",
         "leak_probes": "responses scanned for things the viewer may not see",
         "naughty_vectors": "naughty strings (blns) loaded",

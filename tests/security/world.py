@@ -224,6 +224,14 @@ def _seed_forums(world: World) -> None:
             if made[role + "-slug"]:
                 world.set(variant, "forums.thread", slug=made[role + "-slug"])
         db.session.remove()
+    # A staff answer in each thread: the post its asker (and only its asker or staff) may accept.
+    for variant, role in (("own", "customer"), ("others", "other_customer"), ("private", "staff")):
+        world.post("staff", f"/threads/{made[role]}/reply", {"body": "Try restarting the replication service.",
+                                                             "action": "post"})
+        with world.app.app_context():
+            answer = db.session.scalar(select(Post.id).where(Post.thread_id == made[role]).order_by(Post.id.desc()))
+            world.set(variant, "forums.accept", post_id=answer)
+            db.session.remove()
     world.secrets[PRIVATE_TITLE] = set(STAFF)
 
 
