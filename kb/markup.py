@@ -23,6 +23,8 @@ from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 from pygments.token import STANDARD_TYPES
 
+# Raise whenever the same Markdown would render differently, so stored HTML can be refreshed.
+RENDER_VERSION = 2
 URL_SCHEMES = {"http", "https", "mailto"}
 STAFF_LINK_REL = "noopener noreferrer"
 COMMUNITY_LINK_REL = "nofollow noopener noreferrer ugc"

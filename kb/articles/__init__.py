@@ -92,9 +92,13 @@ def _import_bundled_content() -> str:
     from flask import current_app
 
     from kb.articles.cli import run_import
+    from kb.articles.editing import rerender_outdated
+    from kb.extensions import db
 
     report = run_import(Path(current_app.config["CONTENT_DIR"]))
-    lines = [f"Articles: {report.summary()}"]
+    refreshed = rerender_outdated()
+    db.session.commit()
+    lines = [f"Articles: {report.summary()}" + (f"; {refreshed} re-rendered with the current pipeline" if refreshed else "")]
     lines += [f"conflict: {path}: {reason}" for path, reason in report.conflicts]
     lines += [f"error: {path}: {reason}" for path, reason in report.errors]
     return "\n  ".join(lines)

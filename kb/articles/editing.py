@@ -23,7 +23,7 @@ from kb.articles.models import (
     Revision,
 )
 from kb.extensions import db
-from kb.markup import render_article
+from kb.markup import RENDER_VERSION, render_article
 from kb.types import utcnow
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -120,6 +120,15 @@ def render_into(article: Article) -> None:
     article.toc_html = rendered.toc_html
     article.plain_text = rendered.plain_text
     article.headings = [text for _, _, text in rendered.headings]
+    article.render_version = RENDER_VERSION
+
+
+def rerender_outdated() -> int:
+    """Render again every article whose stored HTML came from an older pipeline; returns how many."""
+    stale = db.session.scalars(select(Article).where(Article.render_version != RENDER_VERSION)).all()
+    for article in stale:
+        render_into(article)
+    return len(stale)
 
 
 def add_revision(article: Article, editor, message: str = "") -> Revision:

@@ -77,6 +77,7 @@ class Article(db.Model):
     toc_html: Mapped[str] = mapped_column(Text, default="")
     plain_text: Mapped[str] = mapped_column(Text, default="")
     headings: Mapped[list] = mapped_column(JSON, default=list)
+    render_version: Mapped[int] = mapped_column(Integer, default=0)  # kb.markup.RENDER_VERSION used
     type: Mapped[ArticleType] = mapped_column(str_enum(ArticleType), default=ArticleType.HOW_TO)
     status: Mapped[ArticleStatus] = mapped_column(str_enum(ArticleStatus), default=ArticleStatus.DRAFT, index=True)
     category_id: Mapped[int | None] = mapped_column(ForeignKey("article_categories.id"), index=True)

@@ -224,6 +224,20 @@ def test_init_step_imports_the_content_dir(app, content):
     assert "1 created" in summary and "0 errors" in summary
 
 
+def test_init_step_refreshes_html_from_an_older_pipeline(app, content, make_article):
+    from kb.hooks import init_steps
+
+    article = make_article(body="```\ncode\n```")
+    db.session.execute(Article.__table__.update().values(html="<p>old</p>", render_version=1))
+    db.session.commit()
+    app.config["CONTENT_DIR"] = str(content.root)
+    summary = dict(init_steps(app))["Importing bundled content"]()
+    assert "1 re-rendered" in summary
+    db.session.refresh(article)
+    assert '<pre tabindex="0">' in article.html
+    assert "re-rendered" not in dict(init_steps(app))["Importing bundled content"]()
+
+
 def test_bundled_content_imports_without_errors_and_every_article_has_contents(app, client):
     report = run(app, Path(ROOT / "content"))
     assert report.errors == [], report.errors
@@ -237,3 +251,19 @@ def test_bundled_content_imports_without_errors_and_every_article_has_contents(a
         assert response.status_code == 200, article.slug
         assert 'aria-labelledby="toc-heading"' in response.get_data(as_text=True)
     assert run(app, Path(ROOT / "content")).summary().startswith("0 created, 0 updated")
+
+
+def test_bundled_content_survives_an_export_and_import_round_trip(app, tmp_path):
+    run(app, Path(ROOT / "content"))
+    before = {a.slug: (a.title, a.body, a.summary, a.tags, a.versions, a.type, a.status, a.category_id, a.html)
+              for a in db.session.scalars(select(Article))}
+    out = tmp_path / "exported"
+    assert len(sync.export_content(out, app.config).written) == len(before)
+    db.session.commit()
+    report = run(app, out)
+    assert report.summary() == f"0 created, 0 updated, {len(before)} unchanged, 0 conflicts, 0 errors"
+    for path in sorted((out / "articles").glob("*.md")):
+        parsed = sync.parse_article_file(path, app.config)
+        title, body, summary, tags, versions, *_ = before[parsed.slug]
+        assert (parsed.title, parsed.body, parsed.summary, parsed.tags, parsed.versions) == (
+            title, body, summary, tags, versions), path.name
