@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections import Counter
@@ -12,13 +13,18 @@ import pytest
 from tests.e2e.pages import SiteMap
 from tests.e2e.support import (
     ARTIFACTS,
-    FormClient,
     AXE_JS,
     CHROMIUM,
     CHROMIUM_ARGS,
+    FormClient,
     make_live_server,
     missing_prerequisite,
 )
+
+try:
+    from playwright.sync_api import Error as PlaywrightError
+except ImportError:  # without Playwright the browser fixture skips (or fails in CI) before any page exists
+    PlaywrightError = OSError
 
 E2E_STATS: Counter = Counter()
 _LIVE_NOTES: list[str] = []
@@ -95,7 +101,7 @@ def browser():
     playwright = sync_playwright().start()
     try:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-    except Exception as exc:
+    except PlaywrightError as exc:
         playwright.stop()
         missing_prerequisite(f"A working Chromium ({exc.__class__.__name__}: {str(exc)[:200]})")
     yield browser
@@ -192,10 +198,8 @@ def _close_pages():
     yield
     while _open_pages:
         page = _open_pages.pop()
-        try:
+        with contextlib.suppress(PlaywrightError):
             page.close()
-        except Exception:
-            pass
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -214,7 +218,7 @@ def pytest_runtest_makereport(item, call):
             name = f"{stem}-{number}"
             page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
             (ARTIFACTS / f"{name}.html").write_text(f"<!-- {page.url} -->\n" + page.content(), encoding="utf-8")
-        except Exception as exc:
+        except (PlaywrightError, OSError) as exc:
             (ARTIFACTS / f"{stem}-{number}.error.txt").write_text(str(exc))
 
 

@@ -100,7 +100,7 @@ class World:
         response = self.client(role).post(url, data=data)
         if response.status_code not in expect:
             page = response.get_data(as_text=True)
-            errors = re.findall(r'<ul class="errors"[^>]*>(.*?)</ul>', page, re.S) or [page[-1500:]]
+            errors = re.findall(r'<ul class="errors"[^>]*>(.*?)</ul>', page, re.DOTALL) or [page[-1500:]]
             raise AssertionError(f"seeding: {role} POST {url} -> {response.status_code}: {errors}")
         return response.headers.get("Location", "")
 
@@ -190,7 +190,8 @@ def _seed_articles(world: World) -> None:
 
 @seeds("kb.forums.views")
 def _seed_forums(world: World) -> None:
-    from kb.forums.models import ForumCategory as Category, Post
+    from kb.forums.models import ForumCategory as Category
+    from kb.forums.models import Post
 
     world.post("admin", "/moderation/categories/new", {
         "name": "Escalations desk", "slug": "escalations-desk", "description": "For the support team only.",
