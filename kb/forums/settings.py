@@ -32,6 +32,8 @@ DEFAULTS: dict[str, object] = {
     "FORUMS_NEW_ACCOUNT_POST_RATE_LIMIT": "3 per 10 minutes;10 per day",
     # Everyone else, as a guard against runaway scripts.
     "FORUMS_POST_RATE_LIMIT": "30 per minute",
+    # The composer's answer look-ups while typing (per visitor).
+    "FORUMS_ANSWERS_RATE_LIMIT": "60 per minute",
     # Unsubscribe links in notification emails stay valid this long, in seconds.
     "FORUMS_UNSUBSCRIBE_MAX_AGE": 365 * 24 * 60 * 60,
     # Extra secret patterns {name: regex} and built-in pattern names to switch off.

@@ -281,6 +281,7 @@ def new_thread(slug: str):
 
 
 @bp.route("/forums/answers")
+@limiter.limit(lambda: current_app.config["FORUMS_ANSWERS_RATE_LIMIT"], key_func=_user_key)
 def answers():
     """JSON for the composer: matching articles and solved threads, and whether the text sounds like an outage."""
     limit = current_app.config["FORUMS_DEFLECTION_QUERY_MAX_LENGTH"]
@@ -887,6 +888,8 @@ def feed(slug: str):
 @bp.errorhandler(429)
 def too_many(error):
     """A limit hit while posting: the same form, the same text, and a clear message."""
+    if request.endpoint == "forums.answers":
+        return error_response(429, "Too many look-ups in a short time; suggestions pause for a minute.")
     message = (
         "You have posted a lot in a short time. "
         + ("New accounts can post only a few times at first; this limit goes away after a few days. " if _is_new_account() else "")

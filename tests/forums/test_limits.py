@@ -153,3 +153,15 @@ def test_posts_need_a_csrf_token_except_one_click_unsubscribe(csrf_on, client, c
     assert client.post(f"/threads/{thread.id}/reply", data={"body": "no token"}).status_code == 400
     assert client.post(f"/forums/unsubscribe/{token}", data={"List-Unsubscribe": "One-Click"}).status_code == 200
     assert db.session.scalar(select(Subscription)) is None
+
+
+@pytest.fixture
+def answers_limited(app_config):
+    app_config.update(RATELIMIT_ENABLED=True, FORUMS_ANSWERS_RATE_LIMIT="2 per minute")
+
+
+def test_answer_lookups_are_rate_limited(answers_limited, client, categories):
+    codes = [client.get("/forums/answers?q=journal", headers={"Accept": "application/json"}).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+    response = client.get("/forums/answers?q=journal", headers={"Accept": "application/json"})
+    assert response.get_json()["error"]["status"] == 429
