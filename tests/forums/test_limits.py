@@ -165,3 +165,44 @@ def test_answer_lookups_are_rate_limited(answers_limited, client, categories):
     assert codes == [200, 200, 429]
     response = client.get("/forums/answers?q=journal", headers={"Accept": "application/json"})
     assert response.get_json()["error"]["status"] == 429
+
+
+@pytest.fixture
+def everyone_limited(app_config):
+    app_config.update(RATELIMIT_ENABLED=True, FORUMS_POST_RATE_LIMIT="1 per minute")
+
+
+def test_general_post_limit_applies_to_old_accounts_too(everyone_limited, client, customer, make_thread):
+    from tests.forums.conftest import age
+
+    age(customer)
+    thread = make_thread(customer)
+    login(client, customer)
+    assert client.post(f"/threads/{thread.id}/reply", data={"body": "First reply"}).status_code == 302
+    response = client.post(f"/threads/{thread.id}/reply", data={"body": "Second reply, kept"})
+    assert response.status_code == 429 and "Second reply, kept" in response.get_data(as_text=True)
+    assert "New accounts" not in response.get_data(as_text=True)
+
+
+def test_flags_per_page_and_post_min_length(app, client, staff, customer, make_thread):
+    app.config.update(FORUMS_FLAGS_PER_PAGE=1, FORUMS_POST_MIN_LENGTH=20)
+    from kb.forums import moderation
+
+    for n in range(2):
+        moderation.flag_post(first_post(make_thread(customer, title=f"Flagged thread {n}")), staff, "spam")
+    db.session.commit()
+    login(client, staff)
+    assert "Page 1 of 2" in client.get("/moderation/").get_data(as_text=True)
+    response = client.post("/forums/networking/new", data={"title": "Short body here", "body": "too short"})
+    assert response.status_code == 400 and "at least 20 characters" in response.get_data(as_text=True)
+
+
+def test_categories_file_is_configurable(app, runner, tmp_path):
+    path = tmp_path / "cats.yml"
+    path.write_text("categories:\n  - {name: Only one, slug: only-one, read: everyone, post: users}\n")
+    app.config["FORUMS_CATEGORIES_FILE"] = str(path)
+    result = runner.invoke(args=["forums-seed"])
+    assert "1 forum categories created" in result.output
+    path.write_text("categories:\n  - {name: Broken, slug: only-one, read: nobody}\n")
+    result = runner.invoke(args=["forums-seed"])
+    assert result.exit_code != 0 and "read must be one of" in result.output
