@@ -14,6 +14,7 @@ import html as html_lib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element
 
@@ -261,17 +262,23 @@ def _toc_html(headings: list[tuple[int, str, str]]) -> str:
 def render_post(text: str, image_hosts: Iterable[str] = ()) -> str:
     """Render community Markdown with the narrow allowlist: no ids, trusted images, nofollow links."""
     raw = _markdown(staff=False).convert(text or "")
-    cleaner = nh3.Cleaner(
+    cleaner = _community_cleaner(frozenset(host.lower() for host in image_hosts))
+    return _keyboard_scrollable(_IMG_WITHOUT_SRC.sub("", cleaner.clean(raw)))
+
+
+@lru_cache(maxsize=16)
+def _community_cleaner(image_hosts: frozenset[str]) -> nh3.Cleaner:
+    """One cleaner per set of trusted image hosts (the config rarely changes)."""
+    return nh3.Cleaner(
         tags=COMMUNITY_TAGS,
         clean_content_tags={"script", "style"},
         attributes=COMMUNITY_ATTRIBUTES,
-        attribute_filter=_community_filter(frozenset(image_hosts)),
+        attribute_filter=_community_filter(image_hosts),
         link_rel=COMMUNITY_LINK_REL,
         url_schemes=URL_SCHEMES,
         allowed_classes=COMMUNITY_CLASSES,
         strip_comments=True,
     )
-    return _keyboard_scrollable(_IMG_WITHOUT_SRC.sub("", cleaner.clean(raw)))
 
 
 _BLOCK_BOUNDARY = re.compile(r"</?(?:p|div|li|h[1-6]|tr|td|th|br|hr|pre|blockquote|ol|ul|table|dt|dd|figcaption)\b[^>]*>", re.IGNORECASE)
