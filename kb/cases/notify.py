@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import unicodedata
 
 from flask import current_app, url_for
 from sqlalchemy import select
@@ -83,7 +84,10 @@ def staff_recipients(case: Case) -> list[User]:
 
 
 def _subject(case: Case, text: str = "") -> str:
-    return f"[Case #{case.number}] {text or case.title}"[:250]
+    """One header line: every control or line-separator character (\x0b, \x85, \u2028 ...) becomes a space."""
+    raw = f"[Case #{case.number}] {text or case.title}"
+    flat = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in raw)
+    return flat[:250].strip()
 
 
 def describe(event: CaseEvent) -> str:

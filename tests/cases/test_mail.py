@@ -219,3 +219,15 @@ def test_disabled_sender_is_rejected(runner, case, customer):
     db.session.commit()
     result = mail_in(runner, plain_reply(case, customer.email, "hi"))
     assert result.exit_code == 77
+
+
+@pytest.mark.parametrize("char", ["\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"])
+def test_line_breaking_characters_in_titles_never_reach_a_header(client, customer, mail_outbox, char):
+    login(client, customer)
+    title = f"Replication{char}stopped{char}Bcc: victim@example.org"
+    response = client.post("/cases/new", data={"title": title, "description": "d", "severity": "3"})
+    assert response.status_code == 302
+    [message] = mail_outbox
+    assert message.envelope_rcpt == [customer.email]
+    assert message["Bcc"] is None
+    assert "Replication stopped Bcc: victim@example.org" in str(message["Subject"])
