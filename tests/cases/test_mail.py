@@ -231,3 +231,33 @@ def test_line_breaking_characters_in_titles_never_reach_a_header(client, custome
     assert message.envelope_rcpt == [customer.email]
     assert message["Bcc"] is None
     assert "Replication stopped Bcc: victim@example.org" in str(message["Subject"])
+
+
+def test_mail_in_never_crashes_on_odd_messages(app, case, customer):
+    """Random bytes, random charsets and broken MIME: a comment or a clear rejection, nothing else."""
+    from hypothesis import HealthCheck, given, settings, strategies as st
+
+    from kb.cases import mailin
+
+    address = notify.reply_address(case)
+    heads = st.sampled_from([
+        b"", f"From: {customer.email}\r\nTo: {address}\r\n".encode(),
+        f"From: {customer.email}\r\nTo: {address}\r\nContent-Type: text/plain; charset=x-unknown\r\n".encode(),
+        f"From: {customer.email}\r\nTo: {address}\r\nContent-Type: multipart/alternative; boundary=zz\r\n".encode(),
+        f"From: =?utf-8?q?=FF=FE?= <{customer.email}>\r\nTo: {address}\r\nContent-Transfer-Encoding: base64\r\n".encode(),
+        f"From: {customer.email}\r\nTo: {address}\r\nContent-Type: text/html; charset=windows-1252\r\n".encode(),
+    ])
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(heads, st.binary(max_size=400))
+    def check(head, body):
+        try:
+            result = mailin.process(head + b"\r\n" + body)
+        except mailin.MailRejected as exc:
+            assert exc.reason and exc.code in (65, 67, 77)
+        else:
+            assert result.events[0].body.strip()
+        finally:
+            db.session.rollback()
+
+    check()
