@@ -246,6 +246,11 @@ def _seed_cases(world: World) -> None:
         numbers[role] = _last_number(location)
     world.post("staff", f"/cases/{numbers['customer']}/comment",
                {"comment-body": INTERNAL_NOTE, "comment-internal": "y"})
+    # Each case linked to its customer's public thread: the thread page must not reveal the case.
+    for role, variant in (("customer", "own"), ("other_customer", "others")):
+        thread_id = world.values("forums.thread", variant).get("thread_id")
+        if thread_id:
+            world.post(role, f"/cases/{numbers[role]}/link-thread", {"link-thread": str(thread_id)})
     world.set("own", number=numbers["customer"])
     world.set("others", number=numbers["other_customer"])
     world.secrets[OWN_CASE_TITLE] = {"customer", "colleague"} | STAFF
