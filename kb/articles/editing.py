@@ -309,12 +309,8 @@ def record_feedback(article: Article, helpful: bool, comment: str, user=None, se
         raise EditError("A vote needs a signed-in user or a browser session.")
     if existing is not None:
         if existing.helpful != helpful:
-            if existing.helpful:
-                article.helpful_yes -= 1
-                article.helpful_no += 1
-            else:
-                article.helpful_no -= 1
-                article.helpful_yes += 1
+            _count_vote(article, existing.helpful, -1)
+            _count_vote(article, helpful, +1)
             existing.helpful = helpful
         if comment:
             existing.comment = comment
@@ -322,8 +318,11 @@ def record_feedback(article: Article, helpful: bool, comment: str, user=None, se
         return existing, False
     feedback = Feedback(article_id=article.id, helpful=helpful, comment=comment or "", created_at=utcnow(), **owner)
     db.session.add(feedback)
-    if helpful:
-        article.helpful_yes = (article.helpful_yes or 0) + 1
-    else:
-        article.helpful_no = (article.helpful_no or 0) + 1
+    _count_vote(article, helpful, +1)
     return feedback, True
+
+
+def _count_vote(article: Article, helpful: bool, delta: int) -> None:
+    """Move a counter in SQL (column = column + 1) so simultaneous votes are never lost."""
+    column = Article.helpful_yes if helpful else Article.helpful_no
+    setattr(article, column.key, column + delta)

@@ -19,6 +19,7 @@ from flask import (
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
 from kb.accounts.permissions import staff_required
@@ -155,9 +156,15 @@ def feedback(slug: str):
     if not current_user.is_authenticated:
         key = session.get(VOTER_SESSION_KEY) or secrets.token_hex(16)
         session[VOTER_SESSION_KEY] = key
-    _, created = editing.record_feedback(article, form.helpful.data == "yes", (form.comment.data or "").strip(),
-                                         user=current_user, session_key=key)
-    db.session.commit()
+    helpful, comment = form.helpful.data == "yes", (form.comment.data or "").strip()
+    try:
+        _, created = editing.record_feedback(article, helpful, comment, user=current_user, session_key=key)
+        db.session.commit()
+    except IntegrityError:
+        # The same reader voted twice at once (double click): the other request's row exists now.
+        db.session.rollback()
+        _, created = editing.record_feedback(article, helpful, comment, user=current_user, session_key=key)
+        db.session.commit()
     flash("Thank you for your feedback." if created else "We updated your earlier answer. Thank you.", "success")
     return redirect(url_for("articles.show", slug=article.slug) + "#feedback")
 
