@@ -118,7 +118,8 @@ def _cases(world):
 
 def _with_query(rule, path: str) -> list[str]:
     """Routes whose answer depends on the query string are also asked about every secret word."""
-    words = ("heron", "zebra", "quokka", "walrus", "narwhal", "ocelot", "pangolin", "lynx", "iguana", "tapir")
+    words = ("heron", "zebra", "quokka", "walrus", "narwhal", "ocelot", "pangolin", "lynx", "iguana", "tapir",
+             "capybara", "marmot")
     if rule.endpoint in ("search.results", "search.suggestions"):
         return [path] + [f"{path}?q={word}" for word in words] + [f"{path}?q={word[:3]}" for word in words]
     if rule.endpoint in ("articles.index", "accounts.admin_users", "cases.index", "cases.staff_queue"):
@@ -233,7 +234,13 @@ def test_api_with_bearer_tokens_answers_each_role_and_leaks_nothing(world):
 
 def test_the_leak_probes_do_see_what_each_role_may_see(world):
     """A positive control: without it, an empty search index would make every leak check pass."""
-    from tests.security.world import DRAFT_TITLE, OWN_CASE_TITLE, PRIVATE_TITLE
+    from tests.security.world import (
+        DRAFT_TITLE,
+        HIDDEN_REPLY,
+        MEMBERS_TITLE,
+        OWN_CASE_TITLE,
+        PRIVATE_TITLE,
+    )
 
     expected = []
     if "articles.show" in world.app.view_functions:
@@ -245,6 +252,12 @@ def test_the_leak_probes_do_see_what_each_role_may_see(world):
                      ("staff", "/forums/escalations-desk/", PRIVATE_TITLE)]
     if "cases.detail" in world.app.view_functions:
         expected += [("customer", "/cases/", OWN_CASE_TITLE), ("staff", "/staff/queue", OWN_CASE_TITLE)]
+    if MEMBERS_TITLE in world.secrets:
+        expected += [("customer", "/forums/customer-lounge/", MEMBERS_TITLE)]
+    if HIDDEN_REPLY in world.secrets:
+        thread = world.values("forums.thread", "others")["thread_id"]
+        expected += [("staff", f"/threads/{thread}", HIDDEN_REPLY)]
+    assert MEMBERS_TITLE in world.secrets or "forums.thread" not in world.app.view_functions
     missing = [f"{role} {url} lacks {text!r}" for role, url, text in expected
                if text not in world.client(role).get(url).get_data(as_text=True)]
     assert not missing, "\n".join(missing)

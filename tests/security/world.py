@@ -154,6 +154,8 @@ PRIVATE_TITLE = "Private walrus narwhal thread for staff"
 OWN_CASE_TITLE = "Acme ocelot outage in replication"
 OTHER_CASE_TITLE = "Globex pangolin outage in failover"
 INTERNAL_NOTE = "Internal lynx note about the customer"
+MEMBERS_TITLE = "Members capybara runbook story"
+HIDDEN_REPLY = "Hidden marmot reply that broke the rules"
 STAFF = {"staff", "admin"}
 
 
@@ -234,6 +236,22 @@ def _seed_forums(world: World) -> None:
             world.set(variant, "forums.accept", post_id=answer)
             db.session.remove()
     world.secrets[PRIVATE_TITLE] = set(STAFF)
+    # Signed-in-only category: its threads stay out of everything an anonymous visitor sees.
+    world.post("customer", "/forums/customer-lounge/new", {
+        "title": MEMBERS_TITLE, "body": "Our runbook for the quarterly failover test.", "tags": "", "action": "post"},
+        expect=(302, 303, 404))
+    if "customer-lounge" in world.client("customer").get("/forums/").get_data(as_text=True):
+        world.secrets[MEMBERS_TITLE] = {"customer", "colleague", "other_customer"} | STAFF
+    # A reply hidden by a moderator: only staff still read it.
+    location = world.post("customer", f"/threads/{made['other_customer']}/reply", {
+        "body": HIDDEN_REPLY, "action": "post"})
+    with world.app.app_context():
+        hidden = db.session.scalar(select(Post.id).where(Post.thread_id == made["other_customer"])
+                                   .order_by(Post.id.desc()))
+        db.session.remove()
+    world.post("staff", f"/posts/{hidden}/hide", {"reason": "off-topic", "note": "moderated"})
+    world.secrets[HIDDEN_REPLY] = set(STAFF)
+    assert location
 
 
 @seeds("kb.cases.views")
