@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -241,3 +241,32 @@ def test_public_checks_for_zone_and_holidays():
     assert sla.holiday_dates(["2026-01-06", date(2026, 1, 7)]) == {date(2026, 1, 6), date(2026, 1, 7)}
     with pytest.raises(ValueError, match="not a date"):
         sla.holiday_dates(["soon"])
+
+
+class NoonShift(tzinfo):
+    """A made-up zone that moves its clocks forward an hour at 12:00 on Wednesday 7 January 2026."""
+
+    SHIFT_LOCAL = datetime(2026, 1, 7, 12, 0)
+    SHIFT_UTC = datetime(2026, 1, 7, 12, 0)
+
+    def utcoffset(self, dt):
+        return timedelta(hours=1) if dt.replace(tzinfo=None) >= self.SHIFT_LOCAL else timedelta(0)
+
+    def dst(self, dt):
+        return self.utcoffset(dt)
+
+    def tzname(self, dt):
+        return "NOON"
+
+    def fromutc(self, dt):
+        naive = dt.replace(tzinfo=None)
+        return (naive + (timedelta(hours=1) if naive >= self.SHIFT_UTC else timedelta(0))).replace(tzinfo=self)
+
+
+def test_a_clock_change_inside_the_window_counts_real_time():
+    # On the change day 09:00-17:00 local is only 7 real hours, so one business day runs into Thursday.
+    zone = NoonShift()
+    opened = datetime(2026, 1, 7, 9, 0, tzinfo=zone)
+    due = response_due(2, "standard", opened, zone)
+    assert due.replace(tzinfo=None) == datetime(2026, 1, 8, 10, 0)
+    assert clock_time_between(2, "standard", opened, datetime(2026, 1, 7, 17, 0, tzinfo=zone), zone) == timedelta(hours=7)
