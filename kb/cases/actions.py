@@ -13,7 +13,14 @@ from sqlalchemy import select
 
 from kb.accounts.models import User
 from kb.cases import sla
-from kb.cases.models import Case, CaseEvent, CaseStatus, CaseWatcher, EventKind, OPEN_STATUSES
+from kb.cases.models import (
+    OPEN_STATUSES,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    CaseWatcher,
+    EventKind,
+)
 from kb.extensions import db
 from kb.markup import render_post
 from kb.types import utcnow

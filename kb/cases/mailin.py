@@ -61,8 +61,8 @@ def _token_candidates(message: EmailMessage) -> list[str]:
 def find_case(message: EmailMessage) -> Case:
     candidates = _token_candidates(message)
     if not candidates:
-        raise MailRejected("No case reply address (case+<token>@%s) among the recipients."
-                           % current_app.config["MAIL_REPLY_DOMAIN"], EX_NOUSER)
+        domain = current_app.config["MAIL_REPLY_DOMAIN"]
+        raise MailRejected(f"No case reply address (case+<token>@{domain}) among the recipients.", EX_NOUSER)
     for token in candidates:
         number = notify.number_from_token(token)
         if number is not None:
@@ -90,9 +90,9 @@ def body_text(message: EmailMessage) -> str:
 
 
 _HTML_QUOTES = [
-    re.compile(r"<blockquote\b.*", re.I | re.S),  # everything from the first quote on is history
-    re.compile(r"<div[^>]*class=\"?[^\">]*(gmail_quote|moz-cite-prefix|OutlookMessageHeader)\b.*", re.I | re.S),
-    re.compile(r"<div[^>]*id=\"?(divRplyFwdMsg|appendonsend)\b.*", re.I | re.S),
+    re.compile(r"<blockquote\b.*", re.IGNORECASE | re.DOTALL),  # everything from the first quote on is history
+    re.compile(r"<div[^>]*class=\"?[^\">]*(gmail_quote|moz-cite-prefix|OutlookMessageHeader)\b.*", re.IGNORECASE | re.DOTALL),
+    re.compile(r"<div[^>]*id=\"?(divRplyFwdMsg|appendonsend)\b.*", re.IGNORECASE | re.DOTALL),
 ]
 
 
@@ -113,10 +113,10 @@ _REPLY_HEADER = re.compile(
     r"|-{2,}\s*Original Message\s*-{2,}"
     r"|_{10,}"
     r"|Le .{1,300}a écrit\s*:)$",
-    re.I,
+    re.IGNORECASE,
 )
-_SIGNATURE = re.compile(r"^(--|Sent from my \S.*|Get Outlook for \S.*)$", re.I)
-_OUTLOOK_HEADER = re.compile(r"^(Sent|Date|To|Subject):\s", re.I)
+_SIGNATURE = re.compile(r"^(--|Sent from my \S.*|Get Outlook for \S.*)$", re.IGNORECASE)
+_OUTLOOK_HEADER = re.compile(r"^(Sent|Date|To|Subject):\s", re.IGNORECASE)
 
 
 def strip_reply(text: str) -> str:
@@ -132,7 +132,7 @@ def strip_reply(text: str) -> str:
         if stripped.lower().startswith("from:") and _OUTLOOK_HEADER.match(following):
             break
         # "On Mon, 5 Jan 2026 at 10:00, Support <...>" often wraps before "wrote:".
-        if stripped.lower().startswith("on ") and re.search(r"wrote:$", following, re.I):
+        if stripped.lower().startswith("on ") and re.search(r"wrote:$", following, re.IGNORECASE):
             break
         if stripped.startswith(">"):
             continue

@@ -89,11 +89,11 @@ class Case(db.Model):
     organization: Mapped[Organization] = relationship()
     opener: Mapped[User] = relationship(foreign_keys=[opener_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
-    events: Mapped[list["CaseEvent"]] = relationship(
+    events: Mapped[list[CaseEvent]] = relationship(
         back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan"
     )
-    watchers: Mapped[list["CaseWatcher"]] = relationship(back_populates="case", cascade="all, delete-orphan")
-    thread_links: Mapped[list["CaseThreadLink"]] = relationship(
+    watchers: Mapped[list[CaseWatcher]] = relationship(back_populates="case", cascade="all, delete-orphan")
+    thread_links: Mapped[list[CaseThreadLink]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="CaseThreadLink.id"
     )
 

@@ -156,11 +156,12 @@ def send_escalation_alert(case: Case, event: CaseEvent) -> list[str]:
 
 
 def sla_alert_text(case: Case, state: str, remaining) -> tuple[str, str]:
+    where = f"severity {case.severity} case from {case.organization.name} ({case.organization.plan.value} plan)"
     if state == "breached":
-        return ("First response overdue",
-                f"The first response to this severity {case.severity} case from {case.organization.name} "
-                f"({case.organization.plan.value} plan) is overdue by {duration_words(-remaining)}.")
-    return ("First response at risk",
-            f"Less than a quarter of the first-response target is left for this severity {case.severity} "
-            f"case from {case.organization.name} ({case.organization.plan.value} plan): "
-            f"{duration_words(remaining)} until it is due.")
+        return "First response overdue", f"The first response to this {where} is overdue by {duration_words(-remaining)}."
+    share = round(float(current_app.config["CASE_AT_RISK_FRACTION"]) * 100)
+    return (
+        "First response at risk",
+        (f"Less than {share}% of the first-response target is left for this {where}: "
+         f"{duration_words(remaining)} until it is due."),
+    )

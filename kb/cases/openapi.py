@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 # The fields a client may send when opening a case, and the config key bounding each one's length.
 CASE_INPUT_FIELDS: dict[str, str | None] = {

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from kb.accounts.models import Organization, Plan
 from kb.cases.actions import SlaStatus, sla_status
-from kb.cases.models import Case, CaseStatus, OPEN_STATUSES
+from kb.cases.models import OPEN_STATUSES, Case, CaseStatus
 from kb.extensions import db
 from kb.types import utcnow
 

@@ -6,8 +6,8 @@ SLA clock all read these tables, so the help text cannot drift from what the clo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from kb.cases import sla
 

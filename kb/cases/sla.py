@@ -11,9 +11,9 @@ its local opening and closing, and one business day is one full window (8 hours 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
-from typing import Iterable, Mapping
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 SEVERITIES = (1, 2, 3, 4)
@@ -118,7 +118,7 @@ def response_due(severity: int, plan: str, opened_at: datetime, tz: str | tzinfo
     policy = policy or DEFAULT_POLICY
     target = policy.target(severity, plan)
     zone = _zone(tz)
-    opened = _check_aware(opened_at).astimezone(timezone.utc)
+    opened = _check_aware(opened_at).astimezone(UTC)
     budget = policy.duration(target)
     if target.clock == ELAPSED:
         return (opened + budget).astimezone(zone)
@@ -134,8 +134,8 @@ def clock_time_between(severity: int, plan: str, start: datetime, end: datetime,
     """How much of the target's clock ran between two instants (business time or real time)."""
     policy = policy or DEFAULT_POLICY
     target = policy.target(severity, plan)
-    start = _check_aware(start).astimezone(timezone.utc)
-    end = _check_aware(end).astimezone(timezone.utc)
+    start = _check_aware(start).astimezone(UTC)
+    end = _check_aware(end).astimezone(UTC)
     if end <= start:
         return timedelta(0)
     if target.clock == ELAPSED:
@@ -162,7 +162,7 @@ def is_business_time(moment: datetime, tz: str | tzinfo, holidays: Iterable[str 
     """True when ``moment`` falls inside a business window (closing instant included)."""
     policy = policy or DEFAULT_POLICY
     zone = _zone(tz)
-    moment = _check_aware(moment).astimezone(timezone.utc)
+    moment = _check_aware(moment).astimezone(UTC)
     local_day = moment.astimezone(zone).date()
     window = _window(local_day, zone, _holiday_set(holidays), policy)
     return window is not None and window[0] <= moment <= window[1]
@@ -208,8 +208,8 @@ def _windows(start: datetime, zone: ZoneInfo, holidays: frozenset[date], policy:
 def _window(day: date, zone: ZoneInfo, holidays: frozenset[date], policy: Policy):
     if day.weekday() not in policy.weekdays or day in holidays:
         return None
-    opens = datetime.combine(day, policy.opens, tzinfo=zone).astimezone(timezone.utc)
-    closes = datetime.combine(day, policy.closes, tzinfo=zone).astimezone(timezone.utc)
+    opens = datetime.combine(day, policy.opens, tzinfo=zone).astimezone(UTC)
+    closes = datetime.combine(day, policy.closes, tzinfo=zone).astimezone(UTC)
     # A date a zone skipped altogether (Samoa, 30 December 2011) maps onto another day: no window.
     if opens.astimezone(zone).date() != day or closes.astimezone(zone).date() != day:
         return None
@@ -218,7 +218,7 @@ def _window(day: date, zone: ZoneInfo, holidays: frozenset[date], policy: Policy
 
 def _check_aware(value: datetime) -> datetime:
     if not isinstance(value, datetime):
-        raise ValueError(f"Expected a datetime, got {type(value).__name__}.")
+        raise TypeError(f"Expected a datetime, got {type(value).__name__}.")
     if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
         raise ValueError(
             f"The time {value.isoformat()} has no timezone; pass an aware datetime (e.g. in UTC) "

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from kb.cases.actions import SlaStatus, sla_status
-from kb.cases.models import Case, CaseEvent, EventKind, OPEN_STATUSES
+from kb.cases.models import OPEN_STATUSES, Case, CaseEvent, EventKind
 from kb.extensions import db
 from kb.types import utcnow
 

@@ -235,7 +235,8 @@ def test_line_breaking_characters_in_titles_never_reach_a_header(client, custome
 
 def test_mail_in_never_crashes_on_odd_messages(app, case, customer):
     """Random bytes, random charsets and broken MIME: a comment or a clear rejection, nothing else."""
-    from hypothesis import HealthCheck, given, settings, strategies as st
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
 
     from kb.cases import mailin
 

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kb.cases import sla
-from kb.cases.sla import fraction_left, clock_time_between, is_business_time, make_policy, response_due
-
-UTC = timezone.utc
+from kb.cases.sla import (
+    clock_time_between,
+    fraction_left,
+    is_business_time,
+    make_policy,
+    response_due,
+)
 
 
 def at(zone: str, text: str) -> datetime:
