@@ -11,7 +11,13 @@ from sqlalchemy import select
 from kb.extensions import db
 from kb.forums import settings
 from kb.forums.views import bp
-from kb.hooks import register_home_section, register_init_step, register_nav, register_sitemap, register_slot
+from kb.hooks import (
+    register_home_section,
+    register_init_step,
+    register_nav,
+    register_sitemap,
+    register_slot,
+)
 
 
 @click.command("forums-seed")
@@ -75,7 +81,11 @@ def _user_menu() -> str:
 def _register_search(app: Flask) -> None:
     import kb.search
     from kb.forums.models import ForumCategory, Post, Thread
-    from kb.forums.search_docs import all_thread_ids, build_thread_docs, category_thread_ids
+    from kb.forums.search_docs import (
+        all_thread_ids,
+        build_thread_docs,
+        category_thread_ids,
+    )
 
     kb.search.register_kind(
         app,

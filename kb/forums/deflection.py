@@ -21,7 +21,7 @@ _SIGNALS: tuple[tuple[re.Pattern, str, int], ...] = (
         re.compile(
             rf"\b(?:production|prod|live)\b{_WORD_GAP}\b(?:is|are|went|has gone|goes)?\s*(?:down|offline|outage)\b"
             rf"|\bdown in (?:production|prod)\b|\bproduction (?:outage|incident)\b",
-            re.I,
+            re.IGNORECASE,
         ),
         "Production is down",
         1,
@@ -31,7 +31,7 @@ _SIGNALS: tuple[tuple[re.Pattern, str, int], ...] = (
             rf"\blive failover\b{_WORD_GAP}\b(?:fail(?:s|ed|ing|ure)?|hang(?:s|ing)?|hung|stuck|broken|not work\w*)\b"
             rf"|\b(?:fail(?:ed|s|ing)?|cannot|can't|unable to)\b{_WORD_GAP}\blive failover\b"
             rf"|\bfailover\b{_WORD_GAP}\bin production\b{_WORD_GAP}\bfail\w*\b",
-            re.I,
+            re.IGNORECASE,
         ),
         "A live failover failed",
         1,
@@ -41,18 +41,18 @@ _SIGNALS: tuple[tuple[re.Pattern, str, int], ...] = (
             r"\b(?:purple|blue) screen\b|\bPSOD\b|\bBSOD\b|\bhost crash(?:ed|es)?\b"
             r"|\b(?:cannot|can't|unable to) (?:recover|fail ?over|migrate)\b"
             r"|\breplication (?:is |has )?(?:completely )?(?:down|stopped)\b(?![\w\s]{0,20}\btest)",
-            re.I,
+            re.IGNORECASE,
         ),
         "Recovery or replication is not possible",
         1,
     ),
-    (re.compile(r"\boutage\b", re.I), "An outage", 1),
+    (re.compile(r"\boutage\b", re.IGNORECASE), "An outage", 1),
     (
         re.compile(
             r"\b(?:RPO|RTO)s?\b[\w\s/-]{0,30}?\b(?:missed|exceeded|breached|not (?:being )?met|violated|alarm|alert)\b"
             r"|\b(?:miss(?:ed|ing)?|exceed(?:ed|ing)?|breach(?:ed|ing)?|not meeting|can't meet|cannot meet)\b"
             r"[\w\s/-]{0,30}?\b(?:RPO|RTO)s?\b",
-            re.I,
+            re.IGNORECASE,
         ),
         "An RPO or RTO target is missed",
         2,
@@ -77,26 +77,36 @@ def _words(query: str) -> list[str]:
 
 
 def find_answers(query: str, viewer, limit: int) -> list[dict]:
-    """Articles and threads that may already answer a question, as plain dicts for the page and JSON.
+    """Articles and solved threads that may already answer a question, as plain dicts for the page and JSON.
 
-    Asks the site search (which filters by what the viewer may read); solved threads and articles
-    come first, then the rest in relevance order.
+    Asks the site search (which filters by what the viewer may read) for one full page of articles and
+    threads in relevance order, and keeps articles and threads with an accepted answer: an unsolved
+    thread is another open question, not an answer.
     """
     query = (query or "").strip()
     if not query or not _words(query):
         return []
+    from flask import current_app
+
     from kb.search import search
 
-    results = search(query, viewer, kinds=["article", "thread"], per_page=limit * 2).results
-    hits = sorted(results, key=lambda hit: 0 if (hit.kind == "article" or hit.solved) else 1)[:limit]
+    window = max(limit, current_app.config["SEARCH_PER_PAGE_MAX"])
+    results = search(query, viewer, kinds=["article", "thread"], per_page=window).results
+    hits = [hit for hit in results if hit.kind == "article" or hit.solved][:limit]
     return [
         {
             "title": hit.title,
             "url": hit.url,
             "kind": hit.kind,
-            "kind_label": "Article" if hit.kind == "article" else ("Solved thread" if hit.solved else "Thread"),
+            "kind_label": "Article" if hit.kind == "article" else "Solved thread",
             "solved": bool(hit.solved),
             "summary": (hit.summary or "")[:200],
         }
         for hit in hits
     ]
+
+
+def case_draft(title: str, body: str, title_limit: int, body_limit: int) -> dict:
+    """A forum question as the title and description of a private case draft, cut to fit the session cookie."""
+    description = body if len(body) <= body_limit else body[:body_limit] + "\n\n[…shortened; paste the rest into the case]"
+    return {"title": title[:title_limit], "description": description}

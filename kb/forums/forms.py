@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
-from kb.forums.models import ACCESS_LEVELS, FLAG_REASONS
+from kb.forums.models import FLAG_REASONS
 
 
 def config_length(min_key: str | None = None, max_key: str | None = None, what: str = "This"):

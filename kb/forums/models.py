@@ -27,7 +27,7 @@ class ForumCategory(db.Model):
     post_access: Mapped[str] = mapped_column(String(20), default="users")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    threads: Mapped[list["Thread"]] = relationship(back_populates="category")
+    threads: Mapped[list[Thread]] = relationship(back_populates="category")
 
     def __repr__(self) -> str:
         return f"<ForumCategory {self.slug}>"
@@ -59,10 +59,10 @@ class Thread(db.Model):
 
     category: Mapped[ForumCategory] = relationship(back_populates="threads")
     author: Mapped[User] = relationship(foreign_keys=[author_id])
-    posts: Mapped[list["Post"]] = relationship(
+    posts: Mapped[list[Post]] = relationship(
         back_populates="thread", foreign_keys="Post.thread_id", order_by="Post.id"
     )
-    accepted_post: Mapped["Post | None"] = relationship(foreign_keys=[accepted_post_id], post_update=True)
+    accepted_post: Mapped[Post | None] = relationship(foreign_keys=[accepted_post_id], post_update=True)
 
     @property
     def solved(self) -> bool:

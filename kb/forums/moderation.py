@@ -10,7 +10,15 @@ from sqlalchemy.orm import joinedload
 
 from kb.extensions import db
 from kb.forums import permissions, secrets
-from kb.forums.models import FLAG_REASONS, Flag, ForumCategory, Post, SecretPattern, Thread
+from kb.forums.models import (
+    FLAG_REASONS,
+    Flag,
+    ForumCategory,
+    Post,
+    SecretPattern,
+    Thread,
+)
+from kb.forums.seed import SeedError, validate_slug
 from kb.forums.threads import ForumError
 from kb.types import utcnow
 
@@ -79,6 +87,19 @@ def move_thread(thread: Thread, category: ForumCategory) -> None:
     thread.category = category
 
 
+def category_slug(raw: str | None, category: ForumCategory | None) -> str:
+    """The normalised slug for a category being saved; ForumError when invalid or used by another one."""
+    slug = (raw or "").strip().lower()
+    try:
+        validate_slug(slug, "Slug")
+    except SeedError as exc:
+        raise ForumError(str(exc)) from None
+    clash = db.session.scalar(select(ForumCategory).where(ForumCategory.slug == slug))
+    if clash is not None and clash is not category:
+        raise ForumError("Another category already uses this slug.")
+    return slug
+
+
 # --- Secret scanner rules ----------------------------------------------------------------------
 
 def validate_pattern(pattern: str) -> None:
@@ -89,6 +110,17 @@ def validate_pattern(pattern: str) -> None:
         raise ForumError(f"That is not a valid regular expression: {exc}.") from None
     if compiled.search(""):
         raise ForumError("That pattern matches empty text, so it would flag every post.")
+
+
+def add_secret_pattern(name: str, pattern: str, user) -> SecretPattern:
+    """A staff-added scanner pattern; refuses invalid patterns and names already in use."""
+    name = name.strip()
+    validate_pattern(pattern)
+    if db.session.scalar(select(SecretPattern).where(SecretPattern.name == name)):
+        raise ForumError("A pattern with this name exists already.")
+    row = SecretPattern(name=name, pattern=pattern, created_by_id=user.id)
+    db.session.add(row)
+    return row
 
 
 def configured_rules() -> list[secrets.SecretRule]:

@@ -68,6 +68,14 @@ def notify(post: Post, kind: str, actor) -> list[Recipient]:
     return list(recipients.values())
 
 
+
+def notify_accepted(post: Post, actor) -> None:
+    """Tell a reply's author that someone else accepted it as the answer."""
+    if post.author_id != actor.id:
+        db.session.add(Notification(user_id=post.author_id, thread=post.thread, post_id=post.id, kind="accepted",
+                                    actor_id=actor.id))
+
+
 def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="kb-forum-unsubscribe")
 
@@ -119,8 +127,8 @@ def send_emails(post: Post, kind: str, recipients: list[Recipient]) -> int:
         watched = (
             f"the thread “{thread.title}”" if recipient.subscription.thread_id else f"the {thread.category.name} forum"
         )
-        context = dict(post=post, thread=thread, kind=kind, post_url=post_url, unsubscribe_url=unsubscribe_url,
-                       watched=watched, recipient=recipient.user, site_name=site)
+        context = {"post": post, "thread": thread, "kind": kind, "post_url": post_url, "unsubscribe_url": unsubscribe_url,
+                   "watched": watched, "recipient": recipient.user, "site_name": site}
         subject = (f"New reply: {thread.title}" if kind == "reply" else f"New thread in {thread.category.name}: {thread.title}")
         send_mail(
             to=[recipient.user.email],

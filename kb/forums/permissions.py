@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from flask import current_app
+
 from kb.search.documents import AUTHENTICATED, PUBLIC, role_visibility
+from kb.types import utcnow
 
 # Roles at or above each named level.
 _ROLE_LEVELS = {"customer": 0, "staff": 1, "admin": 2}
@@ -77,6 +82,14 @@ def can_accept(user, thread) -> bool:
 
 def can_moderate(user) -> bool:
     return is_staff(user)
+
+
+def is_new_account(user) -> bool:
+    """Customers younger than FORUMS_NEW_ACCOUNT_AGE post under the tighter new-account limit."""
+    if not _authenticated(user) or is_staff(user):
+        return False
+    age = timedelta(seconds=current_app.config["FORUMS_NEW_ACCOUNT_AGE"])
+    return utcnow() - user.created_at < age
 
 
 def can_manage_categories(user) -> bool:

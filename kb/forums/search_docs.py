@@ -6,9 +6,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from kb.extensions import db
-from kb.markup import to_plain_text
 from kb.forums.models import ForumCategory, Post, Thread
 from kb.forums.permissions import visibility_token
+from kb.markup import to_plain_text
 from kb.search.documents import SearchDoc
 
 

@@ -11,7 +11,14 @@ from sqlalchemy.orm import joinedload
 
 from kb.extensions import db
 from kb.forums import permissions
-from kb.forums.models import ForumCategory, Post, PostLike, PostRevision, Subscription, Thread
+from kb.forums.models import (
+    ForumCategory,
+    Post,
+    PostLike,
+    PostRevision,
+    Subscription,
+    Thread,
+)
 from kb.types import utcnow
 
 
@@ -83,6 +90,43 @@ def add_reply(thread: Thread, author, body: str) -> Post:
     thread.reply_count = (thread.reply_count or 0) + 1
     thread.last_activity_at = now
     return post
+
+
+def first_post(thread: Thread) -> Post | None:
+    """The opening post (the question), with its author."""
+    return db.session.scalar(
+        select(Post).where(Post.thread_id == thread.id, Post.is_first.is_(True)).options(joinedload(Post.author))
+    )
+
+
+def replies_query(thread: Thread) -> Select:
+    """The thread's replies in the order they were written, authors loaded in the same query."""
+    return (
+        select(Post)
+        .where(Post.thread_id == thread.id, Post.is_first.is_(False))
+        .options(joinedload(Post.author))
+        .order_by(Post.id)
+    )
+
+
+def post_page(post: Post, per_page: int) -> int:
+    """The page of its thread that shows a reply (the question is always on page 1)."""
+    if post.is_first:
+        return 1
+    earlier = db.session.scalar(
+        select(func.count(Post.id)).where(Post.thread_id == post.thread_id, Post.is_first.is_(False), Post.id < post.id)
+    )
+    return earlier // per_page + 1
+
+
+def revisions(post: Post) -> list[PostRevision]:
+    """Earlier versions of a post, newest first, with their editors."""
+    return list(
+        db.session.scalars(
+            select(PostRevision).where(PostRevision.post_id == post.id).options(joinedload(PostRevision.editor))
+            .order_by(PostRevision.id.desc())
+        )
+    )
 
 
 def quote_markdown(post: Post) -> str:
@@ -219,6 +263,28 @@ def by_activity(query: Select, pinned_first: bool = True) -> Select:
     if pinned_first:
         order = [Thread.announcement.desc(), Thread.pinned.desc(), *order]
     return query.order_by(*order)
+
+
+def announcements(user, limit: int) -> list[Thread]:
+    """The latest announcements the user may read, for the forum index."""
+    query = visible_threads(user).where(Thread.announcement.is_(True))
+    return list(db.session.scalars(by_activity(query, pinned_first=False).limit(limit)))
+
+
+def feed_threads(category: ForumCategory, limit: int) -> tuple[list[Thread], dict[int, Post]]:
+    """A category's newest threads and their opening posts (by thread id), for its Atom feed."""
+    items = db.session.scalars(
+        select(Thread)
+        .where(Thread.category_id == category.id, Thread.removed.is_(False))
+        .options(joinedload(Thread.author))
+        .order_by(Thread.created_at.desc(), Thread.id.desc())
+        .limit(limit)
+    ).all()
+    first_posts = {
+        p.thread_id: p
+        for p in db.session.scalars(select(Post).where(Post.thread_id.in_([t.id for t in items]), Post.is_first.is_(True)))
+    }
+    return list(items), first_posts
 
 
 def category_stats(category_ids: list[int], user) -> dict[int, tuple[int, object]]:

@@ -53,12 +53,32 @@ def test_check_for_answers_without_script(client, customer, staff, make_thread, 
 
 def test_answers_json_for_the_type_ahead(client, customer, staff, make_thread, make_reply):
     thread = make_thread(customer, title="Failover test VMs have no network")
+    thread.accepted_post_id = make_reply(thread, staff).id
+    db.session.commit()
     data = client.get("/forums/answers?q=failover+test+network").get_json()
     assert data["results"][0]["url"].startswith(f"/threads/{thread.id}")
+    assert data["results"][0]["kind_label"] == "Solved thread"
     assert data["outage"]["detected"] is False
     data = client.get("/forums/answers?q=production+down&text=live+failover+failed").get_json()
     assert data["outage"]["detected"] is True and data["outage"]["severity"] == 1
     assert client.get("/forums/answers?q=").get_json()["results"] == []
+
+
+def test_answers_leave_out_unsolved_threads(client, customer, staff, make_thread, make_reply):
+    """An open question is not an answer: only articles and threads with an accepted answer are suggested."""
+    solved = make_thread(customer, title="Checkpoint retention after an upgrade")
+    solved.accepted_post_id = make_reply(solved, staff).id
+    unsolved = [make_thread(customer, title=f"Checkpoint retention after an upgrade, case {n}") for n in range(3)]
+    make_reply(unsolved[0], staff, "Which version did you upgrade from?")
+    db.session.commit()
+    urls = [r["url"] for r in client.get("/forums/answers?q=checkpoint+retention+upgrade").get_json()["results"]]
+    assert urls == [f"/threads/{solved.id}-{solved.slug}"]
+    login(client, customer)
+    page = client.post(
+        "/forums/replication/new", data={"title": "checkpoint retention upgrade", "body": "", "action": "check"}
+    ).get_data(as_text=True)
+    assert f"/threads/{solved.id}" in page
+    assert not any(f"/threads/{t.id}" in page for t in unsolved)
 
 
 def test_outage_text_shows_severity_guidance(client, customer, categories):

@@ -9,7 +9,6 @@ from sqlalchemy import select
 from kb.extensions import db
 from kb.forums.models import Thread
 from tests.conftest import login
-from tests.forums.conftest import age
 
 
 def test_new_user_asks_staff_answers_and_thread_is_solved(client, categories, staff):

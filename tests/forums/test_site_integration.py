@@ -10,7 +10,7 @@ from sqlalchemy import event, select
 from kb.extensions import db
 from kb.forums import threads
 from kb.forums.models import ForumCategory, Thread
-from kb.forums.seed import SeedError, load_categories, seed_categories
+from kb.forums.seed import SeedError, load_categories
 from tests.conftest import login
 from tests.forums.conftest import first_post
 

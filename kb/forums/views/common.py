@@ -1,0 +1,180 @@
+"""What every forum view shares: loading objects the viewer may see, URLs, sign-in detours, drafts and limits."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, current_app, flash, redirect, request, session, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from kb.errors import error_response
+from kb.extensions import db, limiter
+from kb.forums import (
+    deflection,
+    drafts,
+    moderation,
+    notifications,
+    permissions,
+    threads,
+)
+from kb.forums.models import ForumCategory, Post, Thread
+
+FORM_EXPIRED = "The form expired. Go back, reload the page and try again."
+
+
+# --- Loading what the viewer may see (404 otherwise) -------------------------------------------
+
+def category_or_404(slug: str) -> ForumCategory:
+    category = db.session.scalar(select(ForumCategory).where(ForumCategory.slug == slug))
+    if category is None or not permissions.can_read(current_user, category):
+        abort(404)
+    return category
+
+
+def thread_or_404(thread_id: int) -> Thread:
+    thread = db.session.scalar(
+        select(Thread).where(Thread.id == thread_id).options(joinedload(Thread.category), joinedload(Thread.author))
+    )
+    if thread is None or not permissions.can_see_thread(current_user, thread):
+        abort(404)
+    return thread
+
+
+def post_or_404(post_id: int) -> Post:
+    post = db.session.scalar(
+        select(Post)
+        .where(Post.id == post_id)
+        .options(joinedload(Post.thread).joinedload(Thread.category), joinedload(Post.author))
+    )
+    if post is None or not permissions.can_see_thread(current_user, post.thread):
+        abort(404)
+    if not permissions.can_see_post(current_user, post):
+        abort(404)
+    return post
+
+
+# --- URLs --------------------------------------------------------------------------------------
+
+def thread_url(thread: Thread, **kwargs) -> str:
+    return url_for("forums.thread", thread_id=thread.id, slug=thread.slug or None, **kwargs)
+
+
+def post_url(post: Post) -> str:
+    """The thread page that shows a post, anchored at it."""
+    page = threads.post_page(post, current_app.config["FORUMS_POSTS_PER_PAGE"])
+    return thread_url(post.thread, page=page if page > 1 else None) + f"#post-{post.id}"
+
+
+# --- Signed-out visitors and their drafts ------------------------------------------------------
+
+def login_redirect(next_path: str):
+    return redirect(url_for("accounts.login", next=next_path))
+
+
+def signed_out(form_path: str, fields: tuple[str, ...]):
+    """For a signed-out visitor: keep what a POST carried and send them to sign in; None when signed in."""
+    if current_user.is_authenticated:
+        return None
+    if request.method == "POST":
+        session["forum_draft"] = drafts.keep(form_path, request.form, fields)
+        db.session.commit()
+        flash("Please sign in to post. What you wrote is kept and will be waiting for you.", "info")
+    return login_redirect(form_path)
+
+
+def restore_draft(path: str) -> dict | None:
+    """What the visitor typed on this page before signing in, used once."""
+    data = drafts.take(session.get("forum_draft"), path)
+    if data is not None:
+        db.session.commit()
+        session.pop("forum_draft", None)
+    return data
+
+
+# --- Forms -------------------------------------------------------------------------------------
+
+def empty_form_ok() -> bool:
+    """A one-button form (CSRF token only) arrived intact."""
+    from kb.accounts.forms import EmptyForm
+
+    return EmptyForm().validate_on_submit()
+
+
+def form_expired():
+    """A 400 for a one-button form whose token is missing or stale; None when it is fine."""
+    return None if empty_form_ok() else error_response(400, FORM_EXPIRED)
+
+
+def findings_block(form, *texts: str):
+    """Secret-scanner findings that should stop this submission (none once the user confirmed)."""
+    findings = moderation.scan_for_secrets(*texts)
+    if findings and form.confirm_no_secrets.data:
+        return []
+    return findings
+
+
+def case_draft_redirect(title: str, body: str):
+    """Hand the question to the cases feature as a private draft."""
+    config = current_app.config
+    session["case_draft"] = deflection.case_draft(title, body, config["FORUMS_TITLE_MAX_LENGTH"],
+                                                  config["FORUMS_CASE_DRAFT_MAX_LENGTH"])
+    return redirect("/cases/new?from=draft")
+
+
+def publish(post: Post, kind: str) -> None:
+    """Commit a new thread or reply, then email the watchers (after the commit, as mail must)."""
+    db.session.flush()
+    recipients = notifications.notify(post, kind, current_user)
+    db.session.commit()
+    if recipients:
+        notifications.send_emails(post, kind, recipients)
+
+
+# --- Access and limits -------------------------------------------------------------------------
+
+def staff_only(check=permissions.can_moderate):
+    """Decorator: signed-out visitors go to sign in; signed-in users who fail ``check`` get a 403."""
+    def decorate(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_redirect(request.path)
+            if not permissions.can_moderate(current_user) or not check(current_user):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def is_new_account() -> bool:
+    return permissions.is_new_account(current_user)
+
+
+def user_key() -> str:
+    return f"user:{current_user.get_id()}" if current_user.is_authenticated else f"ip:{request.remote_addr}"
+
+
+def _counts(response) -> bool:
+    """Only posts that were accepted (a redirect to the new post) use up the allowance."""
+    return response.status_code in (301, 302, 303)
+
+
+new_account_limit = limiter.shared_limit(
+    lambda: current_app.config["FORUMS_NEW_ACCOUNT_POST_RATE_LIMIT"],
+    scope="forum-posts-new-accounts",
+    key_func=user_key,
+    methods=["POST"],
+    exempt_when=lambda: not is_new_account(),
+    deduct_when=_counts,
+)
+post_limit = limiter.shared_limit(
+    lambda: current_app.config["FORUMS_POST_RATE_LIMIT"],
+    scope="forum-posts",
+    key_func=user_key,
+    methods=["POST"],
+    deduct_when=_counts,
+)
