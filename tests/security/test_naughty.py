@@ -26,6 +26,11 @@ def vectors():
     return strings
 
 
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 90 else text[:87] + "..."
+
+
 class Checker:
     """Collects problems across many submissions so one run reports them all."""
 
@@ -37,21 +42,21 @@ class Checker:
     def response(self, response, submitted: str | None, *, plain: bool, where: str) -> None:
         self.count += 1
         if response.status_code >= 500:
-            self.problems.append(f"{where} -> {response.status_code} for {submitted!r}")
+            self.problems.append(f"{where} -> {response.status_code} for {_short(submitted)}")
             return
         if response.mimetype != "text/html":
             return
         body = response.get_data(as_text=True)
         unsafe = unsafe_markup(body)
         if unsafe:
-            self.problems.append(f"{where}: unsafe markup {unsafe[:2]} for {submitted!r}")
+            self.problems.append(f"{where}: unsafe markup {unsafe[:2]} for {_short(submitted)}")
         if plain and submitted and TAG_LIKE.search(submitted) and submitted.strip() in body:
-            self.problems.append(f"{where}: {submitted!r} comes back unescaped")
+            self.problems.append(f"{where}: {_short(submitted)} comes back unescaped")
 
     def shown(self, body: str, stored: str, where: str) -> None:
         """The saved text appears on its page, escaped exactly once."""
         if stored and stored.strip() and str(escape(stored)) not in body:
-            self.problems.append(f"{where}: saved text {stored!r} is not shown escaped")
+            self.problems.append(f"{where}: saved text {_short(stored)} is not shown escaped")
 
     def verdict(self) -> None:
         record("naughty_submissions", self.count)
@@ -262,4 +267,60 @@ def test_line_breaking_characters_in_titles_that_reach_email_subjects(world):
             response = world.client("customer").post("/forums/getting-started/new", data={
                 "title": title, "body": "It stopped.", "tags": "", "action": "post"})
             check.response(response, title, plain=True, where="POST new thread")
+    check.verdict()
+
+
+def test_staff_article_fields(world, vectors):
+    """Staff are users too: article title, summary, tags, change note and body (staff allowlist)."""
+    if not feature_exists("kb.articles.views"):
+        pytest.skip("articles are not built yet")
+    check = Checker("article fields")
+    client = world.client("staff")
+    bodies = chunks(vectors, 12)
+    for vector, body in zip(spaced(vectors, len(bodies)), bodies):
+        response = client.post("/articles/new", data={
+            "title": vector, "summary": vector, "body": body, "tags": "", "versions": "",
+            "message": vector, "type": "how-to", "category": "0", "action": "publish"})
+        check.response(response, vector, plain=True, where="POST /articles/new")
+        if response.status_code == 302:
+            location = response.headers["Location"]
+            check.response(client.get(location), vector, plain=True, where=f"GET {location}")
+            check.response(world.client("anonymous").get(location), vector, plain=True,
+                           where=f"anonymous GET {location}")
+    for vector in spaced(vectors, 40):
+        response = client.post("/articles/new", data={"title": "Tags test", "body": "x", "tags": vector,
+                                                      "versions": vector, "type": "how-to", "category": "0"})
+        check.response(response, vector, plain=True, where="POST /articles/new (tags, versions)")
+    preview = client.post("/articles/preview", data={"body": "\n\n".join(vectors[:80])})
+    check.response(preview, None, plain=False, where="POST /articles/preview")
+    for url in ("/articles/", "/feeds/articles.atom", "/sitemap.xml", "/"):
+        check.response(world.client("anonymous").get(url), None, plain=False, where=f"GET {url}")
+    check.verdict()
+
+
+def test_admin_organisation_name(world, vectors):
+    check = Checker("organisation name")
+    client = world.client("admin")
+    for vector in spaced(vectors, 60):
+        response = client.post("/admin/organizations", data={"name": vector, "plan": "standard",
+                                                             "timezone": "UTC", "holidays": ""})
+        check.response(response, vector, plain=True, where="POST /admin/organizations")
+        response = client.post("/admin/organizations", data={"name": "Holiday test", "plan": "standard",
+                                                             "timezone": vector, "holidays": vector})
+        check.response(response, vector, plain=True, where="POST /admin/organizations (timezone, holidays)")
+    check.response(client.get("/admin/organizations"), None, plain=False, where="GET /admin/organizations")
+    check.response(client.get("/admin/users"), None, plain=False, where="GET /admin/users")
+    check.verdict()
+
+
+def test_overlong_timezone_names_are_a_clear_400(world):
+    """zoneinfo raises OSError (file name too long) for names over 255 characters, not ValueError."""
+    check = Checker("timezone fields")
+    for name in ("a" * 300, "Europe/" + "x" * 300, "/" * 300):
+        response = world.client("colleague").post("/account", data={
+            "action": "profile", "profile-display_name": "Carol Acme", "profile-timezone": name})
+        check.response(response, name, plain=True, where="POST /account (timezone)")
+        response = world.client("admin").post("/admin/organizations", data={
+            "name": "Timezone test", "plan": "standard", "timezone": name, "holidays": ""})
+        check.response(response, name, plain=True, where="POST /admin/organizations (timezone)")
     check.verdict()
