@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: da7c3e3e2b86
+Revision ID: 075647e64dfd
 Revises: 
-Create Date: 2026-11-29 14:05:17.252723
+Create Date: 2026-11-29 14:45:54.708458
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import kb.types
 
 
 # revision identifiers, used by Alembic.
-revision = 'da7c3e3e2b86'
+revision = '075647e64dfd'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -136,6 +136,7 @@ def upgrade():
     sa.Column('toc_html', sa.Text(), nullable=False),
     sa.Column('plain_text', sa.Text(), nullable=False),
     sa.Column('headings', sa.JSON(), nullable=False),
+    sa.Column('render_version', sa.Integer(), nullable=False),
     sa.Column('type', sa.Enum('how-to', 'troubleshooting', 'best-practice', 'reference', name='articletype', native_enum=False, length=20), nullable=False),
     sa.Column('status', sa.Enum('draft', 'published', 'archived', name='articlestatus', native_enum=False, length=20), nullable=False),
     sa.Column('category_id', sa.Integer(), nullable=True),
