@@ -14,6 +14,8 @@ DEFAULTS: dict[str, object] = {
     # "production" unless told otherwise: the safe default for a server.
     "ENV": "production",
     "SITE_NAME": "Support Center",
+    # Public base URL (e.g. https://support.example.com), for links in mail sent from the command line.
+    "SITE_URL": "",
     "SECRET_KEY": None,
     "DATABASE_URL": None,  # None: SQLite in the instance folder
     "INDEX_DIR": None,  # None: <instance>/search-index
