@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from kb.extensions import db
@@ -101,3 +102,31 @@ def test_queue_shows_only_flags_the_moderator_may_read(client, admin, staff, mak
     client.post("/logout")
     login(client, admin)
     assert "Admin-only matter" in client.get("/moderation/").get_data(as_text=True)
+
+
+def test_category_slug_and_pattern_rules_without_a_request(app, staff, categories):
+    """The checks behind the admin forms are plain functions: the same refusals outside a request."""
+    from kb.forums import moderation
+    from kb.forums.threads import ForumError
+
+    assert moderation.category_slug("  Partners ", None) == "partners"
+    replication = categories["replication"]
+    assert moderation.category_slug("replication", replication) == "replication"  # its own slug is no clash
+    with pytest.raises(ForumError, match="already uses"):
+        moderation.category_slug("replication", None)
+    moderation.add_secret_pattern(" VPN key ", r"psk\s*=\s*\S{8,}", staff)
+    db.session.commit()
+    with pytest.raises(ForumError, match="exists already"):
+        moderation.add_secret_pattern("VPN key", r"vpn\s*=\s*\S{8,}", staff)
+
+
+def test_drafts_are_taken_once_and_only_on_their_page(app):
+    from kb.forums import drafts
+
+    token = drafts.keep("/forums/networking/new", {"title": "Proxy\x00 question", "body": "Port 9071"}, ("title", "body", "tags"))
+    db.session.commit()
+    assert drafts.take(token, "/threads/1/reply") is None
+    assert drafts.take(token, "/forums/networking/new") == {"title": "Proxy question", "body": "Port 9071", "tags": ""}
+    db.session.commit()
+    assert drafts.take(token, "/forums/networking/new") is None
+    assert drafts.take(None, "/forums/networking/new") is None

@@ -53,6 +53,15 @@ def _render_edit(post: Post, form: EditForm, status: int = 200, **extra):
     return render_template("forums/edit.html", post=post, thread=post.thread, form=form, **extra), status
 
 
+def _valid_tags(form) -> list[str] | None:
+    """The form's tags, or None with the reason shown on the field when they break the limits."""
+    try:
+        return threads.parse_tags(form.tags.data)
+    except ForumError as exc:
+        form.tags.errors = [str(exc)]
+        return None
+
+
 def _answers_for(query: str) -> list[dict]:
     return deflection.find_answers(query, current_user, current_app.config["FORUMS_DEFLECTION_RESULTS"])
 
@@ -87,10 +96,8 @@ def new_thread(slug: str):
         return case_draft_redirect(title, body)
     if not form.validate_on_submit():
         return _render_new_thread(category, form, 400)
-    try:
-        tags = threads.parse_tags(form.tags.data)
-    except ForumError as exc:
-        form.tags.errors = [str(exc)]
+    tags = _valid_tags(form)
+    if tags is None:
         return _render_new_thread(category, form, 400)
     findings = findings_block(form, title, body)
     if findings:
@@ -182,10 +189,8 @@ def edit_post(post_id: int):
         form.title.validators = []
     if not form.validate_on_submit():
         return _render_edit(post, form, 400)
-    try:
-        tags = threads.parse_tags(form.tags.data) if post.is_first else None
-    except ForumError as exc:
-        form.tags.errors = [str(exc)]
+    tags = _valid_tags(form) if post.is_first else None
+    if post.is_first and tags is None:
         return _render_edit(post, form, 400)
     findings = findings_block(form, form.title.data or "", form.body.data)
     if findings:
