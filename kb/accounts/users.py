@@ -25,10 +25,14 @@ def normalize_email(raw: str) -> str:
 
 
 def valid_timezone(name: str) -> str:
+    """The name itself when it is an IANA timezone; AccountError otherwise (never an OSError from tzdata)."""
+    shown = name if isinstance(name, str) and len(name) <= 64 else f"{str(name)[:64]}…"
+    if not isinstance(name, str) or not name or len(name) > 64 or "\x00" in name:
+        raise AccountError(f"Unknown timezone {shown!r}; use an IANA name such as Europe/London.")
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise AccountError(f"Unknown timezone {name!r}; use an IANA name such as Europe/London.") from None
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
+        raise AccountError(f"Unknown timezone {shown!r}; use an IANA name such as Europe/London.") from None
     return name
 
 
