@@ -248,6 +248,7 @@ def pytest_terminal_summary(terminalreporter):
         "journeys": "journeys run",
         "a11y_audits": "page x viewport accessibility audits (axe-core)",
         "a11y_pages": "distinct pages audited",
+        "a11y_minor": "moderate or minor axe findings (reported, not failing)",
         "browser_vectors": "naughty strings rendered in the browser",
         "browser_pages": "pages checked for injected script (alert/confirm/prompt hooks)",
     }

@@ -105,4 +105,5 @@ def test_no_serious_accessibility_violations(name, viewport, browsing, site, axe
     AUDITED_PAGES.add(name)
     E2E_STATS["a11y_pages"] = len(AUDITED_PAGES)
     serious = [v for v in violations if v["impact"] in ("serious", "critical")]
+    E2E_STATS["a11y_minor"] += len(violations) - len(serious)
     assert not serious, f"{name} ({path}, {viewport}) has serious accessibility problems:\n{format_violations(serious)}"

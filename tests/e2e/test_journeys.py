@@ -258,7 +258,11 @@ def test_e_keyboard_only_search_and_read(browsing, site, watch):
 
 
 def test_escape_closes_the_suggestions_and_keeps_the_query(browsing, site, watch):
-    """ARIA combobox pattern: Escape on an open list closes it; it must not wipe what was typed."""
+    """ARIA combobox pattern: Escape on an open list closes it; it must not wipe what was typed.
+
+    Chromium clears an <input type=search> on Escape unless the page's handler calls
+    preventDefault() while the suggestion list is open (static/js/suggest.js).
+    """
     site.require("/search/suggest", "Search suggestions")
     page = browsing.page(fresh=True, watch=watch)
     page.goto("/")
