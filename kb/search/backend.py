@@ -14,6 +14,7 @@ import json
 import logging
 import math
 import os
+import re
 import shutil
 import threading
 import time
@@ -27,7 +28,7 @@ from itertools import islice
 from pathlib import Path
 
 from markupsafe import Markup
-from whoosh import analysis, fields, formats, highlight, index as windex, query as wq
+from whoosh import analysis, columns, fields, formats, highlight, index as windex, query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import LockError
@@ -42,12 +43,15 @@ GENERATION_PREFIX = "gen-"
 WRITELOCK = "WRITELOCK"
 FACET_FIELDS = ("kind", "category", "article_type", "versions")
 TEXT_FIELDS = ("title", "headings", "body")
-TITLE_BOOST = 4.0
-HEADINGS_BOOST = 2.0
-TAGS_BOOST = 2.0
+TITLE_BOOST = 2.5
+HEADINGS_BOOST = 1.5
+TAGS_BOOST = 1.5
+# How much a match in each field counts when ranking (title and headings weigh more than body text).
+FIELD_WEIGHTS = {"title": TITLE_BOOST, "headings": HEADINGS_BOOST, "body": 1.0, "tags": TAGS_BOOST}
 
 _stem = analysis.StemmingAnalyzer(cachesize=100_000)
 _plain = analysis.RegexTokenizer() | analysis.LowercaseFilter()
+_WORD = re.compile(r"\w+(?:\.?\w+)*", re.UNICODE)  # the same words RegexTokenizer finds
 
 
 def make_schema() -> fields.Schema:
@@ -69,6 +73,9 @@ def make_schema() -> fields.Schema:
         visibility=fields.ID(stored=True),
         solved=fields.BOOLEAN(stored=True),
         updated=fields.NUMERIC(int, bits=64, sortable=True, stored=True),
+        # Exact body length in words: Whoosh keeps field lengths in one lossy byte, too coarse to
+        # separate long documents that share most of their text.
+        body_length=fields.COLUMN(columns.NumericColumn("I")),
         url=fields.STORED,
         category_name=fields.STORED,
         summary=fields.STORED,
@@ -107,7 +114,10 @@ def doc_fields(doc: SearchDoc, excerpt_chars: int) -> dict:
         "title_words": doc.title or "",
         "headings": headings,
         "body": doc.body or "",
-        "spell": "\n".join((doc.title or "", headings, " ".join(doc.tags or []), doc.body or "")),
+        "body_length": len(_WORD.findall(doc.body or "")),
+        # Each distinct word once: the field only answers "which words exist", so repeats cost for nothing.
+        "spell": " ".join(dict.fromkeys(_WORD.findall(
+            "\n".join((doc.title or "", headings, " ".join(doc.tags or []), doc.body or "")).lower()))),
         "visibility": doc.visibility,
         "solved": bool(doc.solved),
         "updated": _timestamp(doc.updated),
@@ -483,14 +493,14 @@ def _levenshtein_within(a: str, b: str, limit: int) -> int:
     return previous[-1]
 
 
-def corrections(reader, word: str, maxdist: int, cache: dict, limit: int = 3) -> list[str]:
+def corrections(reader, word: str, maxdist: int, cache: dict, limit: int = 3, fieldname: str = "spell") -> list[str]:
     """Known words within maxdist edits of word, closest and most frequent first."""
-    key = (word, maxdist)
+    key = (word, maxdist, fieldname)
     if key in cache:
         return cache[key]
     found: list[tuple[int, int, str]] = []
     for prefix in (word[:1], ""):
-        for btext in reader.expand_prefix("spell", prefix):
+        for btext in reader.expand_prefix(fieldname, prefix):
             candidate = btext.decode("utf-8") if isinstance(btext, bytes) else btext
             if prefix == "" and candidate[:1] == word[:1]:
                 continue  # already seen in the first pass
@@ -498,7 +508,7 @@ def corrections(reader, word: str, maxdist: int, cache: dict, limit: int = 3) ->
                 continue
             distance = _levenshtein_within(word, candidate, maxdist)
             if distance <= maxdist:
-                found.append((distance, -reader.doc_frequency("spell", candidate), candidate))
+                found.append((distance, -reader.doc_frequency(fieldname, candidate), candidate))
         if found:
             break
     result = [c for _, _, c in sorted(found)[:limit]]
@@ -593,8 +603,12 @@ def _value_sets(holder: _Holder, fieldname: str) -> dict[str, frozenset]:
         values = {}
         for btext in reader.lexicon(fieldname):
             value = btext.decode("utf-8") if isinstance(btext, bytes) else btext
-            docs = frozenset(reader.postings(fieldname, btext).all_ids())
-            values[value] = frozenset(d for d in docs if not reader.is_deleted(d)) if reader.has_deletions() else docs
+            docs: set[int] = set()
+            for leaf, offset in reader.leaf_readers():
+                if (fieldname, value) in leaf:
+                    ids, _ = _leaf_postings(leaf, fieldname, value)
+                    docs.update(ids if offset == 0 else (d + offset for d in ids))
+            values[value] = frozenset(docs)
         sets[fieldname] = values
     return sets[fieldname]
 
@@ -655,23 +669,27 @@ _LENGTH_TABLE = [byte_to_length(i) for i in range(256)]
 _segment_lengths: "OrderedDict[tuple, list[int]]" = OrderedDict()
 
 
-def _field_lengths(holder: _Holder, fieldname: str) -> list[int] | None:
-    """Each document's length in a scorable field, by global document number (cached per segment)."""
+def _field_lengths(holder: _Holder, fieldname: str) -> tuple[list[int] | None, float]:
+    """(each document's length in a scorable field by global number, the average), cached per segment."""
     cache = holder.cache.setdefault("lengths", {})
     if fieldname in cache:
         return cache[fieldname]
     reader = holder.searcher.reader()
     if not reader.schema[fieldname].scorable:
-        cache[fieldname] = None
-        return None
+        cache[fieldname] = (None, 0.0)
+        return cache[fieldname]
+    exact = fieldname == "body" and "body_length" in reader.schema
     lengths: list[int] = []
     for leaf, offset in reader.leaf_readers():
         key = (getattr(leaf.segment(), "segment_id", lambda: id(leaf))(), fieldname)
         part = _segment_lengths.get(key)
         if part is None:
             try:
-                column = leaf._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-                part = [_LENGTH_TABLE[b] for b in column] if column is not None else []
+                if exact and leaf.has_column("body_length"):
+                    part = list(leaf.column_reader("body_length"))
+                else:
+                    column = leaf._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+                    part = [_LENGTH_TABLE[b] for b in column] if column is not None else []
             except AttributeError:
                 part = [leaf.doc_field_length(d, fieldname, 0) for d in range(leaf.doc_count_all())]
             _segment_lengths[key] = part
@@ -680,12 +698,16 @@ def _field_lengths(holder: _Holder, fieldname: str) -> list[int] | None:
         if len(lengths) < offset:
             lengths.extend([0] * (offset - len(lengths)))
         lengths.extend(part)
-    cache[fieldname] = lengths
-    return lengths
+    average = (sum(lengths) / len(lengths)) if exact and lengths else reader.field_length(fieldname) / max(1, reader.doc_count())
+    cache[fieldname] = (lengths, average)
+    return cache[fieldname]
 
 
 def term_postings(holder: _Holder, fieldname: str, text: str) -> tuple[frozenset, dict]:
-    """(documents, {document: BM25 contribution}) of one term in one field, cached per searcher."""
+    """(documents, {document: weighted, length-normalised term frequency}) of one term in one field.
+
+    Cached per searcher; the BM25F score of a word sums these over its fields before saturating.
+    """
     cache = holder.cache.setdefault("terms", OrderedDict())
     key = (fieldname, text)
     found = cache.get(key)
@@ -693,29 +715,25 @@ def term_postings(holder: _Holder, fieldname: str, text: str) -> tuple[frozenset
         cache.move_to_end(key)
         return found
     reader = holder.searcher.reader()
-    contributions: dict[int, float] = {}
+    frequencies: dict[int, float] = {}
     if fieldname in reader.schema:
         n = max(1, reader.doc_count())
-        df = reader.doc_frequency(fieldname, text)
-        idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-        field_boost = getattr(reader.schema[fieldname].format, "field_boost", 1.0)
-        lengths = _field_lengths(holder, fieldname)
-        average = (reader.field_length(fieldname) / n) if lengths else 0.0
+        field_weight = FIELD_WEIGHTS.get(fieldname, 1.0)
+        lengths, average = _field_lengths(holder, fieldname)
         for leaf, offset in reader.leaf_readers():
             if (fieldname, text) not in leaf:
                 continue
             ids, weights = _leaf_postings(leaf, fieldname, text)
-            scale = field_boost * idf
             for doc, weight in zip(ids, weights):
                 doc += offset
                 if lengths and average:
-                    norm = K1 * (1.0 - B + B * (lengths[doc] if doc < len(lengths) else average) / average)
+                    norm = 1.0 - B + B * (lengths[doc] if doc < len(lengths) else average) / average
                 else:
-                    norm = K1
-                contributions[doc] = scale * weight * (K1 + 1.0) / (weight + norm)
-    found = (frozenset(contributions), contributions)
+                    norm = 1.0
+                frequencies[doc] = field_weight * weight / norm
+    found = (frozenset(frequencies), frequencies)
     cache[key] = found
-    holder.cache["term_postings"] = holder.cache.get("term_postings", 0) + len(contributions)
+    holder.cache["term_postings"] = holder.cache.get("term_postings", 0) + len(frequencies)
     while holder.cache["term_postings"] > _TERM_CACHE_POSTINGS and len(cache) > 1:
         _, (docs, _) = cache.popitem(last=False)
         holder.cache["term_postings"] -= len(docs)
@@ -747,23 +765,43 @@ def query_docs(holder: _Holder, q) -> frozenset:
     return frozenset(q.matcher(holder.searcher).all_ids())
 
 
+def _add_word(holder: _Holder, terms: list, matched: set, out: dict, boost: float) -> None:
+    """BM25F for one typed word: its weighted frequencies in every field are summed, then saturated."""
+    combined: dict[int, float] = {}
+    df = 0
+    for term in terms:
+        docs, frequencies = term_postings(holder, term.fieldname, term.text)
+        df = max(df, len(docs))
+        weight = getattr(term, "boost", 1.0)
+        get = combined.get
+        if len(frequencies) <= len(matched):
+            for doc, value in frequencies.items():
+                if doc in matched:
+                    combined[doc] = get(doc, 0.0) + value * weight
+        else:
+            for doc in matched:
+                value = frequencies.get(doc)
+                if value is not None:
+                    combined[doc] = get(doc, 0.0) + value * weight
+    if not combined:
+        return
+    n = max(1, holder.searcher.doc_count())
+    idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5)) * boost
+    get = out.get
+    for doc, tf in combined.items():
+        out[doc] = get(doc, 0.0) + idf * tf * (K1 + 1.0) / (tf + K1)
+
+
 def _add_scores(holder: _Holder, q, matched: set, out: dict, boost: float = 1.0) -> None:
-    """BM25 over title, headings, body and tags (field boosts from the schema), for matched docs only."""
-    boost *= getattr(q, "boost", 1.0)
+    """Score matched documents only: BM25F per word over title, headings, body and tags."""
     if q is None or isinstance(q, type(wq.NullQuery)):
         return
     if isinstance(q, wq.Term):
-        _, contributions = term_postings(holder, q.fieldname, q.text)
-        get = out.get
-        if len(contributions) <= len(matched):
-            for doc, value in contributions.items():
-                if doc in matched:
-                    out[doc] = get(doc, 0.0) + value * boost
-        else:
-            for doc in matched:
-                value = contributions.get(doc)
-                if value is not None:
-                    out[doc] = get(doc, 0.0) + value * boost
+        _add_word(holder, [q], matched, out, boost)
+        return
+    boost *= getattr(q, "boost", 1.0)
+    if isinstance(q, wq.Or) and q.subqueries and all(isinstance(sub, wq.Term) for sub in q.subqueries):
+        _add_word(holder, list(q.subqueries), matched, out, boost)
     elif isinstance(q, wq.AndNot):
         _add_scores(holder, q.a, matched, out, boost)
     elif isinstance(q, (wq.And, wq.Or)):
@@ -773,7 +811,7 @@ def _add_scores(holder: _Holder, q, matched: set, out: dict, boost: float = 1.0)
         inside = set(query_docs(holder, q) & matched)
         if inside:
             for word in q.words:
-                _add_scores(holder, wq.Term(q.fieldname, word), inside, out, boost * 1.5)
+                _add_word(holder, [wq.Term(q.fieldname, word)], inside, out, boost * 1.5)
     else:
         for doc in query_docs(holder, q) & matched:
             out[doc] = out.get(doc, 0.0) + 0.5 * boost
@@ -887,43 +925,59 @@ def run_search(root: Path, config, text: str, visibility: set[str], *, kinds=Non
         return Outcome(hits, total, facets, did_you_mean, loose)
 
 
+def _title_word_query(reader, word: str, *, prefix: bool, fuzzy: bool, cache: dict):
+    """A typed word of a title: itself or (last word) its completions; fuzzy adds near spellings."""
+    options: list[tuple[str, float]] = []
+    if prefix:
+        for btext in islice(reader.expand_prefix("title_words", word), 200):
+            options.append((btext.decode("utf-8") if isinstance(btext, bytes) else btext, 1.0))
+    elif ("title_words", word) in reader:
+        options.append((word, 1.0))
+    if fuzzy:
+        options += [(c, 0.6) for c in corrections(reader, word, 1, cache, fieldname="title_words")]
+    if not options:
+        return None
+    return wq.Or([wq.Term("title_words", t, boost=b) for t, b in options])
+
+
 def run_suggest(root: Path, config, prefix: str, visibility: set[str], limit: int, kinds=None) -> list[dict]:
-    """Titles starting with what was typed (every word but the last complete), fuzzy if none do."""
+    """Titles starting with what was typed (every word but the last complete), fuzzy if too few do."""
     from kb.search.query import _WORDCHARS, clean
 
     text = clean(prefix, int(config["SEARCH_QUERY_MAX_LENGTH"])).lower()
     words = _WORDCHARS.findall(text)[: int(config["SEARCH_QUERY_MAX_TERMS"])]
     if len(text) < int(config["SEARCH_SUGGEST_MIN_CHARS"]) or not words:
         return []
+    fuzzy_min = int(config["SEARCH_FUZZY_MIN_LENGTH"])
     holder = _holder(root)
     with holder.lock:
         holder = current_searcher(root, float(config["SEARCH_REFRESH_INTERVAL"]))
         searcher = holder.searcher
-        allowed = set(allowed_docs(holder, visibility, kinds, {}))
+        reader = searcher.reader()
+        allowed = allowed_docs(holder, visibility, kinds, {})
         if not allowed:
             return []
-        head, last = words[:-1], words[-1]
-        ends_with_space = prefix.endswith(" ")
-        exact = [wq.Term("title_words", w) for w in (words if ends_with_space else head)]
-        tail = [] if ends_with_space else [wq.Prefix("title_words", last)]
-        attempts = [wq.And(exact + tail) if len(exact + tail) > 1 else (exact + tail)[0]]
-        fuzzy_min = int(config["SEARCH_FUZZY_MIN_LENGTH"])
-        fuzzy_parts = [wq.FuzzyTerm("title_words", w, maxdist=1, prefixlength=1) if len(w) >= fuzzy_min
-                       else wq.Term("title_words", w) for w in head]
-        if len(last) >= fuzzy_min:
-            fuzzy_parts.append(wq.Or([wq.Prefix("title_words", last),
-                                       wq.FuzzyTerm("title_words", last, maxdist=1, prefixlength=1)]))
-        elif not ends_with_space:
-            fuzzy_parts.append(wq.Prefix("title_words", last))
-        if fuzzy_parts:
-            attempts.append(wq.And(fuzzy_parts) if len(fuzzy_parts) > 1 else fuzzy_parts[0])
-        seen, out = set(), []
-        for q in attempts:
-            for hit in searcher.search(q, filter=allowed, limit=limit):
-                if hit["key"] in seen:
-                    continue
-                seen.add(hit["key"])
-                out.append({"title": hit["title"], "url": hit["url"], "kind": hit["kind"]})
+        complete = len(words) if prefix.endswith(" ") else len(words) - 1
+        cache = holder.cache.setdefault("suggest_fuzzy", {})
+        seen: set[int] = set()
+        out: list[dict] = []
+        for fuzzy in (False, True):
+            parts = []
+            for i, word in enumerate(words):
+                q = _title_word_query(reader, word, prefix=i >= complete, fuzzy=fuzzy and len(word) >= fuzzy_min,
+                                      cache=cache)
+                if q is None:
+                    parts = None
+                    break
+                parts.append(q)
+            if not parts:
+                continue
+            q = parts[0] if len(parts) == 1 else wq.And(parts)
+            matched = set(query_docs(holder, q) & allowed) - seen
+            for docnum, _ in rank(holder, q, matched, limit - len(out)):
+                fields_ = searcher.stored_fields(docnum)
+                seen.add(docnum)
+                out.append({"title": fields_["title"], "url": fields_["url"], "kind": fields_["kind"]})
             if len(out) >= limit:
                 break
         return out[:limit]
