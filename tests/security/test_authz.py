@@ -261,3 +261,38 @@ def test_the_leak_probes_do_see_what_each_role_may_see(world):
     missing = [f"{role} {url} lacks {text!r}" for role, url, text in expected
                if text not in world.client(role).get(url).get_data(as_text=True)]
     assert not missing, "\n".join(missing)
+
+
+EVIL = ("https://evil.example/", "//evil.example/", "/\\evil.example", "https:evil.example", "/\t/evil.example",
+        "javascript:alert(1)")
+
+
+def _offsite(location: str) -> bool:
+    from urllib.parse import urlsplit
+
+    cleaned = "".join(ch for ch in location if ch > " ").replace("\\", "/")
+    parts = urlsplit(cleaned)
+    return bool(parts.netloc and parts.hostname not in ("localhost", "127.0.0.1")) or parts.scheme not in (
+        "", "http", "https") or cleaned.startswith("//")
+
+
+def test_no_route_redirects_off_site(world):
+    """Every GET route, with next=, url=, return_to= and redirect= pointing elsewhere, stays on the site."""
+    failures, checks = [], 0
+    for rule, _variant, path in _cases(world):
+        for evil in EVIL:
+            for role in ("anonymous", "customer"):
+                response = world.client(role).get(path, query_string={
+                    "next": evil, "url": evil, "return_to": evil, "redirect": evil, "qid": "1", "pos": "1"})
+                checks += 1
+                location = response.headers.get("Location", "")
+                if location and _offsite(location):
+                    failures.append(f"{role} GET {path}?…={evil!r} -> {response.status_code} Location {location!r}")
+    for evil in EVIL:
+        response = world.app.test_client().post("/login", query_string={"next": evil}, data={
+            "email": "alice@acme.example", "password": "correct horse battery staple", "next": evil})
+        checks += 1
+        if _offsite(response.headers.get("Location", "")):
+            failures.append(f"POST /login next={evil!r} -> Location {response.headers['Location']!r}")
+    record("authz_checks", checks)
+    assert not failures, "open redirects:\n" + "\n".join(failures)
