@@ -184,6 +184,8 @@ def _matrix(world):
                     if secret in body:
                         leaks.append(f"{role} sees {secret!r} at {url}")
                 if answer.mimetype == "text/html":
+                    if "script-src 'self'" not in answer.headers.get("Content-Security-Policy", ""):
+                        failures.append(f"{url}: HTML without the site's Content-Security-Policy")
                     problems = unsafe_markup(body)
                     if problems:
                         failures.append(f"unsafe markup at {url}: {problems[:3]}")
@@ -296,3 +298,14 @@ def test_no_route_redirects_off_site(world):
             failures.append(f"POST /login next={evil!r} -> Location {response.headers['Location']!r}")
     record("authz_checks", checks)
     assert not failures, "open redirects:\n" + "\n".join(failures)
+
+
+def test_session_cookie_is_httponly_and_samesite(world):
+    response = world.app.test_client().post("/login", data={"email": "alice@acme.example",
+                                                            "password": "correct horse battery staple"})
+    cookies = [value for name, value in response.headers.items() if name.lower() == "set-cookie"]
+    session = [c for c in cookies if c.startswith("session=")]
+    assert session, cookies
+    assert "HttpOnly" in session[0] and "SameSite=Lax" in session[0], session[0]
+    for header in ("X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy"):
+        assert header in response.headers, header
