@@ -20,7 +20,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test,postgres]'
 	touch $@ $(VENV)/.installed-run
 
-tests/e2e/node_modules/.installed: tests/e2e/package.json
+tests/e2e/node_modules/.installed: tests/e2e/package.json tests/e2e/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
 	  npm install --prefix tests/e2e --no-audit --no-fund --loglevel=error && touch $@; \
 	else echo "npm not found: the browser accessibility and naughty-strings tests will be skipped"; fi
