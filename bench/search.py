@@ -32,6 +32,7 @@ from sqlalchemy.orm import Mapped, mapped_column  # noqa: E402
 SEED = 20261129
 SIZES = [1_000, 10_000, 30_000]
 QUERIES_PER_SET = 200
+HTTP_SIZE = 10_000  # documents behind the gunicorn pages-per-second comparison (0 skips it)
 STOP = {"a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "if", "in", "is", "it", "of", "on",
         "or", "that", "the", "this", "to", "with", "you", "your", "can", "not", "will", "when", "which", "its"}
 
@@ -174,13 +175,10 @@ def dir_size(path: Path) -> int:
 
 # --- the project's search ---------------------------------------------------------------------------
 
-def bench_project(docs: list[Doc], queries, workdir: Path) -> dict:
-    from flask_login import AnonymousUserMixin
-
+def _corpus_app(docs: list[Doc], workdir: Path):
+    """An app whose "article" documents come from the benchmark corpus instead of the database."""
     from kb import create_app
-    from kb.extensions import db
-    from kb.search import SearchDoc, backend, register_kind, search
-    from kb.search import indexing
+    from kb.search import SearchDoc, register_kind
 
     app = create_app({"ENV": "testing", "SECRET_KEY": "bench", "DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
                       "INDEX_DIR": str(workdir / "index"), "SEARCH_ANALYTICS_ENABLED": False,
@@ -198,6 +196,16 @@ def bench_project(docs: list[Doc], queries, workdir: Path) -> dict:
         return out
 
     register_kind(app, "article", build, lambda: list(by_id), {})
+    return app, by_id
+
+
+def bench_project(docs: list[Doc], queries, workdir: Path) -> dict:
+    from flask_login import AnonymousUserMixin
+
+    from kb.extensions import db
+    from kb.search import backend, indexing, search
+
+    app, by_id = _corpus_app(docs, workdir)
     anon = AnonymousUserMixin()
     with app.app_context():
         db.create_all()
@@ -369,6 +377,84 @@ def bench_freshness(workdir: Path) -> tuple[float, float, float]:
     return percentiles(delays)
 
 
+# --- pages per second on gunicorn: the search results page against a bare route ------------------
+
+HTTP_SECONDS = 8
+HTTP_CLIENTS = 4
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _throughput(urls: list[str], seconds: float) -> float:
+    """Requests per second from HTTP_CLIENTS threads cycling through urls."""
+    import threading
+    import urllib.request
+
+    done = [0] * HTTP_CLIENTS
+    deadline = time.perf_counter() + seconds
+
+    def client(n: int) -> None:
+        i = n
+        while time.perf_counter() < deadline:
+            with urllib.request.urlopen(urls[i % len(urls)], timeout=30) as response:
+                response.read()
+            done[n] += 1
+            i += HTTP_CLIENTS
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(HTTP_CLIENTS)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(done) / (time.perf_counter() - start)
+
+
+def bench_http(docs: list[Doc], queries, workdir: Path) -> tuple[float, float]:
+    """Search results pages per second vs /robots.txt (no database) on the same 2-worker gunicorn."""
+    import subprocess
+    import urllib.parse
+    import urllib.request
+
+    from kb.extensions import db
+    from kb.search import indexing
+
+    app, _ = _corpus_app(docs, workdir)
+    with app.app_context():
+        db.create_all()
+        indexing.rebuild(app)
+        db.engine.dispose()
+    port = _free_port()
+    env = dict(os.environ, KB_ENV="production", KB_SECRET_KEY="bench", KB_INSTANCE_PATH=str(workdir / "instance"),
+               KB_DATABASE_URL=app.config["DATABASE_URL"], KB_INDEX_DIR=app.config["INDEX_DIR"],
+               KB_RATELIMIT_ENABLED="false")
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    server = subprocess.Popen([str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+                               "kb:create_app()"], cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(base + "/robots.txt", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        search_urls = [base + "/search?" + urllib.parse.urlencode({"q": q}) for q, _ in queries["title"][:50]]
+        _throughput(search_urls, 2)  # warm both workers' searchers
+        bare = _throughput([base + "/robots.txt"], HTTP_SECONDS)
+        pages = _throughput(search_urls, HTTP_SECONDS)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return bare, pages
+
+
 def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}x" if b else "n/a"
 
@@ -422,6 +508,17 @@ def main(argv: list[str]) -> int:
               f"p95 {p95:.0f} ms, p99 {p99:.0f} ms (target p95 <= 1000 ms: {'met' if p95 <= 1000 else 'MISSED'})")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    if HTTP_SIZE:
+        rng = random.Random(SEED)
+        docs = make_corpus(sources, HTTP_SIZE, rng)
+        workdir = Path(tempfile.mkdtemp(prefix="kb-bench-http-"))
+        try:
+            bare, pages = bench_http(docs, make_queries(docs, rng), workdir)
+            print(f"gunicorn, 2 workers, {HTTP_CLIENTS} clients, {HTTP_SIZE:,} documents: /robots.txt {bare:.0f} req/s, "
+                  f"/search results page {pages:.0f} req/s, ratio {pages / bare:.2f} "
+                  f"(target >= 0.10: {'met' if pages >= bare / 10 else 'MISSED'})")
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
     for size in sizes:
         rng = random.Random(SEED + size)
         docs = make_corpus(sources, size, rng)

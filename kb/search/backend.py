@@ -606,8 +606,8 @@ def _value_sets(holder: _Holder, fieldname: str) -> dict[str, frozenset]:
             docs: set[int] = set()
             for leaf, offset in reader.leaf_readers():
                 if (fieldname, value) in leaf:
-                    ids, _ = _leaf_postings(leaf, fieldname, value)
-                    docs.update(ids if offset == 0 else (d + offset for d in ids))
+                    live = _live(leaf, _leaf_postings(leaf, fieldname, value)[0])
+                    docs.update(live if offset == 0 else (d + offset for d in live))
             values[value] = frozenset(docs)
         sets[fieldname] = values
     return sets[fieldname]
@@ -657,11 +657,13 @@ def _leaf_postings(leaf, fieldname: str, text: str) -> tuple[list[int], list[flo
             weights.append(matcher.weight())
             matcher.next()
         return ids, weights
-    deleted = leaf.deleted_docs_set if leaf.has_deletions() else None
-    if deleted:
-        kept = [(d, w) for d, w in zip(ids, weights) if d not in deleted]
-        return [d for d, _ in kept], [w for _, w in kept]
     return ids, weights
+
+
+def _live(leaf, ids) -> frozenset:
+    """The ids of a segment's postings minus its deleted documents."""
+    docs = frozenset(ids)
+    return docs - leaf.deleted_docs_set if leaf.has_deletions() else docs
 
 
 K1, B = 1.2, 0.75
@@ -704,9 +706,9 @@ def _field_lengths(holder: _Holder, fieldname: str) -> tuple[list[int] | None, f
 
 
 def term_postings(holder: _Holder, fieldname: str, text: str) -> tuple[frozenset, dict]:
-    """(documents, {document: weighted, length-normalised term frequency}) of one term in one field.
+    """(live documents, {document: term frequency}) of one term in one field, cached per searcher.
 
-    Cached per searcher; the BM25F score of a word sums these over its fields before saturating.
+    The frequency map may also hold deleted documents; only documents from the set are looked up.
     """
     cache = holder.cache.setdefault("terms", OrderedDict())
     key = (fieldname, text)
@@ -715,28 +717,25 @@ def term_postings(holder: _Holder, fieldname: str, text: str) -> tuple[frozenset
         cache.move_to_end(key)
         return found
     reader = holder.searcher.reader()
+    docs = frozenset()
     frequencies: dict[int, float] = {}
     if fieldname in reader.schema:
-        n = max(1, reader.doc_count())
-        field_weight = FIELD_WEIGHTS.get(fieldname, 1.0)
-        lengths, average = _field_lengths(holder, fieldname)
         for leaf, offset in reader.leaf_readers():
             if (fieldname, text) not in leaf:
                 continue
             ids, weights = _leaf_postings(leaf, fieldname, text)
-            for doc, weight in zip(ids, weights):
-                doc += offset
-                if lengths and average:
-                    norm = 1.0 - B + B * (lengths[doc] if doc < len(lengths) else average) / average
-                else:
-                    norm = 1.0
-                frequencies[doc] = field_weight * weight / norm
-    found = (frozenset(frequencies), frequencies)
+            live = _live(leaf, ids)
+            if offset:
+                ids = [d + offset for d in ids]
+                live = frozenset(d + offset for d in live)
+            frequencies.update(zip(ids, weights))
+            docs = docs | live if docs else live
+    found = (docs, frequencies)
     cache[key] = found
     holder.cache["term_postings"] = holder.cache.get("term_postings", 0) + len(frequencies)
     while holder.cache["term_postings"] > _TERM_CACHE_POSTINGS and len(cache) > 1:
-        _, (docs, _) = cache.popitem(last=False)
-        holder.cache["term_postings"] -= len(docs)
+        _, (_, old) = cache.popitem(last=False)
+        holder.cache["term_postings"] -= len(old)
     return found
 
 
@@ -772,17 +771,15 @@ def _add_word(holder: _Holder, terms: list, matched: set, out: dict, boost: floa
     for term in terms:
         docs, frequencies = term_postings(holder, term.fieldname, term.text)
         df = max(df, len(docs))
-        weight = getattr(term, "boost", 1.0)
+        weight = getattr(term, "boost", 1.0) * FIELD_WEIGHTS.get(term.fieldname, 1.0)
+        lengths, average = _field_lengths(holder, term.fieldname)
+        size = len(lengths) if lengths else 0
         get = combined.get
-        if len(frequencies) <= len(matched):
-            for doc, value in frequencies.items():
-                if doc in matched:
-                    combined[doc] = get(doc, 0.0) + value * weight
-        else:
-            for doc in matched:
-                value = frequencies.get(doc)
-                if value is not None:
-                    combined[doc] = get(doc, 0.0) + value * weight
+        for doc in (docs & matched) if len(docs) > len(matched) else (matched & docs):
+            tf = frequencies[doc] * weight
+            if average and doc < size:
+                tf /= 1.0 - B + B * lengths[doc] / average
+            combined[doc] = get(doc, 0.0) + tf
     if not combined:
         return
     n = max(1, holder.searcher.doc_count())
@@ -845,13 +842,34 @@ def _facets(holder: _Holder, matched: set) -> dict[str, dict[str, int]]:
     return facets
 
 
+_patterns: "OrderedDict[frozenset, re.Pattern | None]" = OrderedDict()
+
+
+def holder_pattern(terms: set):
+    """A regex finding words that start like the query's stems (stems are mostly word prefixes)."""
+    key = frozenset(terms)
+    if key not in _patterns:
+        stems = sorted((t for t in key if t), key=len, reverse=True)
+        _patterns[key] = re.compile(r"\b(?:" + "|".join(re.escape(t[:5]) for t in stems) + ")", re.I) if stems else None
+        while len(_patterns) > 256:
+            _patterns.popitem(last=False)
+    return _patterns[key]
+
+
 def _snippet(fields_: dict, terms: set, config) -> Markup:
     text = fields_.get("excerpt") or ""
     chars = int(config["SEARCH_SNIPPET_CHARS"])
     if text and terms:
+        # Analyse only the stretch around the first likely match, not the whole excerpt.
+        pattern = holder_pattern(terms)
+        first = pattern.search(text) if pattern is not None else None
+        start = max(0, first.start() - chars) if first else 0
+        window = text[start:start + chars * 4]
+        if start:
+            window = window.split(" ", 1)[-1]
         fragmenter = highlight.ContextFragmenter(maxchars=chars, surround=chars // 3)
         try:
-            marked = highlight.highlight(text, frozenset(terms), _stem, fragmenter, _MarkFormatter(), top=2)
+            marked = highlight.highlight(window, frozenset(terms), _stem, fragmenter, _MarkFormatter(), top=2)
         except Exception:  # a highlighting failure must not cost the result; fall back to plain text
             marked = ""
         if marked:
