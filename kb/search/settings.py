@@ -19,8 +19,6 @@ DEFAULTS: dict[str, object] = {
     "SEARCH_FUZZY_TWO_EDITS_LENGTH": 9,
     # How much a corrected (fuzzy) word counts compared with a word typed correctly.
     "SEARCH_FUZZY_WEIGHT": 0.7,
-    # "Did you mean" is offered when a corrected query exists and the typed one found fewer results.
-    "SEARCH_DID_YOU_MEAN_BELOW": 3,
     "SEARCH_SUGGEST_LIMIT": 8,
     "SEARCH_SUGGEST_MIN_CHARS": 2,
     # Snippets: how much of each body the index keeps for highlighting, and the snippet length.
