@@ -14,20 +14,20 @@ import re
 import resource
 import shutil
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import frontmatter  # noqa: E402
-from sqlalchemy import Integer, String, select  # noqa: E402
-from sqlalchemy.orm import Mapped, mapped_column  # noqa: E402
+import frontmatter
+from sqlalchemy import Integer, String, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Mapped, mapped_column
 
 SEED = 20261129
 SIZES = [1_000, 10_000, 30_000]
@@ -49,7 +49,7 @@ class Source:
 
 
 def plain(markdown_text: str) -> str:
-    text = re.sub(r"```.*?```", " ", markdown_text, flags=re.S)
+    text = re.sub(r"```.*?```", " ", markdown_text, flags=re.DOTALL)
     text = re.sub(r"!\[[^\]]*\]\([^)]*\)", " ", text)
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
     text = re.sub(r"\[\^\d+\]:?", " ", text)
@@ -62,8 +62,8 @@ def load_sources() -> list[Source]:
     for path in sorted((ROOT / "content" / "articles").glob("*.md")):
         post = frontmatter.load(path)
         body = post.content
-        headings = [h.strip() for h in re.findall(r"^#{2,4}\s+(.+)$", body, flags=re.M)]
-        chunks = [plain(p) for p in re.split(r"\n\s*\n", re.sub(r"^#{1,6}\s+.+$", "", body, flags=re.M))]
+        headings = [h.strip() for h in re.findall(r"^#{2,4}\s+(.+)$", body, flags=re.MULTILINE)]
+        chunks = [plain(p) for p in re.split(r"\n\s*\n", re.sub(r"^#{1,6}\s+.+$", "", body, flags=re.MULTILINE))]
         paragraphs = [p for p in chunks if len(p.split()) >= 8]
         sources.append(Source(
             title=str(post.get("title", path.stem)), headings=headings, paragraphs=paragraphs,
@@ -88,7 +88,7 @@ class Doc:
 
 def make_corpus(sources: list[Source], size: int, rng: random.Random) -> list[Doc]:
     """The bundled articles first, then recombined documents with new titles."""
-    base = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    base = datetime(2026, 1, 1, tzinfo=UTC)
     docs: list[Doc] = []
     for s in sources[:size]:
         docs.append(Doc(len(docs) + 1, s.title, s.headings, "\n\n".join(s.paragraphs), s.tags, s.category,
@@ -165,7 +165,7 @@ def mrr(ranked: list[list[int]], queries: list[tuple[str, int]]) -> float:
 
 def percentiles(samples: list[float]) -> tuple[float, float, float]:
     ordered = sorted(samples)
-    pick = lambda p: ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]  # noqa: E731
+    pick = lambda p: ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
     return pick(50) * 1000, pick(95) * 1000, pick(99) * 1000
 
 
@@ -205,7 +205,7 @@ def bench_project(docs: list[Doc], queries, workdir: Path) -> dict:
     from kb.extensions import db
     from kb.search import backend, indexing, search
 
-    app, by_id = _corpus_app(docs, workdir)
+    app, _ = _corpus_app(docs, workdir)
     anon = AnonymousUserMixin()
     with app.app_context():
         db.create_all()
@@ -319,7 +319,7 @@ def _fresh_app(db_url: str, index_dir: str, name: str):
     def build(ids):
         rows = db.session.scalars(select(post).where(post.id.in_(ids)))
         return {r.id: SearchDoc(kind="post", id=r.id, title=r.title, body=r.title, url=f"/p/{r.id}",
-                                updated=datetime.now(timezone.utc)) for r in rows}
+                                updated=datetime.now(UTC)) for r in rows}
 
     app = create_app({"ENV": "testing", "SECRET_KEY": "bench", "DATABASE_URL": db_url, "INDEX_DIR": index_dir,
                       "SEARCH_ANALYTICS_ENABLED": False}, instance_path=str(Path(index_dir).parent / name))
@@ -346,7 +346,7 @@ def _fresh_worker(db_url: str, index_dir: str, worker: int, out) -> None:
                     db.session.add(post(title=f"Fresh post {word}"))
                     db.session.commit()
                     break
-                except Exception:
+                except OperationalError:  # SQLite busy under four writers: try again
                     db.session.rollback()
                     time.sleep(0.05)
             while search(word, anon).total == 0 and time.perf_counter() - start < 10:

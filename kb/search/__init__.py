@@ -10,14 +10,35 @@ from flask import Flask, current_app, request
 
 from kb.hooks import register_health_check, register_init_step
 from kb.search import backend, indexing, settings
-from kb.search.api import SearchResults, check, drain, index, rebuild, remove, search, suggest
+from kb.search.api import (
+    SearchResults,
+    check,
+    drain,
+    index,
+    rebuild,
+    remove,
+    search,
+    suggest,
+)
 from kb.search.documents import SearchDoc, viewer_visibility
 from kb.search.indexing import CheckReport, register_kind
 from kb.search.views import bp
 
 __all__ = [
-    "SearchDoc", "SearchResults", "CheckReport", "bp", "check", "drain", "index", "init_app", "rebuild",
-    "register_kind", "remove", "search", "suggest", "viewer_visibility",
+    "CheckReport",
+    "SearchDoc",
+    "SearchResults",
+    "bp",
+    "check",
+    "drain",
+    "index",
+    "init_app",
+    "rebuild",
+    "register_kind",
+    "remove",
+    "search",
+    "suggest",
+    "viewer_visibility",
 ]
 
 

@@ -22,19 +22,21 @@ import uuid
 from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html import escape as htmlescape
 from itertools import islice
 from pathlib import Path
 
 from markupsafe import Markup
-from whoosh import analysis, columns, fields, formats, highlight, index as windex, query as wq
+from whoosh import analysis, columns, fields, formats, highlight
+from whoosh import index as windex
+from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import LockError
 
 from kb.search.documents import SearchDoc
-from kb.search.query import MUST, NOT, PHRASE, PREFIX, SHOULD, ParsedQuery, parse
+from kb.search.query import MUST, NOT, PHRASE, PREFIX, ParsedQuery, parse
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +101,7 @@ def _timestamp(value: datetime | None) -> int:
     if value is None:
         return 0
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return int(value.timestamp())
 
 
@@ -229,12 +231,12 @@ class _Holder:
         if self.searcher is not None:
             try:
                 self.searcher.close()
-            except Exception:  # a searcher on a deleted directory may fail to close; nothing to do
-                pass
+            except OSError:  # a searcher on a deleted generation may fail to close; nothing to keep
+                log.debug("search: closing an old searcher failed", exc_info=True)
         self.searcher = None
 
 
-_holders: "OrderedDict[str, _Holder]" = OrderedDict()
+_holders: OrderedDict[str, _Holder] = OrderedDict()
 _holders_lock = threading.Lock()
 _MAX_HOLDERS = 4
 
@@ -668,7 +670,7 @@ def _live(leaf, ids) -> frozenset:
 
 K1, B = 1.2, 0.75
 _LENGTH_TABLE = [byte_to_length(i) for i in range(256)]
-_segment_lengths: "OrderedDict[tuple, list[int]]" = OrderedDict()
+_segment_lengths: OrderedDict[tuple, list[int]] = OrderedDict()
 
 
 def _field_lengths(holder: _Holder, fieldname: str) -> tuple[list[int] | None, float]:
@@ -683,7 +685,8 @@ def _field_lengths(holder: _Holder, fieldname: str) -> tuple[list[int] | None, f
     exact = fieldname == "body" and "body_length" in reader.schema
     lengths: list[int] = []
     for leaf, offset in reader.leaf_readers():
-        key = (getattr(leaf.segment(), "segment_id", lambda: id(leaf))(), fieldname)
+        segment = leaf.segment()
+        key = (segment.segment_id() if hasattr(segment, "segment_id") else id(leaf), fieldname)
         part = _segment_lengths.get(key)
         if part is None:
             try:
@@ -842,7 +845,7 @@ def _facets(holder: _Holder, matched: set) -> dict[str, dict[str, int]]:
     return facets
 
 
-_patterns: "OrderedDict[frozenset, re.Pattern | None]" = OrderedDict()
+_patterns: OrderedDict[frozenset, re.Pattern | None] = OrderedDict()
 
 
 def holder_pattern(terms: set):
@@ -850,7 +853,7 @@ def holder_pattern(terms: set):
     key = frozenset(terms)
     if key not in _patterns:
         stems = sorted((t for t in key if t), key=len, reverse=True)
-        _patterns[key] = re.compile(r"\b(?:" + "|".join(re.escape(t[:5]) for t in stems) + ")", re.I) if stems else None
+        _patterns[key] = re.compile(r"\b(?:" + "|".join(re.escape(t[:5]) for t in stems) + ")", re.IGNORECASE) if stems else None
         while len(_patterns) > 256:
             _patterns.popitem(last=False)
     return _patterns[key]
@@ -870,7 +873,8 @@ def _snippet(fields_: dict, terms: set, config) -> Markup:
         fragmenter = highlight.ContextFragmenter(maxchars=chars, surround=chars // 3)
         try:
             marked = highlight.highlight(window, frozenset(terms), _stem, fragmenter, _MarkFormatter(), top=2)
-        except Exception:  # a highlighting failure must not cost the result; fall back to plain text
+        except Exception:  # a highlighting failure must not cost the result: plain text instead
+            log.warning("search: highlighting failed", exc_info=True)
             marked = ""
         if marked:
             return Markup(marked)
@@ -894,7 +898,7 @@ def _hit(fields_: dict, score: float, terms: set, config) -> Hit:
         article_type=fields_.get("article_type", ""),
         versions=[v for v in (fields_.get("versions") or "").split(",") if v],
         tags=[t for t in (fields_.get("tags") or "").split(",") if t],
-        updated=datetime.fromtimestamp(updated, timezone.utc) if updated else None,
+        updated=datetime.fromtimestamp(updated, UTC) if updated else None,
         solved=bool(fields_.get("solved")),
         summary=fields_.get("summary", ""),
     )

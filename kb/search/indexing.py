@@ -12,9 +12,9 @@ import logging
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import Callable, Iterable
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import delete, event, func, insert, select

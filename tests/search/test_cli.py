@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from flask_login import AnonymousUserMixin
 from sqlalchemy import text
 

@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from kb.search.query import MUST, NOT, PHRASE, PREFIX, SHOULD, WORD, clean, normalise, parse
+from kb.search.query import (
+    MUST,
+    NOT,
+    PHRASE,
+    PREFIX,
+    SHOULD,
+    WORD,
+    clean,
+    normalise,
+    parse,
+)
 
 
 def kinds(parsed):

@@ -9,11 +9,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from sqlalchemy.exc import OperationalError  # noqa: E402
+from sqlalchemy.exc import OperationalError
 
-from kb import create_app  # noqa: E402
-from kb.extensions import db  # noqa: E402
-from tests.search import notes  # noqa: E402
+from kb import create_app
+from kb.extensions import db
+from tests.search import notes
 
 
 def commit_with_retry(work) -> None:
@@ -36,7 +36,7 @@ def main(db_url: str, index_dir: str, worker: int, count: int) -> None:
     mine: list[int] = []
     with app.app_context():
         for i in range(count):
-            def create():
+            def create(i=i):
                 note = notes.Note(title=f"worker{worker} note{i} pelican", body=f"written by w{worker}x{i}")
                 db.session.add(note)
                 db.session.flush()
@@ -45,14 +45,14 @@ def main(db_url: str, index_dir: str, worker: int, count: int) -> None:
             if mine and rng.random() < 0.4:
                 target = rng.choice(mine)
 
-                def edit():
+                def edit(i=i, target=target):
                     note = db.session.get(notes.Note, target)
                     note.title = f"worker{worker} edited{i} pelican"
 
                 commit_with_retry(edit)
             if len(mine) > 2 and rng.random() < 0.15:
                 target = mine.pop(rng.randrange(len(mine)))
-                commit_with_retry(lambda: db.session.delete(db.session.get(notes.Note, target)))
+                commit_with_retry(lambda target=target: db.session.delete(db.session.get(notes.Note, target)))
         db.session.remove()
         db.engine.dispose()
 
