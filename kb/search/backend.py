@@ -226,6 +226,7 @@ class _Holder:
         self.searcher = None
         self.checked = 0.0
         self.cache: dict = {}
+        self.term_cache_postings = 1_000_000
 
     def close(self):
         if self.searcher is not None:
@@ -267,9 +268,10 @@ def expire(root: Path) -> None:
     _holder(root).checked = 0.0
 
 
-def current_searcher(root: Path, refresh_interval: float) -> _Holder:
+def current_searcher(root: Path, refresh_interval: float, term_cache_postings: int = 1_000_000) -> _Holder:
     """The process's holder, with a searcher no older than refresh_interval. Call with holder.lock held."""
     holder = _holder(root)
+    holder.term_cache_postings = term_cache_postings
     now = time.monotonic()
     if holder.searcher is not None and now - holder.checked < refresh_interval:
         return holder
@@ -736,14 +738,12 @@ def term_postings(holder: _Holder, fieldname: str, text: str) -> tuple[frozenset
     found = (docs, frequencies)
     cache[key] = found
     holder.cache["term_postings"] = holder.cache.get("term_postings", 0) + len(frequencies)
-    while holder.cache["term_postings"] > _TERM_CACHE_POSTINGS and len(cache) > 1:
+    while holder.cache["term_postings"] > holder.term_cache_postings and len(cache) > 1:
         _, (_, old) = cache.popitem(last=False)
         holder.cache["term_postings"] -= len(old)
     return found
 
 
-# Postings kept in memory per worker for repeated query words (about 100 bytes each).
-_TERM_CACHE_POSTINGS = 600_000
 
 
 def query_docs(holder: _Holder, q) -> frozenset:
@@ -913,7 +913,8 @@ def run_search(root: Path, config, text: str, visibility: set[str], *, kinds=Non
                    prefix_min=int(config["SEARCH_PREFIX_MIN_LENGTH"]))
     holder = _holder(root)
     with holder.lock:
-        holder = current_searcher(root, float(config["SEARCH_REFRESH_INTERVAL"]))
+        holder = current_searcher(root, float(config["SEARCH_REFRESH_INTERVAL"]),
+                                  int(config["SEARCH_TERM_CACHE_POSTINGS"]))
         searcher = holder.searcher
         allowed = allowed_docs(holder, visibility, kinds, filters)
         built = None
@@ -973,7 +974,8 @@ def run_suggest(root: Path, config, prefix: str, visibility: set[str], limit: in
     fuzzy_min = int(config["SEARCH_FUZZY_MIN_LENGTH"])
     holder = _holder(root)
     with holder.lock:
-        holder = current_searcher(root, float(config["SEARCH_REFRESH_INTERVAL"]))
+        holder = current_searcher(root, float(config["SEARCH_REFRESH_INTERVAL"]),
+                                  int(config["SEARCH_TERM_CACHE_POSTINGS"]))
         searcher = holder.searcher
         reader = searcher.reader()
         allowed = allowed_docs(holder, visibility, kinds, {})

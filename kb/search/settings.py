@@ -29,6 +29,9 @@ DEFAULTS: dict[str, object] = {
     "SEARCH_WRITER_MEMORY_MB": 128,
     # A request drains leftover outbox rows at most this often (seconds); 0 turns it off.
     "SEARCH_DRAIN_INTERVAL": 2.0,
+    # Posting entries each worker keeps in memory for words queried again (roughly 110 bytes each,
+    # so 1,000,000 is at most about 110 MB); fewer saves memory, more saves time on large indexes.
+    "SEARCH_TERM_CACHE_POSTINGS": 1_000_000,
     # A worker checks for a newer index at most this often (seconds) before a search.
     "SEARCH_REFRESH_INTERVAL": 0.2,
     # How long `kb reindex` waits for a running drain to let go of the index writer (seconds).
