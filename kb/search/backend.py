@@ -210,6 +210,32 @@ def ensure_index(root: Path) -> str:
     return name
 
 
+_indexes: OrderedDict[str, object] = OrderedDict()
+
+
+def open_generation(root: Path, name: str):
+    """The Whoosh index of one generation, kept per process.
+
+    Opening reads the newest table of contents, which a writer in another process may replace at
+    that moment; Whoosh's own open does not retry, so this does.
+    """
+    path = str(root / name)
+    ix = _indexes.get(path)
+    if ix is None:
+        for attempt in range(20):
+            try:
+                ix = windex.open_dir(path)
+                break
+            except FileNotFoundError:
+                if attempt == 19:
+                    raise
+                time.sleep(0.01)
+        _indexes[path] = ix
+        while len(_indexes) > 16:
+            _indexes.popitem(last=False)
+    return ix
+
+
 def index_exists(root: Path) -> bool:
     return current_generation(root) is not None
 
@@ -278,7 +304,7 @@ def current_searcher(root: Path, refresh_interval: float, term_cache_postings: i
     holder.checked = now
     name = ensure_index(root)
     if name != holder.name or holder.searcher is None:
-        ix = windex.open_dir(str(root / name))
+        ix = open_generation(root, name)
         searcher = ix.searcher()
         _stats["opened"] += 1
         holder.close()
@@ -298,7 +324,7 @@ def try_writer(root: Path, memory_mb: int):
     """The index writer of the generation in service, or None when another process holds it."""
     for _ in range(3):
         name = ensure_index(root)
-        ix = windex.open_dir(str(root / name))
+        ix = open_generation(root, name)
         try:
             writer = ix.writer(limitmb=memory_mb)
         except LockError:
@@ -345,7 +371,7 @@ def new_generation(root: Path, memory_mb: int, lock_timeout: float):
         old = current_generation(root)
         old_lock = None
         if old is not None:
-            old_lock = windex.open_dir(str(root / old)).lock(WRITELOCK)
+            old_lock = open_generation(root, old).lock(WRITELOCK)
             deadline = time.monotonic() + lock_timeout
             while not old_lock.acquire(blocking=False):
                 if time.monotonic() >= deadline:
@@ -382,7 +408,7 @@ def stored_digests(root: Path) -> dict[str, str]:
     name = current_generation(root)
     if name is None:
         return {}
-    ix = windex.open_dir(str(root / name))
+    ix = open_generation(root, name)
     with ix.searcher() as searcher:
         return {f["key"]: f.get("digest", "") for f in searcher.all_stored_fields()}
 
@@ -391,7 +417,7 @@ def doc_count(root: Path) -> int:
     name = current_generation(root)
     if name is None:
         return 0
-    return windex.open_dir(str(root / name)).doc_count()
+    return open_generation(root, name).doc_count()
 
 
 # --- querying --------------------------------------------------------------------------------------

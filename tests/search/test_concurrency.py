@@ -31,7 +31,7 @@ def test_concurrent_writer_processes_lose_no_update(search_app, app_config):
     outputs = [p.communicate(timeout=240) for p in procs]
     for proc, (out, err) in zip(procs, outputs):
         assert proc.returncode == 0, err[-3000:]
-        assert "LockError" not in err, err[-3000:]
+        assert "LockError" not in err and "Traceback" not in err, err[-3000:]
     # Every committed change was drained by the writers themselves: nothing waits in the outbox.
     assert pending_count() == 0
     report = check()
