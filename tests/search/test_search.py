@@ -223,5 +223,5 @@ def test_term_cache_limit_bounds_memory_not_results(corpus, app):
     for _ in range(2):
         assert search("sizing journals", ANON).results[0].title == "Sizing journals"
         assert search("appliance memory", ANON).results[0].title == "Replication appliance runs out of memory"
-    holder = backend._holder(Path(app.config["INDEX_DIR"]))
+    holder = backend.holder_for(Path(app.config["INDEX_DIR"]))
     assert sum(1 for _, frequencies in holder.cache["terms"].values() if frequencies) == 1

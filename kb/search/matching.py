@@ -1,0 +1,247 @@
+"""Which documents match (set algebra on cached posting lists) and how they rank (BM25F)."""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import OrderedDict
+
+from whoosh import query as wq
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.util.numeric import byte_to_length
+
+from kb.search.schema import FIELD_WEIGHTS
+from kb.search.searchers import Holder
+
+
+def value_sets(holder: Holder, fieldname: str) -> dict[str, frozenset]:
+    """value -> the live documents having it, for the small keyword fields (per searcher)."""
+    sets = holder.cache.setdefault("values", {})
+    if fieldname not in sets:
+        reader = holder.searcher.reader()
+        values = {}
+        for btext in reader.lexicon(fieldname):
+            value = btext.decode("utf-8") if isinstance(btext, bytes) else btext
+            docs: set[int] = set()
+            for leaf, offset in reader.leaf_readers():
+                if (fieldname, value) in leaf:
+                    live = _live(leaf, _leaf_postings(leaf, fieldname, value)[0])
+                    docs.update(live if offset == 0 else (d + offset for d in live))
+            values[value] = frozenset(docs)
+        sets[fieldname] = values
+    return sets[fieldname]
+
+
+def allowed_docs(holder: Holder, visibility: set[str], kinds, filters: dict) -> frozenset:
+    """Documents the viewer may see that also pass the facet filters."""
+    key = (tuple(sorted(visibility)), tuple(sorted(kinds or ())),
+           tuple(sorted((k, v) for k, v in filters.items() if v)))
+    cache = holder.cache.setdefault("allowed", {})
+    if key in cache:
+        return cache[key]
+    by_visibility = value_sets(holder, "visibility")
+    allowed = frozenset().union(*(by_visibility.get(v, frozenset()) for v in visibility))
+    if kinds:
+        by_kind = value_sets(holder, "kind")
+        allowed &= frozenset().union(*(by_kind.get(k, frozenset()) for k in kinds))
+    for fieldname, value in filters.items():
+        if value:
+            allowed &= value_sets(holder, fieldname).get(value, frozenset())
+    if len(cache) > 256:
+        cache.clear()
+    cache[key] = allowed
+    return allowed
+
+
+def _leaf_postings(leaf, fieldname: str, text: str) -> tuple[list[int], list[float]]:
+    """Document numbers and term weights of one term in one segment, a posting block at a time."""
+    try:
+        btext = leaf._text_to_bytes(fieldname, text)
+        matcher = leaf._terms.matcher(fieldname, btext, leaf.schema[fieldname].format, scorer=None)
+        ids: list[int] = []
+        weights: list[float] = []
+        while matcher.is_active():
+            if matcher._ids is None:
+                matcher._read_ids()
+            if matcher._weights is None:
+                matcher._read_weights()
+            ids.extend(matcher._ids[matcher._i:])
+            weights.extend(matcher._weights[matcher._i:])
+            matcher._next_block()
+    except AttributeError:  # another codec: the slower, public way
+        matcher = leaf.postings(fieldname, text)
+        ids, weights = [], []
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            matcher.next()
+        return ids, weights
+    return ids, weights
+
+
+def _live(leaf, ids) -> frozenset:
+    """The ids of a segment's postings minus its deleted documents."""
+    docs = frozenset(ids)
+    return docs - leaf.deleted_docs_set if leaf.has_deletions() else docs
+
+
+K1, B = 1.2, 0.75
+_LENGTH_TABLE = [byte_to_length(i) for i in range(256)]
+_segment_lengths: OrderedDict[tuple, list[int]] = OrderedDict()
+
+
+def _field_lengths(holder: Holder, fieldname: str) -> tuple[list[int] | None, float]:
+    """(each document's length in a scorable field by global number, the average), cached per segment."""
+    cache = holder.cache.setdefault("lengths", {})
+    if fieldname in cache:
+        return cache[fieldname]
+    reader = holder.searcher.reader()
+    if not reader.schema[fieldname].scorable:
+        cache[fieldname] = (None, 0.0)
+        return cache[fieldname]
+    exact = fieldname == "body" and "body_length" in reader.schema
+    lengths: list[int] = []
+    for leaf, offset in reader.leaf_readers():
+        segment = leaf.segment()
+        key = (segment.segment_id() if hasattr(segment, "segment_id") else id(leaf), fieldname)
+        part = _segment_lengths.get(key)
+        if part is None:
+            try:
+                if exact and leaf.has_column("body_length"):
+                    part = list(leaf.column_reader("body_length"))
+                else:
+                    column = leaf._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+                    part = [_LENGTH_TABLE[b] for b in column] if column is not None else []
+            except AttributeError:
+                part = [leaf.doc_field_length(d, fieldname, 0) for d in range(leaf.doc_count_all())]
+            _segment_lengths[key] = part
+            while len(_segment_lengths) > 64:
+                _segment_lengths.popitem(last=False)
+        if len(lengths) < offset:
+            lengths.extend([0] * (offset - len(lengths)))
+        lengths.extend(part)
+    average = (sum(lengths) / len(lengths)) if exact and lengths else reader.field_length(fieldname) / max(1, reader.doc_count())
+    cache[fieldname] = (lengths, average)
+    return cache[fieldname]
+
+
+def term_postings(holder: Holder, fieldname: str, text: str) -> tuple[frozenset, dict]:
+    """(live documents, {document: term frequency}) of one term in one field, cached per searcher.
+
+    The frequency map may also hold deleted documents; only documents from the set are looked up.
+    """
+    cache = holder.cache.setdefault("terms", OrderedDict())
+    key = (fieldname, text)
+    found = cache.get(key)
+    if found is not None:
+        cache.move_to_end(key)
+        return found
+    reader = holder.searcher.reader()
+    docs = frozenset()
+    frequencies: dict[int, float] = {}
+    if fieldname in reader.schema:
+        for leaf, offset in reader.leaf_readers():
+            if (fieldname, text) not in leaf:
+                continue
+            ids, weights = _leaf_postings(leaf, fieldname, text)
+            live = _live(leaf, ids)
+            if offset:
+                ids = [d + offset for d in ids]
+                live = frozenset(d + offset for d in live)
+            frequencies.update(zip(ids, weights))
+            docs = docs | live if docs else live
+    found = (docs, frequencies)
+    cache[key] = found
+    holder.cache["term_postings"] = holder.cache.get("term_postings", 0) + len(frequencies)
+    while holder.cache["term_postings"] > holder.term_cache_postings and len(cache) > 1:
+        _, (_, old) = cache.popitem(last=False)
+        holder.cache["term_postings"] -= len(old)
+    return found
+
+
+def query_docs(holder: Holder, q) -> frozenset:
+    """The documents a query matches, by set algebra on posting lists (no scoring)."""
+    if q is None or isinstance(q, type(wq.NullQuery)):
+        return frozenset()
+    if isinstance(q, wq.Term):
+        return term_postings(holder, q.fieldname, q.text)[0]
+    if isinstance(q, wq.AndNot):
+        return query_docs(holder, q.a) - query_docs(holder, q.b)
+    if isinstance(q, wq.And):
+        parts = sorted((query_docs(holder, sub) for sub in q.subqueries), key=len)
+        result = parts[0] if parts else frozenset()
+        for part in parts[1:]:
+            if not result:
+                break
+            result = result & part
+        return result
+    if isinstance(q, wq.Or):
+        return frozenset().union(*(query_docs(holder, sub) for sub in q.subqueries))
+    return frozenset(q.matcher(holder.searcher).all_ids())
+
+
+def _add_word(holder: Holder, terms: list, matched: set, out: dict, boost: float) -> None:
+    """BM25F for one typed word: its weighted frequencies in every field are summed, then saturated."""
+    combined: dict[int, float] = {}
+    df = 0
+    for term in terms:
+        docs, frequencies = term_postings(holder, term.fieldname, term.text)
+        df = max(df, len(docs))
+        weight = getattr(term, "boost", 1.0) * FIELD_WEIGHTS.get(term.fieldname, 1.0)
+        lengths, average = _field_lengths(holder, term.fieldname)
+        size = len(lengths) if lengths else 0
+        get = combined.get
+        for doc in (docs & matched) if len(docs) > len(matched) else (matched & docs):
+            tf = frequencies[doc] * weight
+            if average and doc < size:
+                tf /= 1.0 - B + B * lengths[doc] / average
+            combined[doc] = get(doc, 0.0) + tf
+    if not combined:
+        return
+    n = max(1, holder.searcher.doc_count())
+    idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5)) * boost
+    get = out.get
+    for doc, tf in combined.items():
+        out[doc] = get(doc, 0.0) + idf * tf * (K1 + 1.0) / (tf + K1)
+
+
+def _add_scores(holder: Holder, q, matched: set, out: dict, boost: float = 1.0) -> None:
+    """Score matched documents only: BM25F per word over title, headings, body and tags."""
+    if q is None or isinstance(q, type(wq.NullQuery)):
+        return
+    if isinstance(q, wq.Term):
+        _add_word(holder, [q], matched, out, boost)
+        return
+    boost *= getattr(q, "boost", 1.0)
+    if isinstance(q, wq.Or) and q.subqueries and all(isinstance(sub, wq.Term) for sub in q.subqueries):
+        _add_word(holder, list(q.subqueries), matched, out, boost)
+    elif isinstance(q, wq.AndNot):
+        _add_scores(holder, q.a, matched, out, boost)
+    elif isinstance(q, (wq.And, wq.Or)):
+        for sub in q.subqueries:
+            _add_scores(holder, sub, matched, out, boost)
+    elif isinstance(q, wq.Phrase):
+        inside = set(query_docs(holder, q) & matched)
+        if inside:
+            for word in q.words:
+                _add_word(holder, [wq.Term(q.fieldname, word)], inside, out, boost * 1.5)
+    else:
+        for doc in query_docs(holder, q) & matched:
+            out[doc] = out.get(doc, 0.0) + 0.5 * boost
+
+
+def rank(holder: Holder, q, matched: set, limit: int) -> list[tuple[int, float]]:
+    """The best `limit` matched documents by score (ties: older document number first)."""
+    scores: dict[int, float] = {}
+    _add_scores(holder, q, matched, scores)
+    best = heapq.nlargest(limit, scores.items(), key=lambda item: (item[1], -item[0]))
+    if len(best) < limit and len(scores) < len(matched):
+        best += [(doc, 0.0) for doc in sorted(matched - scores.keys())[: limit - len(best)]]
+    return best
+
+
+def matching_docs(holder: Holder, q, allowed: frozenset) -> set:
+    if q is None:
+        return set()
+    return set(query_docs(holder, q) & allowed)
+

@@ -1,0 +1,171 @@
+"""Turns a parsed query into Whoosh queries, with spelling corrections for unknown words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import islice
+
+from whoosh import query as wq
+
+from kb.search.query import MUST, NOT, PHRASE, PREFIX, ParsedQuery
+from kb.search.schema import STEM_ANALYZER, TEXT_FIELDS, TITLE_BOOST
+
+
+@dataclass
+class BuiltQuery:
+    query: object
+    loose: object | None
+    highlight_terms: set
+    corrected: str | None
+
+
+def _analyse(text: str) -> list[str]:
+    return [t.text for t in STEM_ANALYZER(text)]
+
+
+def _word_query(stemmed: list[str], raw: str, boost: float = 1.0, phrase: bool = False):
+    """One typed word in any text field (or its tag); a quoted phrase keeps its word order."""
+    if not stemmed:
+        return None
+    if len(stemmed) == 1:
+        term = stemmed[0]
+        parts = [wq.Term(name, term) for name in TEXT_FIELDS]
+        parts.append(wq.Term("tags", raw.lower()))
+        return wq.Or(parts, boost=boost)
+    if phrase:
+        return wq.Or([wq.Phrase(name, stemmed) for name in TEXT_FIELDS], boost=boost)
+    # A word with inner punctuation (fail-back, HS-2104, VM's): each part, in any order.
+    return wq.And([_word_query([term], term) for term in stemmed], boost=boost)
+
+
+def _known(reader, stemmed: list[str], raw: str) -> bool:
+    if not stemmed:
+        return True
+    for term in stemmed:
+        if not any(reader.doc_frequency(name, term) for name in TEXT_FIELDS):
+            return reader.doc_frequency("tags", raw.lower()) > 0
+    return True
+
+
+def _levenshtein_within(a: str, b: str, limit: int) -> int:
+    """Damerau-style edit distance of a and b, or limit+1 as soon as it must exceed limit."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2 = None
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        best = current[0]
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if previous2 is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                value = min(value, previous2[j - 2] + 1)
+            current[j] = value
+            best = min(best, value)
+        if best > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def corrections(reader, word: str, maxdist: int, cache: dict, limit: int = 3, fieldname: str = "spell") -> list[str]:
+    """Known words within maxdist edits of word, closest and most frequent first."""
+    key = (word, maxdist, fieldname)
+    if key in cache:
+        return cache[key]
+    found: list[tuple[int, int, str]] = []
+    for prefix in (word[:1], ""):
+        for btext in reader.expand_prefix(fieldname, prefix):
+            candidate = btext.decode("utf-8") if isinstance(btext, bytes) else btext
+            if prefix == "" and candidate[:1] == word[:1]:
+                continue  # already seen in the first pass
+            if abs(len(candidate) - len(word)) > maxdist or candidate == word:
+                continue
+            distance = _levenshtein_within(word, candidate, maxdist)
+            if distance <= maxdist:
+                found.append((distance, -reader.doc_frequency(fieldname, candidate), candidate))
+        if found:
+            break
+    result = [c for _, _, c in sorted(found)[:limit]]
+    if len(cache) > 5000:
+        cache.clear()
+    cache[key] = result
+    return result
+
+
+def _prefix_query(reader, word: str, cache: dict):
+    word = word.lower()
+    key = ("prefix", word)
+    if key not in cache:
+        terms = []
+        for btext in islice(reader.expand_prefix("spell", word), 400):
+            terms.append(btext.decode("utf-8") if isinstance(btext, bytes) else btext)
+        terms.sort(key=lambda t: -reader.doc_frequency("spell", t))
+        cache[key] = terms[:64]
+    terms = cache[key]
+    if not terms:
+        return wq.NullQuery, []
+    parts = [wq.Term("spell", t) for t in terms] + [wq.Term("title_words", t, boost=TITLE_BOOST) for t in terms]
+    return wq.Or(parts), terms
+
+
+def build_query(reader, parsed: ParsedQuery, config, cache: dict) -> BuiltQuery | None:
+    """Whoosh queries for a parsed query: exact words, with fuzzy alternatives for unknown words."""
+    fuzzy_min = int(config["SEARCH_FUZZY_MIN_LENGTH"])
+    two_edits = int(config["SEARCH_FUZZY_TWO_EDITS_LENGTH"])
+    fuzzy_weight = float(config["SEARCH_FUZZY_WEIGHT"])
+    highlight_terms: set[str] = set()
+    corrected_words: list[str] = []
+    changed = False
+    clause_queries = []
+    for clause in parsed.clauses:
+        if clause.kind == PREFIX:
+            q, terms = _prefix_query(reader, clause.text, cache.setdefault("prefix", {}))
+            highlight_terms.update(_analyse(" ".join(terms)))
+            clause_queries.append(q)
+            corrected_words.append(clause.text + "*")
+            continue
+        stemmed = _analyse(clause.text)
+        q = _word_query(stemmed, clause.text, phrase=clause.kind == PHRASE and '"' in clause.text)
+        typed = clause.text
+        if q is not None and clause.kind != PHRASE and clause.occur != NOT and not _known(reader, stemmed, clause.text):
+            lowered = clause.text.lower()
+            options = []
+            if len(lowered) >= fuzzy_min:
+                maxdist = 2 if len(lowered) >= two_edits else 1
+                options = corrections(reader, lowered, maxdist, cache.setdefault("fuzzy", {}))
+            if options:
+                alternatives = [q]
+                for rank, option in enumerate(options):
+                    alt = _word_query(_analyse(option), option, boost=fuzzy_weight * (1.0 - 0.1 * rank))
+                    if alt is not None:
+                        alternatives.append(alt)
+                        highlight_terms.update(_analyse(option))
+                q = wq.Or(alternatives)
+                typed = options[0]
+                changed = True
+        if clause.occur != NOT:
+            highlight_terms.update(stemmed)
+        clause_queries.append(q)
+        corrected_words.append(("-" if clause.occur == NOT else "") + typed)
+
+    grouped = {i for group in parsed.or_groups for i in group}
+    musts = [q for i, (c, q) in enumerate(zip(parsed.clauses, clause_queries))
+             if q is not None and c.occur == MUST and i not in grouped]
+    for group in parsed.or_groups:
+        options = [clause_queries[i] for i in group if clause_queries[i] is not None]
+        if options:
+            musts.append(wq.Or(options))
+    nots = [q for c, q in zip(parsed.clauses, clause_queries) if q is not None and c.occur == NOT]
+    if not musts:
+        return None
+    positive = musts[0] if len(musts) == 1 else wq.And(musts)
+    loose = None
+    if len(musts) > 1 and not parsed.or_groups:
+        loose = wq.Or(musts)
+    if nots:
+        positive = wq.AndNot(positive, wq.Or(nots))
+        if loose is not None:
+            loose = wq.AndNot(loose, wq.Or(nots))
+    return BuiltQuery(positive, loose, highlight_terms, " ".join(corrected_words) if changed else None)

@@ -1,0 +1,107 @@
+"""What goes into the index: the Whoosh schema, its analyzers and the fields of one document."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict
+from datetime import UTC, datetime
+
+from whoosh import analysis, columns, fields, formats
+
+from kb.search.documents import SearchDoc
+
+FACET_FIELDS = ("kind", "category", "article_type", "versions")
+TEXT_FIELDS = ("title", "headings", "body")
+TITLE_BOOST = 2.5
+HEADINGS_BOOST = 1.5
+TAGS_BOOST = 1.5
+# How much a match in each field counts when ranking (title and headings weigh more than body text).
+FIELD_WEIGHTS = {"title": TITLE_BOOST, "headings": HEADINGS_BOOST, "body": 1.0, "tags": TAGS_BOOST}
+
+STEM_ANALYZER = analysis.StemmingAnalyzer(cachesize=100_000)
+PLAIN_ANALYZER = analysis.RegexTokenizer() | analysis.LowercaseFilter()
+_WORD = re.compile(r"\w+(?:\.?\w+)*", re.UNICODE)  # the same words RegexTokenizer finds
+
+
+def make_schema() -> fields.Schema:
+    return fields.Schema(
+        key=fields.ID(unique=True, stored=True),
+        kind=fields.ID(stored=True),
+        doc_id=fields.STORED,
+        title=fields.TEXT(analyzer=STEM_ANALYZER, field_boost=TITLE_BOOST, stored=True),
+        title_words=fields.TEXT(analyzer=PLAIN_ANALYZER, phrase=False),
+        headings=fields.TEXT(analyzer=STEM_ANALYZER, field_boost=HEADINGS_BOOST),
+        body=fields.TEXT(analyzer=STEM_ANALYZER),
+        # Unstemmed vocabulary of every text field: spelling corrections and prefix queries. Not
+        # scorable and without frequencies, so it costs little to index.
+        spell=fields.FieldType(formats.Existence(), analyzer=PLAIN_ANALYZER, scorable=False, stored=False),
+        tags=fields.KEYWORD(lowercase=True, commas=True, scorable=True, field_boost=TAGS_BOOST, stored=True),
+        category=fields.ID(stored=True),
+        article_type=fields.ID(stored=True),
+        versions=fields.KEYWORD(commas=True, stored=True),
+        visibility=fields.ID(stored=True),
+        solved=fields.BOOLEAN(stored=True),
+        updated=fields.NUMERIC(int, bits=64, sortable=True, stored=True),
+        # Exact body length in words: Whoosh keeps field lengths in one lossy byte, too coarse to
+        # separate long documents that share most of their text.
+        body_length=fields.COLUMN(columns.NumericColumn("I")),
+        url=fields.STORED,
+        category_name=fields.STORED,
+        summary=fields.STORED,
+        excerpt=fields.STORED,
+        digest=fields.STORED,
+    )
+
+
+def doc_key(kind: str, doc_id: int) -> str:
+    return f"{kind}:{int(doc_id)}"
+
+
+def doc_digest(doc: SearchDoc) -> str:
+    """A fingerprint of everything indexed, so `search-check` can spot stale entries."""
+    data = asdict(doc)
+    data["updated"] = _timestamp(doc.updated)
+    return hashlib.sha1(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _timestamp(value: datetime | None) -> int:
+    if value is None:
+        return 0
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return int(value.timestamp())
+
+
+def doc_fields(doc: SearchDoc, excerpt_chars: int) -> dict:
+    """The Whoosh fields for one search document."""
+    headings = "\n".join(doc.headings or [])
+    values = {
+        "key": doc_key(doc.kind, doc.id),
+        "kind": doc.kind,
+        "doc_id": int(doc.id),
+        "title": doc.title or "",
+        "title_words": doc.title or "",
+        "headings": headings,
+        "body": doc.body or "",
+        "body_length": len(_WORD.findall(doc.body or "")),
+        # Each distinct word once: the field only answers "which words exist", so repeats cost for nothing.
+        "spell": " ".join(dict.fromkeys(_WORD.findall(
+            "\n".join((doc.title or "", headings, " ".join(doc.tags or []), doc.body or "")).lower()))),
+        "visibility": doc.visibility,
+        "solved": bool(doc.solved),
+        "updated": _timestamp(doc.updated),
+        "url": doc.url,
+        "category_name": doc.category_name or "",
+        "summary": doc.summary or "",
+        "excerpt": (doc.body or "")[:excerpt_chars],
+        "digest": doc_digest(doc),
+    }
+    tags = ",".join(t.strip().lower().replace(",", " ") for t in doc.tags or [] if t.strip())
+    versions = ",".join(v.strip().replace(",", " ") for v in doc.versions or [] if v.strip())
+    for name, value in (("tags", tags), ("versions", versions), ("category", doc.category),
+                        ("article_type", doc.article_type)):
+        if value:
+            values[name] = value
+    return values
