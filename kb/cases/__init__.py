@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from kb.cases import policy_pages  # noqa: F401  (registers the policy pages on bp)
 from kb.cases.views import bp
 
 

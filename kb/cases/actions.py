@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from kb.accounts.models import User
+from kb.cases import severity as severity_info
 from kb.cases import sla
 from kb.cases.models import (
     OPEN_STATUSES,
@@ -45,6 +46,18 @@ def current_policy() -> sla.Policy:
             targets=config.get("CASE_SLA_TARGETS"),
         )
     return cache[key]
+
+
+def policy_context() -> dict:
+    """What the policy pages and the case form show: targets, coverage, hours and the questionnaire."""
+    policy = current_policy()
+    return {
+        "rows": severity_info.targets_table(policy),
+        "coverage": severity_info.out_of_hours(policy),
+        "hours": severity_info.business_hours_text(policy),
+        "severities": severity_info.SEVERITIES,
+        "questions": severity_info.QUESTIONS,
+    }
 
 
 def clean(text: str | None) -> str:

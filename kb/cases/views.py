@@ -1,4 +1,4 @@
-"""Case pages: severity guidance, support plans, the case list, opening and working a case, the queue."""
+"""Case pages: the case list, opening and working a case, the staff queue (policy pages: policy_pages.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -17,7 +16,7 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from kb.accounts.models import Plan, Role, User
+from kb.accounts.models import Role, User
 from kb.accounts.permissions import staff_required
 from kb.cases import actions, forms, notify, permissions
 from kb.cases import severity as severity_info
@@ -32,17 +31,6 @@ def _limit():
     return limiter.limit(lambda: current_app.config["CASE_RATE_LIMIT"], methods=["POST"])
 
 
-def _policy_context() -> dict:
-    policy = actions.current_policy()
-    return {
-        "rows": severity_info.targets_table(policy),
-        "coverage": severity_info.out_of_hours(policy),
-        "hours": severity_info.business_hours_text(policy),
-        "severities": severity_info.SEVERITIES,
-        "questions": severity_info.QUESTIONS,
-    }
-
-
 def _links():
     """The thread-link module, when the forums feature is installed."""
     try:
@@ -50,30 +38,6 @@ def _links():
     except ImportError:  # the forums feature is not installed
         return None
     return links
-
-
-@bp.route("/severity")
-def severity():
-    """What each severity means, the targets per plan, and a questionnaire that suggests one."""
-    answers = {q.key: request.args.get(q.key, "") for q in severity_info.QUESTIONS}
-    number, reason = severity_info.suggest_severity(answers)
-    asked = any(answers.values())
-    return render_template("cases/severity.html", answers=answers, suggestion=(number, reason) if asked else None,
-                           **_policy_context())
-
-
-@bp.route("/severity/suggest")
-def suggest():
-    """The questionnaire's answer as JSON, for the page script that suggests as you answer."""
-    answers = {q.key: request.args.get(q.key, "") for q in severity_info.QUESTIONS}
-    number, reason = severity_info.suggest_severity(answers)
-    return jsonify({"severity": number, "label": severity_info.label(number) if number else None, "reason": reason})
-
-
-@bp.route("/support")
-def support():
-    """The two support plans and business hours."""
-    return render_template("cases/support.html", plans=[p.value for p in Plan], **_policy_context())
 
 
 @bp.route("/cases/")
@@ -127,7 +91,7 @@ def new():
         if number and not form.severity.data:
             form.severity.data = str(number)
         return render_template("cases/new.html", form=form, suggestion=suggestion, thread=thread,
-                               **_policy_context())
+                               **actions.policy_context())
     if form.validate_on_submit():
         case = actions.open_case(
             current_user,
@@ -155,7 +119,7 @@ def new():
         suggestion = severity_info.suggest_severity(form.answers())
     status = 400 if request.method == "POST" else 200
     return render_template("cases/new.html", form=form, suggestion=suggestion, thread=thread,
-                           **_policy_context()), status
+                           **actions.policy_context()), status
 
 
 def _sla_sentence(case: Case) -> str:
