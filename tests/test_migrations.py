@@ -7,8 +7,8 @@ import uuid
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine, inspect, text
 
 from kb import create_app
 from kb.extensions import db
@@ -31,7 +31,7 @@ def scratch_database_url(tmp_path):
     admin.dispose()
 
 
-def test_migrations_match_models(scratch_database_url, tmp_path):
+def test_migrations_match_models_and_downgrade_cleanly(scratch_database_url, tmp_path):
     app = create_app({"ENV": "testing", "SECRET_KEY": "x", "DATABASE_URL": scratch_database_url},
                      instance_path=str(tmp_path / "instance"))
     with app.app_context():
@@ -45,5 +45,7 @@ def test_migrations_match_models(scratch_database_url, tmp_path):
         with db.engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": False, "include_object": site_object})
             diff = compare_metadata(context, db.metadata)
+        assert diff == [], f"models and migrations differ; regenerate the migration: {diff}"
+        downgrade(revision="base")
+        assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
         db.engine.dispose()
-    assert diff == [], f"models and migrations differ; regenerate the migration: {diff}"

@@ -24,7 +24,7 @@ def sneak_into_database(title: str) -> None:
     """Insert a row behind the outbox's back, as an old import or a crash between commit and drain would."""
     db.session.execute(text("INSERT INTO search_test_notes (title, body, headings, tags, category, article_type, "
                             "versions, visibility, published, updated) VALUES (:t, '', '', '', '', '', '', 'public', "
-                            "1, '2026-01-01 00:00:00')"), {"t": title})
+                            "TRUE, '2026-01-01 00:00:00')"), {"t": title})
     db.session.commit()
 
 
