@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
+from werkzeug.routing import IntegerConverter
 
 
 def is_safe_next(target: str | None) -> bool:
@@ -39,6 +40,7 @@ def content_security_policy(app: Flask) -> str:
 
 
 def register_security(app: Flask) -> None:
+    app.url_map.converters["int"] = DatabaseIntConverter
     policy = content_security_policy(app)
 
     @app.after_request
@@ -62,3 +64,10 @@ class ApiAwareSessionInterface(SecureCookieSessionInterface):
         if request.path.startswith("/api/"):
             return
         super().save_session(app, session, response)
+
+
+class DatabaseIntConverter(IntegerConverter):
+    """``<int:...>`` in every URL: ids beyond a 32-bit integer column are a 404, not a database error."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)

@@ -124,3 +124,11 @@ def test_robots_and_sitemap(client):
     assert "Disallow: /admin/" in robots and "Sitemap:" in robots
     sitemap = client.get("/sitemap.xml")
     assert sitemap.status_code == 200 and sitemap.mimetype == "application/xml"
+
+
+@pytest.mark.parametrize("path", ["/threads/2147483648", "/cases/99999999999", "/posts/4294967296/edit"])
+def test_ids_beyond_the_database_integer_range_are_404(client, staff, path):
+    from tests.conftest import login
+
+    login(client, staff)
+    assert client.get(path).status_code == 404
