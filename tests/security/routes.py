@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from werkzeug.routing import Rule
+from werkzeug.routing import NumberConverter, Rule
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -25,8 +25,7 @@ def is_api(rule: Rule) -> bool:
 
 def placeholder(rule: Rule, name: str) -> object:
     converter = rule._converters.get(name)
-    kind = type(converter).__name__ if converter else ""
-    return 999_999 if kind in ("IntegerConverter", "NumberConverter") else "no-such-thing"
+    return 999_999 if isinstance(converter, NumberConverter) else "no-such-thing"
 
 
 def build(rule: Rule, values: dict[str, object] | None, *, lenient: bool = False) -> str | None:
