@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from werkzeug.routing import NumberConverter, Rule
+from werkzeug.routing import Rule
+from werkzeug.routing.converters import NumberConverter
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
