@@ -169,6 +169,22 @@ def percentiles(samples: list[float]) -> tuple[float, float, float]:
     return pick(50) * 1000, pick(95) * 1000, pick(99) * 1000
 
 
+def measure_queries(run, queries) -> dict:
+    """Known-item quality (MRR@10 per query set) and latency percentiles, the same way for both engines."""
+    result: dict = {}
+    latencies: dict[str, list[float]] = {"ordinary": [], "typo": []}
+    for name, qs in queries.items():
+        ranked = []
+        for q, _ in qs:
+            t0 = time.perf_counter()
+            ranked.append(run(q))
+            latencies["typo" if "typo" in name else "ordinary"].append(time.perf_counter() - t0)
+        result[f"mrr_{name}"] = mrr(ranked, qs)
+    result["lat_ordinary"] = percentiles(latencies["ordinary"])
+    result["lat_typo"] = percentiles(latencies["typo"])
+    return result
+
+
 def dir_size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
@@ -227,16 +243,7 @@ def bench_project(docs: list[Doc], queries, workdir: Path) -> dict:
         result = {"docs": count, "docs_per_s": count / build_seconds, "docs_per_cpu_s": count / build_cpu,
                   "size_mb": size / 1e6,
                   "rss_growth_mb": max(0, rss_after - rss_before) / 1024, "rss_peak_mb": rss_after / 1024}
-        latencies = {"ordinary": [], "typo": []}
-        for name, qs in queries.items():
-            ranked = []
-            for q, _ in qs:
-                t0 = time.perf_counter()
-                ranked.append(run(q))
-                latencies["typo" if "typo" in name else "ordinary"].append(time.perf_counter() - t0)
-            result[f"mrr_{name}"] = mrr(ranked, qs)
-        result["lat_ordinary"] = percentiles(latencies["ordinary"])
-        result["lat_typo"] = percentiles(latencies["typo"])
+        result.update(measure_queries(run, queries))
         result["searchers_opened_while_querying"] = backend.searcher_opened_count() - opened_before
         db.session.remove()
         db.engine.dispose()
@@ -272,16 +279,7 @@ def bench_fts5(docs: list[Doc], queries, workdir: Path) -> dict:
 
     for q, _ in queries["title"][:30]:
         run(q)
-    latencies = {"ordinary": [], "typo": []}
-    for name, qs in queries.items():
-        ranked = []
-        for q, _ in qs:
-            t0 = time.perf_counter()
-            ranked.append(run(q))
-            latencies["typo" if "typo" in name else "ordinary"].append(time.perf_counter() - t0)
-        result[f"mrr_{name}"] = mrr(ranked, qs)
-    result["lat_ordinary"] = percentiles(latencies["ordinary"])
-    result["lat_typo"] = percentiles(latencies["typo"])
+    result.update(measure_queries(run, queries))
     conn.close()
     return result
 
