@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Flask, current_app, request
 
 from kb.hooks import register_health_check, register_init_step
-from kb.search import backend, indexing, settings
+from kb.search import backend, indexing, settings, storage
 from kb.search.api import (
     SearchResults,
     check,
@@ -52,6 +52,9 @@ def _init_step() -> str:
     if not backend.index_exists(root) or backend.doc_count(root) == 0:
         count = indexing.rebuild(app)
         return f"Indexed {count} documents."
+    if storage.layout_changed(root):  # built by a version with other fields or analyzers
+        count = indexing.rebuild(app)
+        return f"Rebuilt the search index: its layout changed ({count} documents)."
     applied = indexing.drain(app)
     return f"The index is in place ({backend.doc_count(root)} documents, {applied} just updated)."
 

@@ -215,7 +215,7 @@ def rebuild(app: Flask, progress: Callable[[int, int], None] | None = None) -> i
     chunk = int(config["SEARCH_DRAIN_BATCH"])
     kinds = state(app).kinds
     count = 0
-    with backend.new_generation(root, int(config["SEARCH_WRITER_MEMORY_MB"]),
+    with backend.new_generation(root, float(config["SEARCH_WRITER_MEMORY_MB"]),
                                 float(config["SEARCH_REINDEX_LOCK_TIMEOUT"])) as target:
         with app.app_context():
             all_ids = {name: sorted({int(i) for i in kind.all_ids()}) for name, kind in kinds.items()}
@@ -232,11 +232,12 @@ def rebuild(app: Flask, progress: Callable[[int, int], None] | None = None) -> i
                     for doc_id in part:
                         doc = docs.get(doc_id)
                         if doc is not None:
-                            target.writer.add_document(**backend.doc_fields(doc, excerpt))
+                            target.add(backend.doc_fields(doc, excerpt))
                             count += 1
                 done += len(part)
                 if progress:
                     progress(done, total)
+    log.info("search: rebuilt the index with %d documents in %d segments", count, target.segments)
     backend.expire(root)
     drain(app)
     return count

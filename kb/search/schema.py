@@ -43,7 +43,9 @@ def make_schema() -> fields.Schema:
         versions=fields.KEYWORD(commas=True, stored=True),
         visibility=fields.ID(stored=True),
         solved=fields.BOOLEAN(stored=True),
-        updated=fields.NUMERIC(int, bits=64, sortable=True, stored=True),
+        # Sorted by its column and shown from its stored value, never searched by range: shift_step=0
+        # indexes one term per document instead of the 16 trie terms range queries would need.
+        updated=fields.NUMERIC(int, bits=64, sortable=True, stored=True, shift_step=0),
         # Exact body length in words: Whoosh keeps field lengths in one lossy byte, too coarse to
         # separate long documents that share most of their text.
         body_length=fields.COLUMN(columns.NumericColumn("I")),
@@ -53,6 +55,44 @@ def make_schema() -> fields.Schema:
         excerpt=fields.STORED,
         digest=fields.STORED,
     )
+
+
+def schema_fingerprint(schema: fields.Schema) -> str:
+    """A digest of every field's name, type and settings (analyzer included).
+
+    Whoosh's ``Schema.__eq__`` cannot tell whether an index needs rebuilding: it ignores analyzers
+    and a NUMERIC field's shift_step, and compares column types by identity, so two schemas built
+    by the same ``make_schema()`` already differ.
+    """
+    described = {name: _describe(field) for name, field in schema.items()}
+    return hashlib.sha1(json.dumps(described, sort_keys=True).encode()).hexdigest()
+
+
+def _describe(value, depth: int = 0):
+    """A JSON-able description of a field setting, stable across processes (sets sorted, no addresses)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, bytes):
+        return value.hex()
+    if depth > 6:
+        return type(value).__qualname__
+    if isinstance(value, (list, tuple)):
+        return [_describe(v, depth + 1) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted(str(_describe(v, depth + 1)) for v in value)
+    if isinstance(value, dict):
+        return {str(k): _describe(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, re.Pattern):
+        return [value.pattern, value.flags]
+    if isinstance(value, type) or callable(value) and hasattr(value, "__qualname__"):
+        return f"{getattr(value, '__module__', '')}.{value.__qualname__}"
+    attrs = getattr(value, "__dict__", None)
+    if attrs is None:
+        return type(value).__qualname__
+    # Underscored attributes that are caches or derived objects (a StemFilter's memoized stem
+    # function, a NUMERIC field's struct) would differ between a fresh schema and one read back.
+    return [type(value).__qualname__, {k: _describe(v, depth + 1) for k, v in attrs.items()
+                                       if not k.startswith("_") or k in ("_typecode", "_default")}]
 
 
 def doc_key(kind: str, doc_id: int) -> str:

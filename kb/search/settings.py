@@ -24,7 +24,10 @@ DEFAULTS: dict[str, object] = {
     # Snippets: how much of each body the index keeps for highlighting, and the snippet length.
     "SEARCH_SNIPPET_SOURCE_CHARS": 6000,
     "SEARCH_SNIPPET_CHARS": 240,
-    # Indexing: outbox rows drained per writer session, and the writer's memory budget.
+    # Indexing: outbox rows drained per writer session, and the writer's memory budget for postings
+    # (estimated MB). `kb reindex` writes a new segment each time its postings near the budget, so
+    # they are sorted in memory instead of spilled to temporary files; at 128 a segment holds a few
+    # thousand documents and the process stays around 300 MB. Less memory makes more segments.
     "SEARCH_DRAIN_BATCH": 500,
     "SEARCH_WRITER_MEMORY_MB": 128,
     # A request drains leftover outbox rows at most this often (seconds); 0 turns it off.

@@ -10,23 +10,57 @@ place, so readers switch atomically and a crash mid-rebuild leaves the old index
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import shutil
 import time
 import uuid
 from collections import OrderedDict
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from whoosh import index as windex
+from whoosh.codec import whoosh3
 from whoosh.writing import LockError
 
-from kb.search.schema import doc_fields, doc_key, make_schema
+from kb.search.schema import doc_fields, doc_key, make_schema, schema_fingerprint
+
+log = logging.getLogger(__name__)
 
 POINTER = "CURRENT"
 GENERATION_PREFIX = "gen-"
 WRITELOCK = "WRITELOCK"
+# A rebuild starts a new segment once its writer's posting pool reaches this share of its budget; the
+# rest is headroom for the document being added, so the pool never spills (see RebuildTarget).
+SEGMENT_FILL = 0.85
+
+
+def _cache_missing_columns() -> None:
+    """Make Whoosh's per-document reader remember that a column does not exist, not only that it does.
+
+    ``W3PerDocReader._cached_reader`` caches the column readers it finds but asks the file system
+    again for every miss. While a segment's postings are written it looks up the length column of
+    each posting's field, and fields that are not scorable (``spell``, the IDs, ``updated``) have
+    none, so it cost one ``os.stat`` per posting: hundreds of thousands per thousand documents.
+    A per-document reader belongs to a finished segment whose files never change, so a miss stays a
+    miss and caching it (as None) is safe.
+    """
+    original = whoosh3.W3PerDocReader._cached_reader
+    if getattr(original, "caches_misses", False):
+        return
+
+    def _cached_reader(self, fieldname, column):
+        try:
+            return self._readers[fieldname]
+        except KeyError:
+            reader = self._readers[fieldname] = original(self, fieldname, column)
+            return reader
+
+    _cached_reader.caches_misses = True
+    whoosh3.W3PerDocReader._cached_reader = _cached_reader
+
+
+_cache_missing_columns()
 
 
 # --- where the index lives -------------------------------------------------------------------
@@ -131,6 +165,14 @@ def index_exists(root: Path) -> bool:
     return current_generation(root) is not None
 
 
+def layout_changed(root: Path) -> bool:
+    """Whether the index in service was built with a schema other than today's ``make_schema()``."""
+    name = current_generation(root)
+    if name is None:
+        return False
+    return schema_fingerprint(open_generation(root, name).schema) != schema_fingerprint(make_schema())
+
+
 # --- writing -------------------------------------------------------------------------------------
 
 def try_writer(root: Path, memory_mb: int):
@@ -162,18 +204,43 @@ def apply_docs(writer, kind: str, ids, docs: dict, excerpt_chars: int) -> int:
     return count
 
 
-@dataclass
 class RebuildTarget:
-    root: Path
-    name: str
-    old: str | None
-    ix: object
-    writer: object
-    old_lock: object
+    """The new generation a rebuild writes into, one segment at a time.
+
+    Whoosh's writer gathers postings in a pool; once the pool's estimated size passes the writer's
+    memory budget it spills them to temporary run files, which commit unpickles and heap-merges,
+    and that cost about 40% of a rebuild. So ``add`` commits a segment whenever the pool nears its
+    budget and carries on in a fresh writer: each segment's postings are sorted in memory without
+    spilling, and memory stays near the budget whatever the size of the corpus. The intermediate
+    commits touch only the new generation, which nothing reads before the swap.
+    """
+
+    def __init__(self, ix, memory_mb: float):
+        self.ix = ix
+        self.memory_mb = memory_mb
+        self.segments = 0
+        self.writer = ix.writer(limitmb=memory_mb)
+
+    def add(self, fields: dict) -> None:
+        self.writer.add_document(**fields)
+        pool = self.writer.pool
+        if pool.currentsize >= pool.limit * SEGMENT_FILL:
+            self.finish()
+            self.writer = self.ix.writer(limitmb=self.memory_mb)
+
+    def finish(self) -> None:
+        """Commit the segment being written, leaving the others as they are (merging would pool again)."""
+        if self.writer.doc_count():
+            self.segments += 1
+        self.writer.commit(merge=False)
+
+    def cancel(self) -> None:
+        if not self.writer.is_closed:
+            self.writer.cancel()
 
 
 @contextmanager
-def new_generation(root: Path, memory_mb: int, lock_timeout: float):
+def new_generation(root: Path, memory_mb: float, lock_timeout: float):
     """Build a fresh index beside the one in service; on success it replaces it atomically.
 
     The old generation's writer lock is held throughout, so outbox rows committed meanwhile wait
@@ -192,16 +259,20 @@ def new_generation(root: Path, memory_mb: int, lock_timeout: float):
                 time.sleep(0.05)
         try:
             name, path = _new_generation(root)
-            ix = windex.create_in(str(path), make_schema())
-            writer = ix.writer(limitmb=memory_mb)
-            target = RebuildTarget(root, name, old, ix, writer, old_lock)
+            target = None
             try:
+                ix = windex.create_in(str(path), make_schema())
+                target = RebuildTarget(ix, memory_mb)
                 yield target
+                target.finish()
             except BaseException:
-                writer.cancel()
+                if target is not None:
+                    try:
+                        target.cancel()
+                    except Exception:  # the original error matters more; the directory goes anyway
+                        log.exception("search: could not cancel the rebuild's writer")
                 shutil.rmtree(path, ignore_errors=True)
                 raise
-            writer.commit()
             _set_current(root, name)
         finally:
             if old_lock is not None:
