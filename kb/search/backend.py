@@ -18,7 +18,7 @@ from whoosh import query as wq
 
 from kb.search.matching import allowed_docs, matching_docs, query_docs, rank
 from kb.search.query import _WORDCHARS, clean, parse
-from kb.search.query_builder import build_query, corrections
+from kb.search.query_builder import build_query, corrections, respellable
 from kb.search.results import Hit, Outcome, facet_counts, make_hit
 from kb.search.schema import doc_digest, doc_fields, doc_key
 from kb.search.searchers import (
@@ -85,6 +85,9 @@ def run_search(root: Path, config, text: str, visibility: set[str], *, kinds=Non
         else:
             built = build_query(searcher.reader(), parsed, config, holder.cache)
             matched = matching_docs(holder, built.query if built else None, allowed)
+            if (built is not None and len(matched) < int(config["SEARCH_RESPELL_BELOW"])
+                    and len(parsed.positive) > 1):
+                built, matched = _respelled(holder, parsed, config, allowed, built, matched)
             if not matched and built is not None and built.loose is not None:
                 matched = matching_docs(holder, built.loose, allowed)
                 loose = bool(matched)
@@ -106,6 +109,21 @@ def run_search(root: Path, config, text: str, visibility: set[str], *, kinds=Non
         if built is not None and built.corrected:
             did_you_mean = built.corrected
         return Outcome(hits, total, facets, did_you_mean, loose)
+
+
+def _respelled(holder, parsed, config, allowed: frozenset, built, matched: set):
+    """When the words together find (almost) nothing, one of them may be a typo that made another
+    real word: try near spellings of each in turn and keep the one that finds the most documents.
+    The typed word stays among the alternatives, so what the query found before is still found."""
+    best, best_matched = built, matched
+    for index in respellable(parsed, config):
+        candidate = build_query(holder.searcher.reader(), parsed, config, holder.cache, respell=index)
+        if candidate is None or candidate.corrected is None:
+            continue
+        matched = matching_docs(holder, candidate.query, allowed)
+        if len(matched) > len(best_matched):
+            best, best_matched = candidate, matched
+    return best, best_matched
 
 
 def _title_word_query(reader, word: str, *, prefix: bool, fuzzy: bool, cache: dict):

@@ -88,41 +88,54 @@ def _live(leaf, ids) -> frozenset:
 K1, B = 1.2, 0.75
 _LENGTH_TABLE = [byte_to_length(i) for i in range(256)]
 _segment_lengths: OrderedDict[tuple, list[int]] = OrderedDict()
+# Fields whose lengths add up to a document's length (BM25 normalises all fields by it, as FTS5 does).
+LENGTH_FIELDS = ("title", "headings", "body")
 
 
-def _field_lengths(holder: Holder, fieldname: str) -> tuple[list[int] | None, float]:
-    """(each document's length in a scorable field by global number, the average), cached per segment."""
+def _segment_field_lengths(leaf, fieldname: str) -> list[int]:
+    """Each document's length in one field of one segment (segments never change, so cached)."""
+    segment = leaf.segment()
+    key = (segment.segment_id() if hasattr(segment, "segment_id") else id(leaf), fieldname)
+    part = _segment_lengths.get(key)
+    if part is not None:
+        return part
+    if fieldname == "*":
+        parts = [_segment_field_lengths(leaf, name) for name in LENGTH_FIELDS]
+        size = max(len(values) for values in parts)
+        part = [0] * size
+        for values in parts:
+            if len(values) == size:  # a field no document of the segment has keeps no lengths
+                part = [a + b for a, b in zip(part, values)]
+    else:
+        try:
+            if fieldname == "body" and leaf.has_column("body_length"):
+                part = list(leaf.column_reader("body_length"))
+            else:
+                column = leaf._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+                part = [_LENGTH_TABLE[b] for b in column] if column is not None else []
+        except AttributeError:
+            part = [leaf.doc_field_length(d, fieldname, 0) for d in range(leaf.doc_count_all())]
+    _segment_lengths[key] = part
+    while len(_segment_lengths) > 512:
+        _segment_lengths.popitem(last=False)
+    return part
+
+
+def document_lengths(holder: Holder) -> tuple[list[int], float]:
+    """(each document's length in words by global number, the average length), per searcher.
+
+    Body lengths are exact (a column written at indexing): Whoosh keeps field lengths in one lossy
+    byte, too coarse to separate long documents that share most of their text.
+    """
     cache = holder.cache.setdefault("lengths", {})
-    if fieldname in cache:
-        return cache[fieldname]
-    reader = holder.searcher.reader()
-    if not reader.schema[fieldname].scorable:
-        cache[fieldname] = (None, 0.0)
-        return cache[fieldname]
-    exact = fieldname == "body" and "body_length" in reader.schema
-    lengths: list[int] = []
-    for leaf, offset in reader.leaf_readers():
-        segment = leaf.segment()
-        key = (segment.segment_id() if hasattr(segment, "segment_id") else id(leaf), fieldname)
-        part = _segment_lengths.get(key)
-        if part is None:
-            try:
-                if exact and leaf.has_column("body_length"):
-                    part = list(leaf.column_reader("body_length"))
-                else:
-                    column = leaf._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-                    part = [_LENGTH_TABLE[b] for b in column] if column is not None else []
-            except AttributeError:
-                part = [leaf.doc_field_length(d, fieldname, 0) for d in range(leaf.doc_count_all())]
-            _segment_lengths[key] = part
-            while len(_segment_lengths) > 64:
-                _segment_lengths.popitem(last=False)
-        if len(lengths) < offset:
-            lengths.extend([0] * (offset - len(lengths)))
-        lengths.extend(part)
-    average = (sum(lengths) / len(lengths)) if exact and lengths else reader.field_length(fieldname) / max(1, reader.doc_count())
-    cache[fieldname] = (lengths, average)
-    return cache[fieldname]
+    if "*" not in cache:
+        lengths: list[int] = []
+        for leaf, offset in holder.searcher.reader().leaf_readers():
+            if len(lengths) < offset:
+                lengths.extend([0] * (offset - len(lengths)))
+            lengths.extend(_segment_field_lengths(leaf, "*"))
+        cache["*"] = (lengths, sum(lengths) / max(1, len(lengths)))
+    return cache["*"]
 
 
 def term_postings(holder: Holder, fieldname: str, text: str) -> tuple[frozenset, dict]:
@@ -181,27 +194,27 @@ def query_docs(holder: Holder, q) -> frozenset:
 
 
 def _add_word(holder: Holder, terms: list, matched: set, out: dict, boost: float) -> None:
-    """BM25F for one typed word: its weighted frequencies in every field are summed, then saturated."""
+    """BM25F for one typed word: its weighted frequencies in every field are summed, normalised by the
+    document's length and saturated."""
     combined: dict[int, float] = {}
     df = 0
     for term in terms:
         docs, frequencies = term_postings(holder, term.fieldname, term.text)
         df = max(df, len(docs))
         weight = getattr(term, "boost", 1.0) * FIELD_WEIGHTS.get(term.fieldname, 1.0)
-        lengths, average = _field_lengths(holder, term.fieldname)
-        size = len(lengths) if lengths else 0
         get = combined.get
         for doc in (docs & matched) if len(docs) > len(matched) else (matched & docs):
-            tf = frequencies[doc] * weight
-            if average and doc < size:
-                tf /= 1.0 - B + B * lengths[doc] / average
-            combined[doc] = get(doc, 0.0) + tf
+            combined[doc] = get(doc, 0.0) + frequencies[doc] * weight
     if not combined:
         return
+    lengths, average = document_lengths(holder)
+    size = len(lengths)
     n = max(1, holder.searcher.doc_count())
     idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5)) * boost
     get = out.get
     for doc, tf in combined.items():
+        if average and doc < size:
+            tf /= 1.0 - B + B * lengths[doc] / average
         out[doc] = get(doc, 0.0) + idf * tf * (K1 + 1.0) / (tf + K1)
 
 
@@ -230,10 +243,48 @@ def _add_scores(holder: Holder, q, matched: set, out: dict, boost: float = 1.0) 
             out[doc] = out.get(doc, 0.0) + 0.5 * boost
 
 
+# A title holding every word of the query multiplies the score by 1 + TITLE_MATCH_BONUS; the bonus
+# fades fast (share ** TITLE_MATCH_POWER) as words are missing, so one shared title word barely counts.
+TITLE_MATCH_BONUS = 3.0
+TITLE_MATCH_POWER = 8
+
+
+def _in_field(q, fieldnames: tuple):
+    """The part of a query that looks only at the given fields, or None when nothing is left."""
+    if isinstance(q, (wq.Term, wq.Phrase)):
+        return q if q.fieldname in fieldnames else None
+    if isinstance(q, wq.AndNot):
+        return _in_field(q.a, fieldnames)
+    if isinstance(q, wq.Or):
+        parts = [p for p in (_in_field(sub, fieldnames) for sub in q.subqueries) if p is not None]
+        return wq.Or(parts) if parts else None
+    if isinstance(q, wq.And):
+        parts = [_in_field(sub, fieldnames) for sub in q.subqueries]
+        return None if any(p is None for p in parts) else wq.And(parts)
+    return None
+
+
+def coverage(holder: Holder, q, docs: frozenset, fieldnames: tuple) -> dict[int, float]:
+    """For each document, the share of the query's words (its top-level clauses) found in the fields."""
+    if isinstance(q, wq.AndNot):
+        q = q.a
+    clauses = list(q.subqueries) if isinstance(q, wq.And) else [q]
+    counts: dict[int, int] = {}
+    for clause in clauses:
+        restricted = _in_field(clause, fieldnames)
+        if restricted is not None:
+            for doc in query_docs(holder, restricted) & docs:
+                counts[doc] = counts.get(doc, 0) + 1
+    return {doc: n / len(clauses) for doc, n in counts.items()}
+
+
 def rank(holder: Holder, q, matched: set, limit: int) -> list[tuple[int, float]]:
     """The best `limit` matched documents by score (ties: older document number first)."""
     scores: dict[int, float] = {}
     _add_scores(holder, q, matched, scores)
+    scored = frozenset(scores)
+    for doc, share in coverage(holder, q, scored, ("title", "title_words")).items():
+        scores[doc] *= 1.0 + TITLE_MATCH_BONUS * share ** TITLE_MATCH_POWER
     best = heapq.nlargest(limit, scores.items(), key=lambda item: (item[1], -item[0]))
     if len(best) < limit and len(scores) < len(matched):
         best += [(doc, 0.0) for doc in sorted(matched - scores.keys())[: limit - len(best)]]

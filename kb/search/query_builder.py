@@ -8,7 +8,7 @@ from itertools import islice
 from whoosh import query as wq
 
 from kb.search.query import MUST, NOT, PHRASE, PREFIX, ParsedQuery
-from kb.search.schema import STEM_ANALYZER, TEXT_FIELDS, TITLE_BOOST
+from kb.search.schema import STEM_ANALYZER, TEXT_FIELDS
 
 
 @dataclass
@@ -69,24 +69,35 @@ def _levenshtein_within(a: str, b: str, limit: int) -> int:
     return previous[-1]
 
 
+def _vocabulary(reader, fieldname: str, cache: dict) -> dict[int, list[tuple[str, int]]]:
+    """Every word of a field with its document frequency, by length (built once per searcher)."""
+    key = ("vocabulary", fieldname)
+    if key not in cache:
+        by_length: dict[int, list[tuple[str, int]]] = {}
+        for btext, info in reader.iter_field(fieldname):
+            word = btext.decode("utf-8") if isinstance(btext, bytes) else btext
+            by_length.setdefault(len(word), []).append((word, info.doc_frequency()))
+        cache[key] = by_length
+    return cache[key]
+
+
 def corrections(reader, word: str, maxdist: int, cache: dict, limit: int = 3, fieldname: str = "spell") -> list[str]:
-    """Known words within maxdist edits of word, closest and most frequent first."""
-    key = (word, maxdist, fieldname)
+    """Known words within maxdist edits of word, closest and most frequent first.
+
+    Any letter may be the mistyped one, the first included, so the whole vocabulary of near length is
+    compared rather than only the words sharing the first letter.
+    """
+    key = (word, maxdist, fieldname, limit)
     if key in cache:
         return cache[key]
+    vocabulary = _vocabulary(reader, fieldname, cache)
     found: list[tuple[int, int, str]] = []
-    for prefix in (word[:1], ""):
-        for btext in reader.expand_prefix(fieldname, prefix):
-            candidate = btext.decode("utf-8") if isinstance(btext, bytes) else btext
-            if prefix == "" and candidate[:1] == word[:1]:
-                continue  # already seen in the first pass
-            if abs(len(candidate) - len(word)) > maxdist or candidate == word:
-                continue
-            distance = _levenshtein_within(word, candidate, maxdist)
-            if distance <= maxdist:
-                found.append((distance, -reader.doc_frequency(fieldname, candidate), candidate))
-        if found:
-            break
+    for length in range(len(word) - maxdist, len(word) + maxdist + 1):
+        for candidate, frequency in vocabulary.get(length, ()):
+            if candidate != word:
+                distance = _levenshtein_within(word, candidate, maxdist)
+                if distance <= maxdist:
+                    found.append((distance, -frequency, candidate))
     result = [c for _, _, c in sorted(found)[:limit]]
     if len(cache) > 5000:
         cache.clear()
@@ -106,12 +117,16 @@ def _prefix_query(reader, word: str, cache: dict):
     terms = cache[key]
     if not terms:
         return wq.NullQuery, []
-    parts = [wq.Term("spell", t) for t in terms] + [wq.Term("title_words", t, boost=TITLE_BOOST) for t in terms]
+    parts = [wq.Term("spell", t) for t in terms] + [wq.Term("title_words", t) for t in terms]
     return wq.Or(parts), terms
 
 
-def build_query(reader, parsed: ParsedQuery, config, cache: dict) -> BuiltQuery | None:
-    """Whoosh queries for a parsed query: exact words, with fuzzy alternatives for unknown words."""
+def build_query(reader, parsed: ParsedQuery, config, cache: dict, respell: int | None = None) -> BuiltQuery | None:
+    """Whoosh queries for a parsed query: exact words, with fuzzy alternatives for unknown words.
+
+    respell names one clause to give alternatives even though the index knows it: a typo can make
+    another real word ("stare" for "state"), which only shows when the query then matches nothing.
+    """
     fuzzy_min = int(config["SEARCH_FUZZY_MIN_LENGTH"])
     two_edits = int(config["SEARCH_FUZZY_TWO_EDITS_LENGTH"])
     fuzzy_weight = float(config["SEARCH_FUZZY_WEIGHT"])
@@ -119,7 +134,7 @@ def build_query(reader, parsed: ParsedQuery, config, cache: dict) -> BuiltQuery 
     corrected_words: list[str] = []
     changed = False
     clause_queries = []
-    for clause in parsed.clauses:
+    for index, clause in enumerate(parsed.clauses):
         if clause.kind == PREFIX:
             q, terms = _prefix_query(reader, clause.text, cache.setdefault("prefix", {}))
             highlight_terms.update(_analyse(" ".join(terms)))
@@ -129,13 +144,19 @@ def build_query(reader, parsed: ParsedQuery, config, cache: dict) -> BuiltQuery 
         stemmed = _analyse(clause.text)
         q = _word_query(stemmed, clause.text, phrase=clause.kind == PHRASE and '"' in clause.text)
         typed = clause.text
-        if q is not None and clause.kind != PHRASE and clause.occur != NOT and not _known(reader, stemmed, clause.text):
+        if q is not None and clause.kind != PHRASE and clause.occur != NOT and (
+                index == respell or not _known(reader, stemmed, clause.text)):
             lowered = clause.text.lower()
             options = []
             if len(lowered) >= fuzzy_min:
                 maxdist = 2 if len(lowered) >= two_edits else 1
-                options = corrections(reader, lowered, maxdist, cache.setdefault("fuzzy", {}))
-            if options:
+                options = corrections(reader, lowered, maxdist, cache.setdefault("fuzzy", {}), limit=int(config["SEARCH_FUZZY_ALTERNATIVES"]))
+            if options and not _analyse(options[0]):
+                # Most likely a misspelt stop word ("hsve" for "have"): it never narrows a search.
+                q = None
+                typed = options[0]
+                changed = True
+            elif options:
                 alternatives = [q]
                 for rank, option in enumerate(options):
                     alt = _word_query(_analyse(option), option, boost=fuzzy_weight * (1.0 - 0.1 * rank))
@@ -169,3 +190,10 @@ def build_query(reader, parsed: ParsedQuery, config, cache: dict) -> BuiltQuery 
         if loose is not None:
             loose = wq.AndNot(loose, wq.Or(nots))
     return BuiltQuery(positive, loose, highlight_terms, " ".join(corrected_words) if changed else None)
+
+
+def respellable(parsed: ParsedQuery, config) -> list[int]:
+    """Clauses that could be a typo making another real word: plain words long enough to correct."""
+    fuzzy_min = int(config["SEARCH_FUZZY_MIN_LENGTH"])
+    return [i for i, c in enumerate(parsed.clauses)
+            if c.kind not in (PHRASE, PREFIX) and c.occur != NOT and len(c.text) >= fuzzy_min]

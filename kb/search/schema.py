@@ -14,11 +14,13 @@ from kb.search.documents import SearchDoc
 
 FACET_FIELDS = ("kind", "category", "article_type", "versions")
 TEXT_FIELDS = ("title", "headings", "body")
-TITLE_BOOST = 2.5
-HEADINGS_BOOST = 1.5
-TAGS_BOOST = 1.5
-# How much a match in each field counts when ranking (title and headings weigh more than body text).
-FIELD_WEIGHTS = {"title": TITLE_BOOST, "headings": HEADINGS_BOOST, "body": 1.0, "tags": TAGS_BOOST}
+# How much a word found in each field counts when ranking, against 1.0 for body text. Kept close
+# to 1: a title holding every word of the query earns its own, much larger bonus (matching.py), and
+# a strong per-word title weight lets one shared title word outrank the page the words came from.
+FIELD_WEIGHTS = {"title": 1.0, "title_words": 1.0, "headings": 1.1, "body": 1.0, "tags": 1.1}
+# The opening of the body (its first LEAD_WORDS words) is where an article states its subject; it is
+# indexed twice, so a word found there counts more than one in the appendix.
+LEAD_WORDS = 50
 
 STEM_ANALYZER = analysis.StemmingAnalyzer(cachesize=100_000)
 PLAIN_ANALYZER = analysis.RegexTokenizer() | analysis.LowercaseFilter()
@@ -30,14 +32,15 @@ def make_schema() -> fields.Schema:
         key=fields.ID(unique=True, stored=True),
         kind=fields.ID(stored=True),
         doc_id=fields.STORED,
-        title=fields.TEXT(analyzer=STEM_ANALYZER, field_boost=TITLE_BOOST, stored=True),
+        # Postings keep plain term frequencies; FIELD_WEIGHTS applies the weights when ranking.
+        title=fields.TEXT(analyzer=STEM_ANALYZER, stored=True),
         title_words=fields.TEXT(analyzer=PLAIN_ANALYZER, phrase=False),
-        headings=fields.TEXT(analyzer=STEM_ANALYZER, field_boost=HEADINGS_BOOST),
+        headings=fields.TEXT(analyzer=STEM_ANALYZER),
         body=fields.TEXT(analyzer=STEM_ANALYZER),
         # Unstemmed vocabulary of every text field: spelling corrections and prefix queries. Not
         # scorable and without frequencies, so it costs little to index.
         spell=fields.FieldType(formats.Existence(), analyzer=PLAIN_ANALYZER, scorable=False, stored=False),
-        tags=fields.KEYWORD(lowercase=True, commas=True, scorable=True, field_boost=TAGS_BOOST, stored=True),
+        tags=fields.KEYWORD(lowercase=True, commas=True, scorable=True, stored=True),
         category=fields.ID(stored=True),
         article_type=fields.ID(stored=True),
         versions=fields.KEYWORD(commas=True, stored=True),
@@ -117,6 +120,7 @@ def _timestamp(value: datetime | None) -> int:
 def doc_fields(doc: SearchDoc, excerpt_chars: int) -> dict:
     """The Whoosh fields for one search document."""
     headings = "\n".join(doc.headings or [])
+    body_words = _WORD.findall(doc.body or "")
     values = {
         "key": doc_key(doc.kind, doc.id),
         "kind": doc.kind,
@@ -124,8 +128,9 @@ def doc_fields(doc: SearchDoc, excerpt_chars: int) -> dict:
         "title": doc.title or "",
         "title_words": doc.title or "",
         "headings": headings,
-        "body": doc.body or "",
-        "body_length": len(_WORD.findall(doc.body or "")),
+        # The opening twice (see LEAD_WORDS): no extra field, so no extra posting list to read per query.
+        "body": " ".join(body_words[:LEAD_WORDS]) + "\n" + (doc.body or ""),
+        "body_length": len(body_words),
         # Each distinct word once: the field only answers "which words exist", so repeats cost for nothing.
         "spell": " ".join(dict.fromkeys(_WORD.findall(
             "\n".join((doc.title or "", headings, " ".join(doc.tags or []), doc.body or "")).lower()))),

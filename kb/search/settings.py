@@ -19,6 +19,11 @@ DEFAULTS: dict[str, object] = {
     "SEARCH_FUZZY_TWO_EDITS_LENGTH": 9,
     # How much a corrected (fuzzy) word counts compared with a word typed correctly.
     "SEARCH_FUZZY_WEIGHT": 0.7,
+    # How many near spellings of an unknown word are searched for (the commonest, closest first).
+    "SEARCH_FUZZY_ALTERNATIVES": 5,
+    # A query of several words that finds fewer documents than this also tries near spellings of
+    # words the index knows ("stare" typed for "state"), and offers the correction if it finds more.
+    "SEARCH_RESPELL_BELOW": 1,
     "SEARCH_SUGGEST_LIMIT": 8,
     "SEARCH_SUGGEST_MIN_CHARS": 2,
     # Snippets: how much of each body the index keeps for highlighting, and the snippet length.

@@ -64,6 +64,43 @@ def test_exact_words_weigh_more_than_fuzzy_ones(search_app):
     assert exact == ["Journey planning"]
 
 
+def test_a_typo_that_makes_another_real_word_is_corrected(search_app, app):
+    add_note("Replication state after a failover", "What the group shows once the failover ends.")
+    add_note("Stare at the console", "Watching the dashboard does not speed anything up.")
+    found = search("replication stare", ANON)
+    assert [h.title for h in found.results] == ["Replication state after a failover"]
+    assert found.did_you_mean == "replication state"
+    app.config["SEARCH_RESPELL_BELOW"] = 0  # respelling off: only the any-word fallback is left
+    unrespelled = search("replication stare", ANON)
+    assert unrespelled.loose and unrespelled.did_you_mean is None
+
+
+def test_a_mistyped_first_letter_is_corrected_to_the_commonest_near_word(search_app):
+    add_note("Using snapshots", "Snapshots made using the console.")
+    add_note("Using tags", "Tags you set using the API.")
+    add_note("Asking for help", "Open a case.")
+    found = search("asing snapshots", ANON)
+    assert [h.title for h in found.results] == ["Using snapshots"]
+    assert found.did_you_mean == "using snapshots"
+
+
+def test_a_misspelt_stop_word_no_longer_narrows_the_search(search_app):
+    add_note("Sizing journals", "You have to size the journal for the peak change rate.")
+    add_note("Save your settings", "Export the settings before an upgrade.")
+    found = search("journal hsve", ANON)
+    assert [h.title for h in found.results] == ["Sizing journals"]
+    assert found.did_you_mean == "journal have"
+
+
+def test_how_many_near_spellings_are_searched_is_configurable(search_app, app):
+    for word in ("rules", "roles", "files", "rises"):
+        add_note(f"About {word}", f"Notes on {word}.")
+    assert {h.title for h in search("riles", ANON).results} == {"About rules", "About roles", "About files",
+                                                                   "About rises"}
+    app.config["SEARCH_FUZZY_ALTERNATIVES"] = 1
+    assert len(search("riles", ANON).results) == 1
+
+
 def test_phrases_operators_and_prefixes(corpus):
     assert [h.title for h in search('"boot order"', ANON).results] == ["Failover test VMs fail to boot"]
     assert [h.title for h in search('"order boot"', ANON).results] == []
