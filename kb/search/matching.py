@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import heapq
 import math
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
+from itertools import accumulate, islice, repeat
 
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
 from kb.search.schema import FIELD_WEIGHTS
@@ -25,8 +28,7 @@ def value_sets(holder: Holder, fieldname: str) -> dict[str, frozenset]:
             docs: set[int] = set()
             for leaf, offset in reader.leaf_readers():
                 if (fieldname, value) in leaf:
-                    live = _live(leaf, _leaf_postings(leaf, fieldname, value)[0])
-                    docs.update(live if offset == 0 else (d + offset for d in live))
+                    docs.update(_live(leaf, _leaf_postings(leaf, fieldname, value, offset)[0], offset))
             values[value] = frozenset(docs)
         sets[fieldname] = values
     return sets[fieldname]
@@ -53,36 +55,48 @@ def allowed_docs(holder: Holder, visibility: set[str], kinds, filters: dict) -> 
     return allowed
 
 
-def _leaf_postings(leaf, fieldname: str, text: str) -> tuple[list[int], list[float]]:
-    """Document numbers and term weights of one term in one segment, a posting block at a time."""
+def _leaf_postings(leaf, fieldname: str, text: str, offset: int = 0) -> tuple[list[int], list[float]]:
+    """Document numbers (plus the segment's offset) and term weights of one term in one segment.
+
+    Decodes Whoosh's posting blocks directly: its own matcher undoes the delta-encoded ids one at a
+    time in a Python generator, which dominated cold queries. Another codec, or a term stored inline,
+    takes the slower public way.
+    """
+    ids: list[int] = []
+    weights: list[float] = []
     try:
         btext = leaf._text_to_bytes(fieldname, text)
         matcher = leaf._terms.matcher(fieldname, btext, leaf.schema[fieldname].format, scorer=None)
-        ids: list[int] = []
-        weights: list[float] = []
         while matcher.is_active():
-            if matcher._ids is None:
-                matcher._read_ids()
-            if matcher._weights is None:
-                matcher._read_weights()
-            ids.extend(matcher._ids[matcher._i:])
-            weights.extend(matcher._weights[matcher._i:])
+            if matcher._data is None:
+                matcher._read_data()
+            block_ids, block_weights = matcher._data[0], matcher._data[1]
+            if matcher._byteids:
+                ids.extend(map(offset.__add__, block_ids))
+            else:
+                ids.extend(islice(accumulate(block_ids, initial=offset), 1, None))
+            if block_weights is None or isinstance(block_weights, float):
+                weights.extend(repeat(block_weights or 1.0, matcher._blocklength))
+            else:
+                weights.extend(block_weights)
             matcher._next_block()
-    except AttributeError:  # another codec: the slower, public way
+    except AttributeError:
+        ids.clear()
+        weights.clear()
         matcher = leaf.postings(fieldname, text)
-        ids, weights = [], []
         while matcher.is_active():
-            ids.append(matcher.id())
+            ids.append(matcher.id() + offset)
             weights.append(matcher.weight())
             matcher.next()
-        return ids, weights
     return ids, weights
 
 
-def _live(leaf, ids) -> frozenset:
-    """The ids of a segment's postings minus its deleted documents."""
+def _live(leaf, ids, offset: int = 0) -> frozenset:
+    """The ids of a segment's postings minus its deleted documents (both plus the segment's offset)."""
     docs = frozenset(ids)
-    return docs - leaf.deleted_docs_set if leaf.has_deletions() else docs
+    if not leaf.has_deletions():
+        return docs
+    return docs - frozenset(map(offset.__add__, leaf.deleted_docs_set))
 
 
 K1, B = 1.2, 0.75
@@ -156,11 +170,8 @@ def term_postings(holder: Holder, fieldname: str, text: str) -> tuple[frozenset,
         for leaf, offset in reader.leaf_readers():
             if (fieldname, text) not in leaf:
                 continue
-            ids, weights = _leaf_postings(leaf, fieldname, text)
-            live = _live(leaf, ids)
-            if offset:
-                ids = [d + offset for d in ids]
-                live = frozenset(d + offset for d in live)
+            ids, weights = _leaf_postings(leaf, fieldname, text, offset)
+            live = _live(leaf, ids, offset)
             frequencies.update(zip(ids, weights))
             docs = docs | live if docs else live
     found = (docs, frequencies)
@@ -172,39 +183,118 @@ def term_postings(holder: Holder, fieldname: str, text: str) -> tuple[frozenset,
     return found
 
 
-def query_docs(holder: Holder, q) -> frozenset:
-    """The documents a query matches, by set algebra on posting lists (no scoring)."""
+# A term is read in full (and cached for later queries) unless it is common and the documents
+# still in question are few: then only the posting blocks that can hold them are decoded.
+FULL_READ_BELOW = 256
+FULL_READ_RATIO = 200
+
+
+def _cached(holder: Holder, fieldname: str, text: str):
+    return holder.cache.get("terms", {}).get((fieldname, text))
+
+
+def _read_in_full(holder: Holder, fieldname: str, text: str, candidates: int) -> bool:
+    if _cached(holder, fieldname, text) is not None:
+        return True
+    df = holder.searcher.reader().doc_frequency(fieldname, text)
+    return df < FULL_READ_BELOW or df <= FULL_READ_RATIO * candidates
+
+
+def _leaf_weights_within(leaf, fieldname: str, text: str, offset: int, wanted: list[int]) -> dict[int, float]:
+    """Weights of one term for some documents (sorted, global numbers) in one segment, decoding only
+    the posting blocks whose range of document numbers holds one of them."""
+    found: dict[int, float] = {}
+    start = bisect_left(wanted, offset)
+    try:
+        matcher = leaf._terms.matcher(fieldname, leaf._text_to_bytes(fieldname, text),
+                                      leaf.schema[fieldname].format, scorer=None)
+    except (KeyError, TermNotFound):  # not in this segment
+        return found
+    if not hasattr(matcher, "_maxid"):  # a term stored inline, or another codec: read it all
+        ids, weights = _leaf_postings(leaf, fieldname, text, offset)
+        wanted_set = set(wanted)
+        return {d: w for d, w in zip(ids, weights) if d in wanted_set}
+    count = len(wanted)
+    while matcher.is_active() and start < count:
+        block_max = matcher._maxid + offset
+        if wanted[start] <= block_max:
+            if matcher._data is None:
+                matcher._read_data()
+            block_ids, block_weights = matcher._data[0], matcher._data[1]
+            ids = (map(offset.__add__, block_ids) if matcher._byteids
+                   else islice(accumulate(block_ids, initial=offset), 1, None))
+            if block_weights is None or isinstance(block_weights, float):
+                block = dict.fromkeys(ids, block_weights or 1.0)
+            else:
+                block = dict(zip(ids, block_weights))
+            end = bisect_right(wanted, block_max, start)
+            for doc in wanted[start:end]:
+                weight = block.get(doc)
+                if weight is not None:
+                    found[doc] = weight
+            start = end
+        matcher._next_block()
+    return found
+
+
+def term_weights(holder: Holder, fieldname: str, text: str, docs) -> dict[int, float]:
+    """{document: term frequency} of one term for the given (live) documents only."""
+    if not docs:
+        return {}
+    if _read_in_full(holder, fieldname, text, len(docs)):
+        present, frequencies = term_postings(holder, fieldname, text)
+        inside = (present & docs) if len(present) < len(docs) else (docs & present)
+        return {doc: frequencies[doc] for doc in inside}
+    wanted = sorted(docs)
+    found: dict[int, float] = {}
+    reader = holder.searcher.reader()
+    if fieldname in reader.schema:
+        for leaf, offset in reader.leaf_readers():
+            found.update(_leaf_weights_within(leaf, fieldname, text, offset, wanted))
+    return found
+
+
+def query_docs(holder: Holder, q, within: frozenset | None = None) -> frozenset:
+    """The documents a query matches (only among `within` when given), by set algebra on posting
+    lists, without scoring. An AND starts from its rarest part, so common words are only looked up
+    for the few documents still in question."""
     if q is None or isinstance(q, type(wq.NullQuery)):
         return frozenset()
+    if within is not None and not within:
+        return frozenset()
     if isinstance(q, wq.Term):
-        return term_postings(holder, q.fieldname, q.text)[0]
+        if within is None:
+            return term_postings(holder, q.fieldname, q.text)[0]
+        return frozenset(term_weights(holder, q.fieldname, q.text, within))
     if isinstance(q, wq.AndNot):
-        return query_docs(holder, q.a) - query_docs(holder, q.b)
+        positive = query_docs(holder, q.a, within)
+        return positive - query_docs(holder, q.b, positive)
     if isinstance(q, wq.And):
-        parts = sorted((query_docs(holder, sub) for sub in q.subqueries), key=len)
-        result = parts[0] if parts else frozenset()
-        for part in parts[1:]:
+        reader = holder.searcher.reader()
+        result = within
+        for sub in sorted(q.subqueries, key=lambda part: part.estimate_size(reader)):
+            result = query_docs(holder, sub, result)
             if not result:
                 break
-            result = result & part
-        return result
+        return result if result is not None else frozenset()
     if isinstance(q, wq.Or):
-        return frozenset().union(*(query_docs(holder, sub) for sub in q.subqueries))
-    return frozenset(q.matcher(holder.searcher).all_ids())
+        return frozenset().union(*(query_docs(holder, sub, within) for sub in q.subqueries))
+    found = frozenset(q.matcher(holder.searcher).all_ids())
+    return found if within is None else found & within
 
 
 def _add_word(holder: Holder, terms: list, matched: set, out: dict, boost: float) -> None:
     """BM25F for one typed word: its weighted frequencies in every field are summed, normalised by the
     document's length and saturated."""
     combined: dict[int, float] = {}
+    reader = holder.searcher.reader()
     df = 0
     for term in terms:
-        docs, frequencies = term_postings(holder, term.fieldname, term.text)
-        df = max(df, len(docs))
+        df = max(df, reader.doc_frequency(term.fieldname, term.text))
         weight = getattr(term, "boost", 1.0) * FIELD_WEIGHTS.get(term.fieldname, 1.0)
         get = combined.get
-        for doc in (docs & matched) if len(docs) > len(matched) else (matched & docs):
-            combined[doc] = get(doc, 0.0) + frequencies[doc] * weight
+        for doc, frequency in term_weights(holder, term.fieldname, term.text, matched).items():
+            combined[doc] = get(doc, 0.0) + frequency * weight
     if not combined:
         return
     lengths, average = document_lengths(holder)
@@ -234,12 +324,12 @@ def _add_scores(holder: Holder, q, matched: set, out: dict, boost: float = 1.0) 
         for sub in q.subqueries:
             _add_scores(holder, sub, matched, out, boost)
     elif isinstance(q, wq.Phrase):
-        inside = set(query_docs(holder, q) & matched)
+        inside = query_docs(holder, q, frozenset(matched))
         if inside:
             for word in q.words:
                 _add_word(holder, [wq.Term(q.fieldname, word)], inside, out, boost * 1.5)
     else:
-        for doc in query_docs(holder, q) & matched:
+        for doc in query_docs(holder, q, frozenset(matched)):
             out[doc] = out.get(doc, 0.0) + 0.5 * boost
 
 
@@ -273,7 +363,7 @@ def coverage(holder: Holder, q, docs: frozenset, fieldnames: tuple) -> dict[int,
     for clause in clauses:
         restricted = _in_field(clause, fieldnames)
         if restricted is not None:
-            for doc in query_docs(holder, restricted) & docs:
+            for doc in query_docs(holder, restricted, docs):
                 counts[doc] = counts.get(doc, 0) + 1
     return {doc: n / len(clauses) for doc, n in counts.items()}
 
@@ -294,5 +384,5 @@ def rank(holder: Holder, q, matched: set, limit: int) -> list[tuple[int, float]]
 def matching_docs(holder: Holder, q, allowed: frozenset) -> set:
     if q is None:
         return set()
-    return set(query_docs(holder, q) & allowed)
+    return set(query_docs(holder, q, allowed))
 

@@ -95,8 +95,8 @@ def _snippet(fields_: dict, terms: set, config) -> Markup:
         # Analyse only the stretch around the first likely match, not the whole excerpt.
         pattern = holder_pattern(terms)
         first = pattern.search(text) if pattern is not None else None
-        start = max(0, first.start() - chars) if first else 0
-        window = text[start:start + chars * 4]
+        start = max(0, first.start() - chars // 2) if first else 0
+        window = text[start:start + chars * 2]
         if start:
             window = window.split(" ", 1)[-1]
         fragmenter = highlight.ContextFragmenter(maxchars=chars, surround=chars // 3)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask_login import AnonymousUserMixin
 
-from kb.search import search
+from kb.extensions import db
+from kb.search import backend, matching, search
 from kb.search.schema import LEAD_WORDS
-from tests.search.notes import add_note
+from tests.search.notes import Note, add_note
 
 ANON = AnonymousUserMixin()
 # Words no query below asks for, to push a word past the opening of a page or to equal lengths.
@@ -49,3 +50,23 @@ def test_a_shorter_page_with_the_same_matches_ranks_higher(search_app):
     add_note("Notes one", f"throttling {FILLER} {FILLER}")
     add_note("Notes two", f"throttling {FILLER}")
     assert titles("throttling") == ["Notes two", "Notes one"]
+
+
+def test_reading_only_the_needed_posting_blocks_ranks_exactly_like_reading_everything(search_app, monkeypatch):
+    """An AND query looks up its common words only for the documents its rare words left; the
+    answer must be the one reading every posting gives."""
+    db.session.add_all(Note(title=f"Note {n}", body=f"common words {'rare' if n % 97 == 0 else 'plain'} "
+                            f"{'common ' * (n % 5)}{FILLER[: n % 200]}") for n in range(600))
+    db.session.commit()
+
+    def ranked():
+        found = search("common rare", ANON, per_page=20)
+        return found.total, [(hit.title, round(hit.score, 9)) for hit in found.results]
+
+    monkeypatch.setattr(matching, "FULL_READ_BELOW", 0)
+    monkeypatch.setattr(matching, "FULL_READ_RATIO", 0)
+    partial = ranked()
+    monkeypatch.setattr(matching, "FULL_READ_BELOW", 10**9)
+    backend.holder_for(backend.index_root(search_app.config)).cache.clear()
+    assert ranked() == partial
+    assert partial[0] == 7 and len(partial[1]) == 7
