@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import heapq
 import math
+import re
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from itertools import accumulate, islice, repeat
 
 from whoosh import query as wq
+from whoosh.analysis import STOP_WORDS
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
@@ -65,29 +67,35 @@ def _leaf_postings(leaf, fieldname: str, text: str, offset: int = 0) -> tuple[li
     ids: list[int] = []
     weights: list[float] = []
     try:
-        btext = leaf._text_to_bytes(fieldname, text)
-        matcher = leaf._terms.matcher(fieldname, btext, leaf.schema[fieldname].format, scorer=None)
-        while matcher.is_active():
-            if matcher._data is None:
-                matcher._read_data()
-            block_ids, block_weights = matcher._data[0], matcher._data[1]
-            if matcher._byteids:
-                ids.extend(map(offset.__add__, block_ids))
-            else:
-                ids.extend(islice(accumulate(block_ids, initial=offset), 1, None))
-            if block_weights is None or isinstance(block_weights, float):
-                weights.extend(repeat(block_weights or 1.0, matcher._blocklength))
-            else:
-                weights.extend(block_weights)
-            matcher._next_block()
-    except AttributeError:
-        ids.clear()
-        weights.clear()
-        matcher = leaf.postings(fieldname, text)
-        while matcher.is_active():
-            ids.append(matcher.id() + offset)
-            weights.append(matcher.weight())
-            matcher.next()
+        matcher = leaf._terms.matcher(fieldname, leaf._text_to_bytes(fieldname, text),
+                                      leaf.schema[fieldname].format, scorer=None)
+    except (KeyError, TermNotFound):  # not in this segment
+        return ids, weights
+    except AttributeError:  # another codec
+        matcher = None
+    if matcher is None or not hasattr(matcher, "_blocklength"):  # ...or a term stored inline
+        try:
+            public = leaf.postings(fieldname, text)
+        except (KeyError, TermNotFound):
+            return ids, weights
+        while public.is_active():
+            ids.append(public.id() + offset)
+            weights.append(public.weight())
+            public.next()
+        return ids, weights
+    while matcher.is_active():
+        if matcher._data is None:
+            matcher._read_data()
+        block_ids, block_weights = matcher._data[0], matcher._data[1]
+        if matcher._byteids:
+            ids.extend(map(offset.__add__, block_ids))
+        else:
+            ids.extend(islice(accumulate(block_ids, initial=offset), 1, None))
+        if block_weights is None or isinstance(block_weights, float):
+            weights.extend(repeat(block_weights or 1.0, matcher._blocklength))
+        else:
+            weights.extend(block_weights)
+        matcher._next_block()
     return ids, weights
 
 
@@ -168,9 +176,9 @@ def term_postings(holder: Holder, fieldname: str, text: str) -> tuple[frozenset,
     frequencies: dict[int, float] = {}
     if fieldname in reader.schema:
         for leaf, offset in reader.leaf_readers():
-            if (fieldname, text) not in leaf:
-                continue
             ids, weights = _leaf_postings(leaf, fieldname, text, offset)
+            if not ids:
+                continue
             live = _live(leaf, ids, offset)
             frequencies.update(zip(ids, weights))
             docs = docs | live if docs else live
@@ -193,10 +201,34 @@ def _cached(holder: Holder, fieldname: str, text: str):
     return holder.cache.get("terms", {}).get((fieldname, text))
 
 
+def doc_frequency(holder: Holder, fieldname: str, text: str) -> int:
+    """How many documents hold a term (deleted ones included), remembered per searcher: asking
+    Whoosh means a hash lookup in every segment."""
+    cache = holder.cache.setdefault("df", {})
+    key = (fieldname, text)
+    df = cache.get(key)
+    if df is None:
+        df = cache[key] = holder.searcher.reader().doc_frequency(fieldname, text)
+    return df
+
+
+def _estimate(holder: Holder, q) -> int:
+    """About how many documents a query matches, from doc frequencies alone."""
+    if isinstance(q, wq.Term):
+        return doc_frequency(holder, q.fieldname, q.text)
+    if isinstance(q, wq.Or):
+        return sum(_estimate(holder, sub) for sub in q.subqueries)
+    if isinstance(q, wq.And):
+        return min((_estimate(holder, sub) for sub in q.subqueries), default=0)
+    if isinstance(q, wq.AndNot):
+        return _estimate(holder, q.a)
+    return q.estimate_size(holder.searcher.reader())
+
+
 def _read_in_full(holder: Holder, fieldname: str, text: str, candidates: int) -> bool:
     if _cached(holder, fieldname, text) is not None:
         return True
-    df = holder.searcher.reader().doc_frequency(fieldname, text)
+    df = doc_frequency(holder, fieldname, text)
     return df < FULL_READ_BELOW or df <= FULL_READ_RATIO * candidates
 
 
@@ -270,27 +302,47 @@ def query_docs(holder: Holder, q, within: frozenset | None = None) -> frozenset:
         positive = query_docs(holder, q.a, within)
         return positive - query_docs(holder, q.b, positive)
     if isinstance(q, wq.And):
-        reader = holder.searcher.reader()
         result = within
-        for sub in sorted(q.subqueries, key=lambda part: part.estimate_size(reader)):
+        for sub in sorted(q.subqueries, key=lambda part: _estimate(holder, part)):
             result = query_docs(holder, sub, result)
             if not result:
                 break
         return result if result is not None else frozenset()
     if isinstance(q, wq.Or):
         return frozenset().union(*(query_docs(holder, sub, within) for sub in q.subqueries))
+    if isinstance(q, wq.Phrase) and not holder.searcher.schema[q.fieldname].format.supports("positions"):
+        return phrase_in_text(holder, q, within)
     found = frozenset(q.matcher(holder.searcher).all_ids())
     return found if within is None else found & within
+
+
+# Between two words of a phrase the analyzer drops punctuation, stop words and one-letter words.
+_PHRASE_GAP = r"(?:\W+(?:" + "|".join(sorted(STOP_WORDS)) + r"|\w))*\W+"
+
+
+def phrase_pattern(stems) -> re.Pattern:
+    """A regex for a phrase of stems in plain text: each word starts like its stem (a stem's last
+    letter may differ from the word's: happi/happy, relat/relate) and only skipped words lie between."""
+    words = [r"\b" + re.escape(stem[:-1] if len(stem) > 3 else stem) + r"\w*" for stem in stems]
+    return re.compile(_PHRASE_GAP.join(words), re.IGNORECASE)
+
+
+def phrase_in_text(holder: Holder, q, within: frozenset | None) -> frozenset:
+    """Documents holding a phrase in a field kept without word positions: those with every word,
+    checked against the stored text (the first SEARCH_SNIPPET_SOURCE_CHARS characters of the body)."""
+    candidates = query_docs(holder, wq.And([wq.Term(q.fieldname, word) for word in q.words]), within)
+    pattern = phrase_pattern(q.words)
+    stored = holder.searcher.stored_fields
+    return frozenset(doc for doc in candidates if pattern.search(stored(doc).get("excerpt") or ""))
 
 
 def _add_word(holder: Holder, terms: list, matched: set, out: dict, boost: float) -> None:
     """BM25F for one typed word: its weighted frequencies in every field are summed, normalised by the
     document's length and saturated."""
     combined: dict[int, float] = {}
-    reader = holder.searcher.reader()
     df = 0
     for term in terms:
-        df = max(df, reader.doc_frequency(term.fieldname, term.text))
+        df = max(df, doc_frequency(holder, term.fieldname, term.text))
         weight = getattr(term, "boost", 1.0) * FIELD_WEIGHTS.get(term.fieldname, 1.0)
         get = combined.get
         for doc, frequency in term_weights(holder, term.fieldname, term.text, matched).items():

@@ -36,7 +36,10 @@ def make_schema() -> fields.Schema:
         title=fields.TEXT(analyzer=STEM_ANALYZER, stored=True),
         title_words=fields.TEXT(analyzer=PLAIN_ANALYZER, phrase=False),
         headings=fields.TEXT(analyzer=STEM_ANALYZER),
-        body=fields.TEXT(analyzer=STEM_ANALYZER),
+        # No word positions: decoding them made every posting block of the biggest field several
+        # times dearer to read. A quoted phrase is checked against the stored text instead
+        # (matching.phrase_in_text); title and headings keep positions.
+        body=fields.TEXT(analyzer=STEM_ANALYZER, phrase=False),
         # Unstemmed vocabulary of every text field: spelling corrections and prefix queries. Not
         # scorable and without frequencies, so it costs little to index.
         spell=fields.FieldType(formats.Existence(), analyzer=PLAIN_ANALYZER, scorable=False, stored=False),

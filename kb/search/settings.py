@@ -27,8 +27,9 @@ DEFAULTS: dict[str, object] = {
     "SEARCH_RESPELL_BELOW": 1,
     "SEARCH_SUGGEST_LIMIT": 8,
     "SEARCH_SUGGEST_MIN_CHARS": 2,
-    # Snippets: how much of each body the index keeps for highlighting, and the snippet length.
-    "SEARCH_SNIPPET_SOURCE_CHARS": 6000,
+    # How much of each body the index keeps as text, for snippets and for quoted phrases (a phrase
+    # further into a longer page is not found), and the snippet length.
+    "SEARCH_SNIPPET_SOURCE_CHARS": 20000,
     "SEARCH_SNIPPET_CHARS": 240,
     # Indexing: outbox rows drained per writer session, and the writer's memory budget for postings
     # (estimated MB). `kb reindex` writes a new segment each time its postings near the budget, so

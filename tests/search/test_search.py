@@ -111,6 +111,20 @@ def test_phrases_operators_and_prefixes(corpus):
     assert {h.title for h in search("journ*", ANON).results} == {"Sizing journals"}
 
 
+def test_a_quoted_phrase_matches_other_word_forms_in_order_only(search_app):
+    add_note("Setting up", "First configured replication between the sites, then tested it.")
+    add_note("Other order", "Replication is configured between the sites.")
+    assert [h.title for h in search('"configure replication"', ANON).results] == ["Setting up"]
+    assert [h.title for h in search('"replication configured"', ANON).results] == ["Other order"]
+
+
+def test_a_quoted_phrase_is_looked_for_in_the_kept_text_of_the_body(search_app, app):
+    app.config["SEARCH_SNIPPET_SOURCE_CHARS"] = 60
+    add_note("Long page", "filler " * 20 + "journal overflow at the end")
+    assert search('"journal overflow"', ANON).total == 0
+    assert search("journal overflow", ANON).total == 1  # the words themselves are all indexed
+
+
 def test_snippets_are_escaped_and_highlighted(corpus):
     snippet = str(search("recovery network", ANON).results[0].snippet)
     assert "<mark>recovery</mark>" in snippet and "<mark>network</mark>" in snippet
