@@ -5,6 +5,7 @@ Where things are (every module here that touches Whoosh is inside kb/search):
 - storage.py: index generations on disk, opening them, writers and rebuilds.
 - searchers.py: the per-process searcher and its caches.
 - query_builder.py: parsed query -> Whoosh queries, spelling corrections.
+- postings.py: posting lists, doc frequencies and document lengths, decoded and cached per searcher.
 - matching.py: matching documents from posting lists, visibility filtering, BM25F ranking.
 - results.py: hits, snippets and facet counts.
 """

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_login import AnonymousUserMixin
 
 from kb.extensions import db
-from kb.search import backend, matching, search
+from kb.search import backend, postings, search
 from kb.search.schema import LEAD_WORDS
 from tests.search.notes import Note, add_note
 
@@ -63,10 +63,10 @@ def test_reading_only_the_needed_posting_blocks_ranks_exactly_like_reading_every
         found = search("common rare", ANON, per_page=20)
         return found.total, [(hit.title, round(hit.score, 9)) for hit in found.results]
 
-    monkeypatch.setattr(matching, "FULL_READ_BELOW", 0)
-    monkeypatch.setattr(matching, "FULL_READ_RATIO", 0)
+    monkeypatch.setattr(postings, "FULL_READ_BELOW", 0)
+    monkeypatch.setattr(postings, "FULL_READ_RATIO", 0)
     partial = ranked()
-    monkeypatch.setattr(matching, "FULL_READ_BELOW", 10**9)
+    monkeypatch.setattr(postings, "FULL_READ_BELOW", 10**9)
     backend.holder_for(backend.index_root(search_app.config)).cache.clear()
     assert ranked() == partial
     assert partial[0] == 7 and len(partial[1]) == 7
