@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from itertools import islice
 
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 from whoosh import query as wq
 
 from kb.search.query import MUST, NOT, PHRASE, PREFIX, ParsedQuery
@@ -47,37 +50,38 @@ def _known(reader, stemmed: list[str], raw: str) -> bool:
     return True
 
 
-def _levenshtein_within(a: str, b: str, limit: int) -> int:
-    """Damerau-style edit distance of a and b, or limit+1 as soon as it must exceed limit."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    previous2 = None
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i] + [0] * len(b)
-        best = current[0]
-        for j, cb in enumerate(b, 1):
-            cost = 0 if ca == cb else 1
-            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if previous2 is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                value = min(value, previous2[j - 2] + 1)
-            current[j] = value
-            best = min(best, value)
-        if best > limit:
-            return limit + 1
-        previous2, previous = previous, current
-    return previous[-1]
+_segment_words: OrderedDict[tuple, list[tuple[str, int]]] = OrderedDict()
 
 
-def _vocabulary(reader, fieldname: str, cache: dict) -> dict[int, list[tuple[str, int]]]:
-    """Every word of a field with its document frequency, by length (built once per searcher)."""
+def _segment_vocabulary(leaf, fieldname: str) -> list[tuple[str, int]]:
+    """(word, document frequency) of one segment's field; segments never change, so kept across
+    searchers (Whoosh's merged view of many segments lists words several times slower)."""
+    segment = leaf.segment()
+    key = (segment.segment_id() if hasattr(segment, "segment_id") else id(leaf), fieldname)
+    words = _segment_words.get(key)
+    if words is None:
+        words = []
+        if fieldname in leaf.schema:
+            for text, info in leaf.iter_field(fieldname):
+                words.append((text.decode("utf-8") if isinstance(text, bytes) else text, info.doc_frequency()))
+        _segment_words[key] = words
+        while len(_segment_words) > 64:
+            _segment_words.popitem(last=False)
+    return words
+
+
+def _vocabulary(reader, fieldname: str, cache: dict) -> tuple[dict[int, list[str]], dict[str, int]]:
+    """Every word of a field by length, and each word's document frequency (once per searcher)."""
     key = ("vocabulary", fieldname)
     if key not in cache:
-        by_length: dict[int, list[tuple[str, int]]] = {}
-        for btext, info in reader.iter_field(fieldname):
-            word = btext.decode("utf-8") if isinstance(btext, bytes) else btext
-            by_length.setdefault(len(word), []).append((word, info.doc_frequency()))
-        cache[key] = by_length
+        frequency: dict[str, int] = {}
+        for leaf, _ in reader.leaf_readers():
+            for word, df in _segment_vocabulary(leaf, fieldname):
+                frequency[word] = frequency.get(word, 0) + df
+        by_length: dict[int, list[str]] = {}
+        for word in frequency:
+            by_length.setdefault(len(word), []).append(word)
+        cache[key] = (by_length, frequency)
     return cache[key]
 
 
@@ -85,19 +89,21 @@ def corrections(reader, word: str, maxdist: int, cache: dict, limit: int = 3, fi
     """Known words within maxdist edits of word, closest and most frequent first.
 
     Any letter may be the mistyped one, the first included, so the whole vocabulary of near length is
-    compared rather than only the words sharing the first letter.
+    compared, in C (rapidfuzz): tens of thousands of words take a few milliseconds. Swapping two
+    neighbouring letters counts as one edit (optimal string alignment).
     """
     key = (word, maxdist, fieldname, limit)
     if key in cache:
         return cache[key]
-    vocabulary = _vocabulary(reader, fieldname, cache)
+    by_length, frequency = _vocabulary(reader, fieldname, cache)
     found: list[tuple[int, int, str]] = []
     for length in range(len(word) - maxdist, len(word) + maxdist + 1):
-        for candidate, frequency in vocabulary.get(length, ()):
-            if candidate != word:
-                distance = _levenshtein_within(word, candidate, maxdist)
-                if distance <= maxdist:
-                    found.append((distance, -frequency, candidate))
+        words = by_length.get(length)
+        if words:
+            for candidate, distance, _ in process.extract(word, words, scorer=OSA.distance,
+                                                          score_cutoff=maxdist, limit=None):
+                if candidate != word:
+                    found.append((distance, -frequency[candidate], candidate))
     result = [c for _, _, c in sorted(found)[:limit]]
     if len(cache) > 5000:
         cache.clear()

@@ -84,6 +84,22 @@ def test_a_mistyped_first_letter_is_corrected_to_the_commonest_near_word(search_
     assert found.did_you_mean == "using snapshots"
 
 
+def test_two_swapped_letters_count_as_one_typo(search_app):
+    add_note("Sizing journals", "About the journal.")
+    found = search("jounral", ANON)
+    assert [h.title for h in found.results] == ["Sizing journals"]
+    assert found.did_you_mean == "journal"
+
+
+def test_a_word_added_after_a_search_is_offered_as_a_correction(search_app):
+    add_note("Sizing journals", "About the journal.")
+    assert search("jurnal", ANON).did_you_mean == "journal"  # the vocabulary is now in use
+    add_note("Hypervisor notes", "Runs on kubernetes.")
+    found = search("kubernetis", ANON)
+    assert [h.title for h in found.results] == ["Hypervisor notes"]
+    assert found.did_you_mean == "kubernetes"
+
+
 def test_a_misspelt_stop_word_no_longer_narrows_the_search(search_app):
     add_note("Sizing journals", "You have to size the journal for the peak change rate.")
     add_note("Save your settings", "Export the settings before an upgrade.")
