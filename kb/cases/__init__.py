@@ -40,13 +40,10 @@ def init_app(app: Flask) -> None:
 
 
 def _register_slots(app: Flask) -> None:
-    """Thread-page aside and composer guidance, when the forums feature is there to show them."""
+    """Thread-page aside and composer guidance, shown by the forum pages."""
+    from kb.cases import links
     from kb.hooks import register_slot
 
-    try:
-        from kb.cases import links
-    except ImportError:
-        return
     register_slot(app, "thread-aside", links.render_thread_aside)
     register_slot(app, "composer-guidance", links.render_composer_guidance)
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from kb.accounts.models import Role, User
 from kb.accounts.permissions import staff_required
-from kb.cases import actions, forms, notify, permissions
+from kb.cases import actions, forms, links, notify, permissions
 from kb.cases import severity as severity_info
 from kb.cases.models import Case, CaseStatus, EventKind
 from kb.cases.queue import SLA_FILTERS, queue
@@ -29,15 +29,6 @@ bp = Blueprint("cases", __name__)
 
 def _limit():
     return limiter.limit(lambda: current_app.config["CASE_RATE_LIMIT"], methods=["POST"])
-
-
-def _links():
-    """The thread-link module, when the forums feature is installed."""
-    try:
-        from kb.cases import links
-    except ImportError:  # the forums feature is not installed
-        return None
-    return links
 
 
 @bp.route("/cases/")
@@ -67,14 +58,13 @@ def new():
     if not permissions.can_open_case(current_user):
         return render_template("cases/no_organization.html"), 403 if request.method == "POST" else 200
     form = forms.CaseForm()
-    links = _links()
     thread = None
     if request.method == "GET":
         draft = session.pop("case_draft", None) if request.args.get("from") == "draft" else None
         if isinstance(draft, dict):
             form.title.data = str(draft.get("title") or "")[: current_app.config["CASE_TITLE_MAX_LENGTH"]]
             form.description.data = str(draft.get("description") or "")
-        if links and request.args.get("thread"):
+        if request.args.get("thread"):
             thread = links.readable_thread(current_user, request.args.get("thread"))
             if thread is None:
                 abort(404)
@@ -82,7 +72,7 @@ def new():
             form.title.data = prefill["title"]
             form.description.data = prefill["description"]
             form.thread.data = str(thread.id)
-    elif links and form.thread.data:
+    elif form.thread.data:
         thread = links.readable_thread(current_user, form.thread.data)
     suggestion = None
     if request.method == "POST" and request.form.get("action") == "suggest":
@@ -138,7 +128,6 @@ def _case_or_404(number) -> Case:
 
 def _detail_context(case: Case, **overrides) -> dict:
     staff = current_user.is_staff
-    links = _links()
     assign_form = forms.AssignForm(prefix="assign")
     if staff:
         staff_users = db.session.scalars(
@@ -160,9 +149,9 @@ def _detail_context(case: Case, **overrides) -> dict:
         "button_form": forms.EmptyForm(),
         "watching": actions.is_watching(case, current_user),
         "can_escalate": permissions.can_escalate(current_user, case),
-        "can_link": links is not None and permissions.can_link_thread(current_user, case),
-        "threads": links.linked_threads(case, current_user) if links else [],
-        "summary_pending": staff and links is not None and links.summary_pending(case),
+        "can_link": permissions.can_link_thread(current_user, case),
+        "threads": links.linked_threads(case, current_user),
+        "summary_pending": staff and links.summary_pending(case),
         "escalation_article": current_app.config["CASE_ESCALATION_ARTICLE"],
         "status_labels": {s.value: s.label for s in CaseStatus},
         "EventKind": EventKind,
@@ -315,8 +304,7 @@ def watch(number: int):
 def link_thread(number: int):
     """Link a forum thread the user can read to this case."""
     case = _case_or_404(number)
-    links = _links()
-    if links is None or not permissions.can_link_thread(current_user, case):
+    if not permissions.can_link_thread(current_user, case):
         abort(404)
     form = forms.LinkThreadForm(prefix="link")
     if form.validate_on_submit():
@@ -342,8 +330,7 @@ def link_thread(number: int):
 def summary(number: int):
     """Staff post an edited, redacted summary of the resolution to the linked threads (or skip it)."""
     case = _case_or_404(number)
-    links = _links()
-    if links is None or not case.thread_links:
+    if not case.thread_links:
         abort(404)
     form = forms.SummaryForm()
     if request.method == "POST" and request.form.get("skip") == "1":
