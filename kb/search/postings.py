@@ -69,19 +69,36 @@ def live_docs(leaf, ids, offset: int = 0) -> frozenset:
     return docs - frozenset(map(offset.__add__, leaf.deleted_docs_set))
 
 
+class SegmentCache:
+    """Values worked out from one segment's files, kept across searchers: a segment never changes,
+    so only a refresh's new segments cost anything. The oldest entries go beyond `size`."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.entries: OrderedDict[tuple, object] = OrderedDict()
+
+    def get(self, leaf, name: str, compute):
+        segment = leaf.segment()
+        key = (segment.segment_id() if hasattr(segment, "segment_id") else id(leaf), name)
+        if key not in self.entries:
+            self.entries[key] = compute()
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+        return self.entries[key]
+
+
 _LENGTH_TABLE = [byte_to_length(i) for i in range(256)]
-_segment_lengths: OrderedDict[tuple, list[int]] = OrderedDict()
+_segment_lengths = SegmentCache(512)
 # Fields whose lengths add up to a document's length (BM25 normalises all fields by it, as FTS5 does).
 LENGTH_FIELDS = ("title", "headings", "body")
 
 
 def _segment_field_lengths(leaf, fieldname: str) -> list[int]:
-    """Each document's length in one field of one segment (segments never change, so cached)."""
-    segment = leaf.segment()
-    key = (segment.segment_id() if hasattr(segment, "segment_id") else id(leaf), fieldname)
-    part = _segment_lengths.get(key)
-    if part is not None:
-        return part
+    """Each document's length in one field ("*": all of LENGTH_FIELDS) of one segment."""
+    return _segment_lengths.get(leaf, fieldname, lambda: _read_field_lengths(leaf, fieldname))
+
+
+def _read_field_lengths(leaf, fieldname: str) -> list[int]:
     if fieldname == "*":
         parts = [_segment_field_lengths(leaf, name) for name in LENGTH_FIELDS]
         size = max(len(values) for values in parts)
@@ -98,9 +115,6 @@ def _segment_field_lengths(leaf, fieldname: str) -> list[int]:
                 part = [_LENGTH_TABLE[b] for b in column] if column is not None else []
         except AttributeError:
             part = [leaf.doc_field_length(d, fieldname, 0) for d in range(leaf.doc_count_all())]
-    _segment_lengths[key] = part
-    while len(_segment_lengths) > 512:
-        _segment_lengths.popitem(last=False)
     return part
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 from itertools import islice
 
@@ -10,6 +9,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from whoosh import query as wq
 
+from kb.search.postings import SegmentCache
 from kb.search.query import MUST, NOT, PHRASE, PREFIX, ParsedQuery
 from kb.search.schema import STEM_ANALYZER, TEXT_FIELDS
 
@@ -50,24 +50,19 @@ def _known(reader, stemmed: list[str], raw: str) -> bool:
     return True
 
 
-_segment_words: OrderedDict[tuple, list[tuple[str, int]]] = OrderedDict()
+_segment_words = SegmentCache(64)
 
 
 def _segment_vocabulary(leaf, fieldname: str) -> list[tuple[str, int]]:
-    """(word, document frequency) of one segment's field; segments never change, so kept across
-    searchers (Whoosh's merged view of many segments lists words several times slower)."""
-    segment = leaf.segment()
-    key = (segment.segment_id() if hasattr(segment, "segment_id") else id(leaf), fieldname)
-    words = _segment_words.get(key)
-    if words is None:
-        words = []
-        if fieldname in leaf.schema:
-            for text, info in leaf.iter_field(fieldname):
-                words.append((text.decode("utf-8") if isinstance(text, bytes) else text, info.doc_frequency()))
-        _segment_words[key] = words
-        while len(_segment_words) > 64:
-            _segment_words.popitem(last=False)
-    return words
+    """(word, document frequency) of one segment's field, read per segment: Whoosh's merged view
+    of many segments lists words several times slower."""
+    def read() -> list[tuple[str, int]]:
+        if fieldname not in leaf.schema:
+            return []
+        return [(text.decode("utf-8") if isinstance(text, bytes) else text, info.doc_frequency())
+                for text, info in leaf.iter_field(fieldname)]
+
+    return _segment_words.get(leaf, fieldname, read)
 
 
 def _vocabulary(reader, fieldname: str, cache: dict) -> tuple[dict[int, list[str]], dict[str, int]]:
