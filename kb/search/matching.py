@@ -77,17 +77,25 @@ def query_docs(holder: Holder, q, within: frozenset | None = None) -> frozenset:
         return positive - query_docs(holder, q.b, positive)
     if isinstance(q, wq.And):
         result = within
-        for sub in sorted(q.subqueries, key=lambda part: estimate(holder, part)):
+        # Rarest part first; a phrase checked against stored text last, once the others have narrowed.
+        for sub in sorted(q.subqueries, key=lambda part: (_reads_text(holder, part), estimate(holder, part))):
             result = query_docs(holder, sub, result)
             if not result:
                 break
         return result if result is not None else frozenset()
     if isinstance(q, wq.Or):
         return frozenset().union(*(query_docs(holder, sub, within) for sub in q.subqueries))
-    if isinstance(q, wq.Phrase) and not holder.searcher.schema[q.fieldname].format.supports("positions"):
+    if isinstance(q, wq.Phrase) and _reads_text(holder, q):
         return phrase_in_text(holder, q, within)
     found = frozenset(q.matcher(holder.searcher).all_ids())
     return found if within is None else found & within
+
+
+def _reads_text(holder: Holder, q) -> bool:
+    """Whether matching the query reads stored text (a phrase in a field kept without positions)."""
+    if isinstance(q, wq.Phrase):
+        return not holder.searcher.schema[q.fieldname].format.supports("positions")
+    return any(_reads_text(holder, sub) for sub in q.children())
 
 
 # Between two words of a phrase the analyzer drops punctuation, stop words and one-letter words.
@@ -105,9 +113,18 @@ def phrase_in_text(holder: Holder, q, within: frozenset | None) -> frozenset:
     """Documents holding a phrase in a field kept without word positions: those with every word,
     checked against the stored text (the first SEARCH_SNIPPET_SOURCE_CHARS characters of the body)."""
     candidates = query_docs(holder, wq.And([wq.Term(q.fieldname, word) for word in q.words]), within)
-    pattern = phrase_pattern(q.words)
-    stored = holder.searcher.stored_fields
-    return frozenset(doc for doc in candidates if pattern.search(stored(doc).get("excerpt") or ""))
+    # Matching and then scoring both ask; each document's text is read once per searcher.
+    phrases = holder.cache.setdefault("phrases", {})
+    if len(phrases) > 256:
+        phrases.clear()
+    checked = phrases.setdefault((q.fieldname, tuple(q.words)), {})
+    unchecked = [doc for doc in candidates if doc not in checked]
+    if unchecked:
+        pattern = phrase_pattern(q.words)
+        stored = holder.searcher.stored_fields
+        for doc in unchecked:
+            checked[doc] = pattern.search(stored(doc).get("excerpt") or "") is not None
+    return frozenset(doc for doc in candidates if checked[doc])
 
 
 K1, B = 1.2, 0.75  # BM25's term-frequency saturation and length normalisation
