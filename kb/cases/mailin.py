@@ -156,7 +156,8 @@ def process(raw: bytes) -> MailResult:
     user = user_by_email(sender) if sender else None
     if user is None or user.disabled or not can_see_case(user, case):
         raise MailRejected(f"The sender {sender or '(none)'} is not allowed to comment on case {case.number}.", EX_NOPERM)
-    text = strip_reply(body_text(message))
+    # Cleaned as a comment is stored, so a body of NUL characters is refused here, not by add_comment.
+    text = actions.clean(strip_reply(body_text(message))).strip()
     if not text:
         raise MailRejected("The message has no new text once the quoted reply and signature are removed.", EX_DATAERR)
     max_length = int(current_app.config["CASE_COMMENT_MAX_LENGTH"])

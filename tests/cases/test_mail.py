@@ -195,9 +195,10 @@ def test_round_trip_from_the_notification_email(client, runner, case, customer, 
             notify.reply_token(case).encode(), b"99999-" + notify.reply_token(case).split("-")[1].encode()), 67, "forged"),
         (lambda case, customer, other: plain_reply(case, customer.email, "x").replace(b"case+", b"help+"), 67, "No case reply address"),
         (lambda case, customer, other: b"", 65, "No message"),
+        (lambda case, customer, other: plain_reply(case, customer.email, "\x00\x00\n"), 65, "no new text"),
     ],
     ids=["other-organisation", "stranger", "empty-after-stripping", "auto-reply", "forged-token", "token-of-other-number",
-         "no-case-address", "nothing-on-stdin"],
+         "no-case-address", "nothing-on-stdin", "only-nul-characters"],
 )
 def test_rejections_exit_non_zero_with_a_reason_and_add_nothing(runner, case, customer, other_customer, build, code, reason):
     result = mail_in(runner, build(case, customer, other_customer))
