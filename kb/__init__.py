@@ -10,6 +10,7 @@ from flask import Flask
 
 from kb import config as kb_config
 from kb.extensions import csrf, db, limiter, login_manager, migrate
+from kb.proxy import SiteFlask, register_proxy
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,7 +19,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     """Build the site: defaults, then instance config, then KB_* environment, then test overrides."""
     if instance_path is None and os.environ.get("KB_INSTANCE_PATH"):
         instance_path = os.environ["KB_INSTANCE_PATH"]
-    app = Flask(
+    app = SiteFlask(
         __name__,
         instance_relative_config=True,
         instance_path=instance_path,
@@ -35,6 +36,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     kb_config.finalize(app)
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)
+    register_proxy(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)

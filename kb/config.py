@@ -14,8 +14,12 @@ DEFAULTS: dict[str, object] = {
     # "production" unless told otherwise: the safe default for a server.
     "ENV": "production",
     "SITE_NAME": "Support Center",
-    # Public base URL (e.g. https://support.example.com), for links in mail sent from the command line.
+    # Public base URL (e.g. https://support.example.com): when set, the only source of absolute links.
     "SITE_URL": "",
+    # Host names a request may name (400 otherwise); None: the host of SITE_URL when set, else any.
+    "TRUSTED_HOSTS": None,
+    # Reverse proxies in front whose X-Forwarded-* headers are believed (0: none, headers ignored).
+    "PROXY_HOPS": 0,
     "SECRET_KEY": None,
     "DATABASE_URL": None,  # None: SQLite in the instance folder
     "INDEX_DIR": None,  # None: <instance>/search-index
@@ -83,6 +87,9 @@ def finalize(app) -> None:
     if not config.get("DATABASE_URL"):
         config["DATABASE_URL"] = f"sqlite:///{instance / 'kb.sqlite3'}"
     config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
+    from kb.proxy import finalize_proxy_config  # kb.proxy needs ConfigError from here
+
+    finalize_proxy_config(config)
     if not config.get("INDEX_DIR"):
         config["INDEX_DIR"] = str(instance / "search-index")
     if not config.get("CONTENT_DIR"):

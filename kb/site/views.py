@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import text
 
 from kb.extensions import db
 from kb.hooks import health_checks, home_sections, sitemap_sources
+from kb.proxy import absolute_url
 
 bp = Blueprint("site", __name__)
 
@@ -62,7 +63,6 @@ def sitemap():
     entries = []
     for source in sitemap_sources(current_app):
         for url, modified in source():
-            absolute = url if url.startswith("http") else request.host_url.rstrip("/") + url
-            entries.append((absolute, modified))
+            entries.append((absolute_url(url), modified))
     xml = render_template("site/sitemap.xml", entries=entries)
     return Response(xml, mimetype="application/xml")
