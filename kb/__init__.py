@@ -12,7 +12,9 @@ from kb import config as kb_config
 from kb.extensions import csrf, db, limiter, login_manager, migrate
 from kb.proxy import SiteFlask, register_proxy
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+# templates/, static/, migrations/ and content/: beside the package in a checkout, inside it in a wheel.
+ROOT = PACKAGE / "_bundle" if (PACKAGE / "_bundle").is_dir() else PACKAGE.parent
 
 
 def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:

@@ -23,7 +23,7 @@ DEFAULTS: dict[str, object] = {
     "SECRET_KEY": None,
     "DATABASE_URL": None,  # None: SQLite in the instance folder
     "INDEX_DIR": None,  # None: <instance>/search-index
-    "CONTENT_DIR": None,  # None: ./content next to the package
+    "CONTENT_DIR": None,  # None: the content/ folder shipped with the package
     # Mail. An empty MAIL_SERVER writes messages to the log instead of sending them.
     "MAIL_SERVER": "",
     "MAIL_PORT": 25,
@@ -93,7 +93,9 @@ def finalize(app) -> None:
     if not config.get("INDEX_DIR"):
         config["INDEX_DIR"] = str(instance / "search-index")
     if not config.get("CONTENT_DIR"):
-        config["CONTENT_DIR"] = str(Path(app.root_path).parent / "content")
+        from kb import ROOT
+
+        config["CONTENT_DIR"] = str(ROOT / "content")
 
 
 def _development_secret(instance: Path) -> str:
