@@ -10,6 +10,7 @@ from flask import Flask
 
 from kb import config as kb_config
 from kb.extensions import csrf, db, limiter, login_manager, migrate
+from kb.ops.sqlite import configure_sqlite
 from kb.proxy import SiteFlask, register_proxy
 
 PACKAGE = Path(__file__).resolve().parent
@@ -41,6 +42,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     register_proxy(app)
 
     db.init_app(app)
+    configure_sqlite(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)

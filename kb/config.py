@@ -22,6 +22,8 @@ DEFAULTS: dict[str, object] = {
     "PROXY_HOPS": 0,
     "SECRET_KEY": None,
     "DATABASE_URL": None,  # None: SQLite in the instance folder
+    # SQLite: how long a writer waits for another to finish before "database is locked".
+    "SQLITE_BUSY_TIMEOUT_MS": 15_000,
     "INDEX_DIR": None,  # None: <instance>/search-index
     "CONTENT_DIR": None,  # None: the content/ folder shipped with the package
     # Mail. An empty MAIL_SERVER writes messages to the log instead of sending them.

@@ -1,0 +1,1 @@
+"""Running the site: database set-up, locks, backups, metrics and logs."""
