@@ -24,6 +24,8 @@ DEFAULTS: dict[str, object] = {
     "DATABASE_URL": None,  # None: SQLite in the instance folder
     # SQLite: how long a writer waits for another to finish before "database is locked".
     "SQLITE_BUSY_TIMEOUT_MS": 15_000,
+    # Seconds kb init (or a migration) waits for another host's run on the same PostgreSQL database.
+    "INIT_LOCK_TIMEOUT": 600,
     "INDEX_DIR": None,  # None: <instance>/search-index
     "CONTENT_DIR": None,  # None: the content/ folder shipped with the package
     # Mail. An empty MAIL_SERVER writes messages to the log instead of sending them.

@@ -70,8 +70,15 @@ def health_checks(app: Flask) -> dict[str, Callable[[], None]]:
     return dict(_registry(app)["health"])
 
 
+class InitStepError(RuntimeError):
+    """A ``kb init`` step found something the operator must fix; the message says what and how."""
+
+
 def register_init_step(app: Flask, order: int, label: str, step: Callable[[], str | None]) -> None:
-    """``step()`` runs in an app context during ``kb init`` and returns a one-line summary."""
+    """``step()`` runs in an app context during ``kb init`` and returns a one-line summary.
+
+    It raises InitStepError for a problem to fix; the other steps still run and ``kb init`` exits 1.
+    """
     _registry(app)["init"].append((order, label, step))
 
 

@@ -5,6 +5,8 @@ from flask import current_app
 
 from alembic import context
 
+from kb.ops.locking import SCHEMA_LOCK, advisory_lock
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -96,7 +98,10 @@ def run_migrations_online():
 
     connectable = get_engine()
 
-    with connectable.connect() as connection:
+    # Two hosts migrating one PostgreSQL database at once: the second waits, then finds nothing to do.
+    with advisory_lock(connectable, SCHEMA_LOCK, float(current_app.config["INIT_LOCK_TIMEOUT"]),
+                       on_wait=lambda: logger.info("Waiting for another host's migrations to finish…")), \
+            connectable.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
             # Batch migrations rebuild tables (copy, drop, rename): with foreign keys enforced the drop

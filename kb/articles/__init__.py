@@ -6,6 +6,7 @@ from flask import Flask
 
 from kb.articles.views import bp
 from kb.hooks import (
+    InitStepError,
     register_home_section,
     register_init_step,
     register_nav,
@@ -95,10 +96,18 @@ def _import_bundled_content() -> str:
     from kb.articles.editing import rerender_outdated
     from kb.extensions import db
 
-    report = run_import(Path(current_app.config["CONTENT_DIR"]))
+    content_dir = Path(current_app.config["CONTENT_DIR"])
+    report = run_import(content_dir)
     refreshed = rerender_outdated()
     db.session.commit()
     lines = [f"Articles: {report.summary()}" + (f"; {refreshed} re-rendered with the current pipeline" if refreshed else "")]
+    if content_dir.is_dir() and not (content_dir / "categories.yml").is_file():
+        lines.append(
+            f"No categories.yml in {content_dir}, so no article categories were created. It holds a list of "
+            "categories, each with name, slug, description and position; articles name theirs by slug."
+        )
     lines += [f"conflict: {path}: {reason}" for path, reason in report.conflicts]
     lines += [f"error: {path}: {reason}" for path, reason in report.errors]
+    if report.errors:
+        raise InitStepError("\n  ".join(lines))
     return "\n  ".join(lines)

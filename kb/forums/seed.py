@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from kb.extensions import db
 from kb.forums.models import ACCESS_LEVELS, ForumCategory
+from kb.hooks import InitStepError
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # Words that would collide with forum URLs if used as a category slug.
@@ -84,7 +85,17 @@ def seed_categories(path: Path | None = None) -> tuple[int, int]:
 
 
 def init_step() -> str:
-    """``kb init``: seed forum categories, idempotently."""
-    created, present = seed_categories()
+    """``kb init``: seed forum categories, idempotently; a missing file is a note, a broken one an error."""
+    path = categories_file()
+    if not path.is_file():
+        return (
+            f"No forum categories file at {path}, so none were created. To have kb init create them, write "
+            "forums.yml there: a list under 'categories:' of entries with slug, name, description, position, "
+            "read (everyone, users, staff or admin) and post (users, staff or admin), like the bundled one."
+        )
+    try:
+        created, present = seed_categories(path)
+    except (SeedError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise InitStepError(f"{path}: {exc}") from None
     db.session.commit()
     return f"{created} forum categories created, {present} already present."
