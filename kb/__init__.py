@@ -58,8 +58,10 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     register_error_handlers(app)
     register_filters(app)
     from kb.cli import init_command
+    from kb.ops.cli import register_commands as register_ops_commands
 
     app.cli.add_command(init_command)
+    register_ops_commands(app)
     for feature in (search, accounts, articles, forums, cases, site):
         feature.init_app(app)
     return app
