@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 
@@ -10,6 +9,7 @@ from flask import Flask
 
 from kb import config as kb_config
 from kb.extensions import csrf, db, limiter, login_manager, migrate
+from kb.ops.logs import configure_logging
 from kb.ops.sqlite import configure_sqlite
 from kb.proxy import SiteFlask, register_proxy
 
@@ -37,8 +37,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         app.config.update(test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     kb_config.finalize(app)
-    if not app.debug and not app.testing:
-        logging.basicConfig(level=logging.INFO)
+    configure_logging(app)
     register_proxy(app)
 
     db.init_app(app)
@@ -48,7 +47,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from kb import accounts, articles, cases, forums, search, site
+    from kb import accounts, articles, cases, forums, ops, search, site
     from kb.errors import register_error_handlers
     from kb.security import register_security
 
@@ -58,10 +57,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     register_error_handlers(app)
     register_filters(app)
     from kb.cli import init_command
-    from kb.ops.cli import register_commands as register_ops_commands
 
     app.cli.add_command(init_command)
-    register_ops_commands(app)
-    for feature in (search, accounts, articles, forums, cases, site):
+    for feature in (search, accounts, articles, forums, cases, site, ops):
         feature.init_app(app)
     return app

@@ -43,6 +43,10 @@ DEFAULTS: dict[str, object] = {
     "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * 30,
     "PASSWORD_RESET_MAX_AGE": 60 * 60,
     "IMAGE_HOSTS": [],  # extra hosts user-content images may come from
+    # Operations: /metrics for a bearer of this token (404 while empty); log lines as text or json.
+    "METRICS_TOKEN": "",
+    "LOG_FORMAT": "text",
+    "REQUEST_ID_MAX_LENGTH": 128,  # a longer X-Request-ID from the proxy is replaced by our own
     # Rate limits (Flask-Limiter syntax). RATELIMIT_ENABLED=false turns every limit off.
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",

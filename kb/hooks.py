@@ -97,3 +97,17 @@ def register_slot(app: Flask, slot: str, render: Callable[..., str]) -> None:
 
 def render_slot(app: Flask, slot: str, **kwargs) -> str:
     return "".join(render(**kwargs) for render in _registry(app)["slots"].get(slot, []))
+
+
+def register_metric(app: Flask, name: str, documentation: str, collect: Callable[[], dict | float],
+                    labels: tuple[str, ...] = ()) -> None:
+    """A gauge read at every ``/metrics`` scrape, e.g. a backlog counted in the database.
+
+    ``collect()`` returns a number when ``labels`` is empty, else a dict mapping one tuple of label
+    values to a number, e.g. ``{("2", "breached"): 3}`` for labels ``("severity", "sla")``.
+    """
+    _registry(app).setdefault("metrics", {})[name] = (documentation, labels, collect)
+
+
+def metrics(app: Flask) -> dict[str, tuple[str, tuple[str, ...], Callable[[], dict | float]]]:
+    return dict(_registry(app).get("metrics", {}))

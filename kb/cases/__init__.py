@@ -13,7 +13,7 @@ def init_app(app: Flask) -> None:
     from kb.cases.api import api_bp
     from kb.cases.cli import mail_in_command, sla_sweep_command
     from kb.extensions import csrf
-    from kb.hooks import register_home_section, register_nav, register_sitemap
+    from kb.hooks import register_home_section, register_metric, register_nav, register_sitemap
 
     settings.apply(app.config)
     _check_policy(app)
@@ -29,6 +29,8 @@ def init_app(app: Flask) -> None:
     register_nav(app, "Queue", "cases.staff_queue", 45, visible=lambda user: getattr(user, "is_staff", False))
     register_sitemap(app, lambda: [("/severity", None), ("/support", None)])
     register_home_section(app, "cases/_home_section.html", _home_context, 5)
+    register_metric(app, "kb_cases_open", "Open support cases by severity and SLA state.", _open_case_counts,
+                    labels=("severity", "sla"))
 
     @app.template_filter("case_status")
     def case_status_label(value) -> str:
@@ -86,3 +88,12 @@ def _home_context(user) -> dict:
     query = (visible_cases(user).where(Case.status.in_([s for s in CaseStatus if s.is_open]))
              .order_by(Case.updated_at.desc()).limit(5))
     return {"show": True, "staff": False, "entries": [(case, sla_status(case)) for case in db.session.scalars(query)]}
+
+
+def _open_case_counts() -> dict[tuple[int, str], int]:
+    """For /metrics: open cases counted by (severity, SLA state), from the same clock the queue uses."""
+    from collections import Counter
+
+    from kb.cases.queue import queue
+
+    return dict(Counter((entry.case.severity, entry.sla.state) for entry in queue()))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, request
 
-from kb.hooks import register_health_check, register_init_step
+from kb.hooks import register_health_check, register_init_step, register_metric
 from kb.search import backend, indexing, settings, storage
 from kb.search.api import (
     SearchResults,
@@ -59,6 +59,15 @@ def _init_step() -> str:
     return f"The index is in place ({backend.doc_count(root)} documents, {applied} just updated)."
 
 
+def _outbox_backlog() -> int:
+    from sqlalchemy import func, select
+
+    from kb.extensions import db
+    from kb.search.models import SearchOutbox
+
+    return db.session.scalar(select(func.count()).select_from(SearchOutbox))
+
+
 def init_app(app: Flask) -> None:
     from kb.search.cli import reindex_command, search_check_command
 
@@ -70,6 +79,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(search_check_command)
     register_health_check(app, "search", _health)
     register_init_step(app, 90, "Building the search index", _init_step)
+    register_metric(app, "kb_search_outbox_pending", "Index changes written but not yet applied to the index.",
+                    _outbox_backlog)
 
     @app.before_request
     def _catch_up_index():
