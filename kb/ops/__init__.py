@@ -9,9 +9,11 @@ def init_app(app: Flask) -> None:
     from kb.ops.cli import register_commands
     from kb.ops.logs import register_request_id
     from kb.ops.metrics import register_request_metrics
+    from kb.ops.static_files import register_static_fingerprints
     from kb.ops.views import bp
 
     register_commands(app)
     register_request_id(app)
     register_request_metrics(app)
     app.register_blueprint(bp)
+    register_static_fingerprints(app)
