@@ -12,7 +12,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
-from flask.globals import _cv_request
+from flask.globals import _cv_app, _cv_request
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import MapAdapter
 
@@ -37,6 +37,9 @@ class SiteFlask(Flask):
 
     def url_for(self, /, endpoint: str, *, _anchor=None, _method=None, _scheme=None, _external=None, **values) -> str:
         req_ctx = _cv_request.get(None)
+        app_ctx = _cv_app.get(None)
+        if req_ctx is None and app_ctx is not None and app_ctx.url_adapter is None:
+            app_ctx.url_adapter = self.site_url_adapter()  # SITE_URL was set after the context began
         if req_ctx is not None and req_ctx.url_adapter is None:
             # The request named a Host outside TRUSTED_HOSTS (a 400 follows): its error page still needs links.
             trusted = self.config.get("TRUSTED_HOSTS") or ["localhost"]

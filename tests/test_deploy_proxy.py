@@ -155,3 +155,8 @@ def test_trusted_hosts_from_the_environment(app_config, tmp_path, monkeypatch):
     assert app.config["TRUSTED_HOSTS"] == ["support.example.com", "kb.internal"]
     assert app.test_client().get("/healthz", headers={"Host": "kb.internal"}).status_code != 400
     assert app.test_client().get("/healthz", headers={"Host": "evil.example"}).status_code == 400
+
+
+def test_site_url_set_after_the_app_context_began_still_builds_links(app):
+    app.config.update(SITE_URL=SITE)
+    assert url_for("site.sitemap") == f"{SITE}/sitemap.xml"

@@ -50,11 +50,10 @@ def number_from_token(token: str) -> int | None:
 
 
 def case_url(case: Case) -> str:
-    path = f"/cases/{case.number}"
     try:
-        return url_for("cases.detail", number=case.number, _external=True)
-    except RuntimeError:  # outside a request (CLI): fall back to a configured base URL
-        return (current_app.config.get("SITE_URL") or "").rstrip("/") + path
+        return url_for("cases.detail", number=case.number, _external=True)  # on KB_SITE_URL when set
+    except RuntimeError:  # outside a request with no KB_SITE_URL: a path is all we can give
+        return f"/cases/{case.number}"
 
 
 def _thread_headers(case: Case) -> dict[str, str]:
