@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import _free_port
+from tests.conftest import POSTGRES_URL, _free_port
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 RECIPE_MARK = "<!-- production-recipe:"
@@ -36,6 +36,7 @@ def _get(url: str) -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(bool(POSTGRES_URL), reason="the recipe runs once per CI run, in the SQLite pass (about a minute)")
 def test_readme_recipe_installs_the_wheel_outside_the_checkout_and_serves_the_site(tmp_path):
     port = _free_port()
     home, instance = tmp_path / "opt-kb", tmp_path / "var-lib-kb"
