@@ -13,7 +13,7 @@ UNITS = {"m": 1024 * 1024, "k": 1024, "g": 1024 ** 3}
 
 def test_nginx_accepts_exactly_the_largest_request_the_site_accepts():
     conf = (DEPLOY / "nginx-kb.conf").read_text()
-    number, unit = re.search(r"^\s*client_max_body_size\s+(\d+)([kmg]?);", conf, re.M).groups()
+    number, unit = re.search(r"^\s*client_max_body_size\s+(\d+)([kmg]?);", conf, re.MULTILINE).groups()
     assert int(number) * UNITS.get(unit, 1) == DEFAULTS["MAX_CONTENT_LENGTH"]
 
 
@@ -26,7 +26,7 @@ def test_nginx_replaces_forwarded_headers_and_caches_static_files():
 
 def test_every_setting_in_the_example_environment_exists(app):
     example = (DEPLOY / "kb.env.example").read_text()
-    names = re.findall(r"^#?KB_([A-Z_]+)=", example, re.M)
+    names = re.findall(r"^#?KB_([A-Z_]+)=", example, re.MULTILINE)
     assert "SECRET_KEY" in names and "SITE_URL" in names and "PROXY_HOPS" in names
     read_at_start = {"INSTANCE_PATH"}  # read by create_app itself, before the config exists
     unknown = [f"KB_{name}" for name in names if name not in app.config and name not in read_at_start]

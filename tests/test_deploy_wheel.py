@@ -23,7 +23,7 @@ def production_recipe() -> list[str]:
     """The shell lines of the README's production recipe (the fenced block after the marker)."""
     readme = (CHECKOUT / "README.md").read_text()
     after = readme[readme.index(RECIPE_MARK):]
-    block = re.search(r"```sh\n(.*?)```", after, re.S).group(1)
+    block = re.search(r"```sh\n(.*?)```", after, re.DOTALL).group(1)
     return [line for line in block.splitlines() if line.strip()]
 
 

@@ -13,7 +13,7 @@ import shutil
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Flask
@@ -90,7 +90,7 @@ def backup(app: Flask, dest: Path, progress: Progress | None = None) -> BackupRe
         report.files.append(str(relative))
     manifest = {
         "format": FORMAT,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "database": report.database,
         "files": report.files,
     }

@@ -12,7 +12,13 @@ import os
 import time
 
 from flask import Flask, current_app, g, request
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from prometheus_client.core import GaugeMetricFamily
 
 from kb.hooks import metrics as registered_metrics

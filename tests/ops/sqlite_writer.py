@@ -7,8 +7,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from kb import create_app  # noqa: E402
-from tests.conftest import PASSWORD, isolate_requests  # noqa: E402
+from kb import create_app
+from tests.conftest import PASSWORD, isolate_requests
 
 
 def main(db_url: str, instance: str, email: str, thread_id: int, post_ids: list[int]) -> None:

@@ -29,7 +29,7 @@ def _scrape(client, token=TOKEN):
 
 def _value(text: str, name: str, **labels) -> float:
     for line in text.splitlines():
-        if line.startswith(name + "{") or line.startswith(name + " "):
+        if line.startswith((name + "{", name + " ")):
             found = dict(re.findall(r'(\w+)="([^"]*)"', line.split(" ")[0]))
             if all(found.get(k) == str(v) for k, v in labels.items()):
                 return float(line.rsplit(" ", 1)[1])
