@@ -24,11 +24,12 @@ from kb.hooks import (
 @with_appcontext
 def seed_command() -> None:
     """Create the forum categories from content/forums.yml that do not exist yet."""
-    from kb.forums.seed import SeedError, init_step
+    from kb.forums.seed import init_step
+    from kb.hooks import InitStepError
 
     try:
         click.echo(init_step())
-    except SeedError as exc:
+    except InitStepError as exc:
         raise click.ClickException(str(exc)) from None
 
 
