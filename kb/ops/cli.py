@@ -11,8 +11,8 @@ from flask.cli import with_appcontext
 from kb.ops import backup as backups
 
 
-class _PageBar:
-    """A progress bar over database pages, opened on the first report."""
+class _Bar:
+    """A click progress bar fed (done, total) reports, opened on the first one (when the total is known)."""
 
     def __init__(self, label: str):
         self.label, self.bar, self.done = label, None, 0
@@ -34,7 +34,7 @@ class _PageBar:
 @with_appcontext
 def backup_command(dest: Path) -> None:
     """Back up the database (SQLite) and the instance files that cannot be rebuilt into DEST."""
-    bar = _PageBar("Copying the database")
+    bar = _Bar("Copying the database")
     try:
         report = backups.backup(current_app._get_current_object(), dest, progress=bar)
     except backups.BackupError as exc:
@@ -63,7 +63,7 @@ def restore_command(src: Path) -> None:
     from kb.search import rebuild
 
     app = current_app._get_current_object()
-    bar = _PageBar("Restoring the database")
+    bar = _Bar("Restoring the database")
     try:
         files = backups.restore(app, src, progress=bar)
     except backups.BackupError as exc:
@@ -73,7 +73,7 @@ def restore_command(src: Path) -> None:
     click.echo(f"Database restored to {backups.sqlite_path(app)}; {len(files)} instance files restored.")
     click.echo("Applying database migrations (a backup from an older version is brought up to date)…")
     upgrade()
-    index_bar = _PageBar("Rebuilding the search index")
+    index_bar = _Bar("Rebuilding the search index")
     try:
         count = rebuild(index_bar)
     finally:
