@@ -50,6 +50,17 @@ DEFAULTS: dict[str, object] = {
     "PASSWORD_MAX_LENGTH": 256,
     "API_TOKEN_NAME_MAX_LENGTH": 80,
     "API_TOKENS_PER_USER": 20,
+    # How much structure one Markdown text may have (kb.markup.MarkupLimits says what each counts);
+    # beyond these Python-Markdown's time grows with the square of the text or it recurses too deep.
+    "MARKUP_MAX_NESTING": 16,
+    "MARKUP_MAX_LINK_WORK": 200_000,
+    "MARKUP_MAX_TAG_WORK": 300_000,
+    "MARKUP_MAX_BLOCK_WORK": 3_000_000,
+    "MARKUP_MAX_INLINE_MARKS": 4_000,
+    "MARKUP_MAX_CODE_FENCES": 200,
+    "MARKUP_MAX_HEADINGS": 200,
+    "MARKUP_MAX_TABLE_ROWS": 1_000,
+    "MARKUP_MAX_LINK_REFERENCES": 500,
     # The product the site supports.
     "PRODUCT_NAME": "HarborSync DR",
     "PRODUCT_VERSIONS": ["7.2", "7.3", "8.0"],

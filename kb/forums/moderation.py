@@ -140,7 +140,7 @@ def configured_rules() -> list[secrets.SecretRule]:
 
 
 def scan_for_secrets(*texts: str) -> list[secrets.Finding]:
-    """Findings in every text; each rule has FORUMS_SECRET_SCAN_TIMEOUT seconds per text."""
+    """Findings in every text; the scanner has FORUMS_SECRET_SCAN_TIMEOUT seconds per text."""
     rules = configured_rules()
     timeout = float(current_app.config["FORUMS_SECRET_SCAN_TIMEOUT"])
     findings: list[secrets.Finding] = []

@@ -159,8 +159,9 @@ def user_key() -> str:
 
 
 def _counts(response) -> bool:
-    """Only posts that were accepted (a redirect to the new post) use up the allowance."""
-    return response.status_code in (301, 302, 303)
+    """Accepted and refused posts alike use up the allowance (refusing one costs work too); only a
+    page shown again without posting (checking for answers, 200) is free."""
+    return response.status_code != 200
 
 
 new_account_limit = limiter.shared_limit(
