@@ -38,8 +38,14 @@ DEFAULTS: dict[str, object] = {
     # Rate limits (Flask-Limiter syntax). RATELIMIT_ENABLED=false turns every limit off.
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
+    # memory:// counts per process, so production refuses it unless this says only one process serves.
+    "RATELIMIT_SINGLE_PROCESS": False,
     "RATELIMIT_HEADERS_ENABLED": True,
     "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+    # Failed logins per account (by the email typed, whatever the address they come from).
+    "LOGIN_ACCOUNT_RATE_LIMIT": "10 per 10 minutes;30 per day",
+    "SEARCH_RATE_LIMIT": "60 per minute;600 per hour",
+    "SEARCH_CLICK_RATE_LIMIT": "60 per minute;600 per hour",
     "REGISTER_RATE_LIMIT": "5 per minute;20 per hour",
     "RESET_RATE_LIMIT": "5 per minute;20 per hour",
     # Limits on what users send.
@@ -91,6 +97,7 @@ def finalize(app) -> None:
                 "or set KB_ENV=development for a local trial."
             )
         config["SECRET_KEY"] = _development_secret(instance)
+    _check_rate_limit_storage(config)
     if not config.get("DATABASE_URL"):
         config["DATABASE_URL"] = f"sqlite:///{instance / 'kb.sqlite3'}"
     config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
@@ -98,6 +105,19 @@ def finalize(app) -> None:
         config["INDEX_DIR"] = str(instance / "search-index")
     if not config.get("CONTENT_DIR"):
         config["CONTENT_DIR"] = str(Path(app.root_path).parent / "content")
+
+
+def _check_rate_limit_storage(config) -> None:
+    """In production, limits kept in process memory would be per worker (two workers: twice the logins)."""
+    if config["ENV"] != "production" or config.get("TESTING") or not config.get("RATELIMIT_ENABLED"):
+        return
+    if str(config.get("RATELIMIT_STORAGE_URI") or "memory://").startswith("memory://") and not config.get("RATELIMIT_SINGLE_PROCESS"):
+        raise ConfigError(
+            "KB_RATELIMIT_STORAGE_URI is memory://, which counts rate limits separately in each worker process, "
+            "so with several workers every limit lets through several times as much. Set "
+            "KB_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0 (a store all workers share), or, if exactly one "
+            "process serves the site, KB_RATELIMIT_SINGLE_PROCESS=true."
+        )
 
 
 def _development_secret(instance: Path) -> str:

@@ -43,7 +43,7 @@ class ThreadForm(FlaskForm):
         validators=[DataRequired("Describe your question."), config_length("FORUMS_POST_MIN_LENGTH", "FORUMS_POST_MAX_LENGTH", "Your post"), check_field],
         render_kw={"rows": 12},
     )
-    tags = StringField("Tags (optional)", filters=[no_nul], validators=[Length(max=500)])
+    tags = StringField("Tags (optional)", filters=[no_nul], validators=[config_length(None, "FORUMS_TAGS_FIELD_MAX_LENGTH", "The tags field")])
     confirm_no_secrets = BooleanField("I checked: what the scanner found is not a real secret, post it anyway")
 
 
@@ -63,7 +63,7 @@ class EditForm(FlaskForm):
         validators=[DataRequired("The post cannot be empty; delete it instead."), config_length("FORUMS_POST_MIN_LENGTH", "FORUMS_POST_MAX_LENGTH", "Your post"), check_field],
         render_kw={"rows": 12},
     )
-    tags = StringField("Tags (optional)", filters=[no_nul], validators=[Length(max=500)])
+    tags = StringField("Tags (optional)", filters=[no_nul], validators=[config_length(None, "FORUMS_TAGS_FIELD_MAX_LENGTH", "The tags field")])
     confirm_no_secrets = BooleanField("I checked: what the scanner found is not a real secret, save it anyway")
 
 
