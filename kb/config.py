@@ -59,9 +59,10 @@ DEFAULTS: dict[str, object] = {
     # How much structure one Markdown text may have (kb.markup.MarkupLimits says what each counts);
     # beyond these Python-Markdown's time grows with the square of the text or it recurses too deep.
     "MARKUP_MAX_NESTING": 16,
-    "MARKUP_MAX_LINK_WORK": 200_000,
+    "MARKUP_MAX_LINK_WORK": 150_000,
     "MARKUP_MAX_TAG_WORK": 300_000,
-    "MARKUP_MAX_BLOCK_WORK": 3_000_000,
+    "MARKUP_MAX_BLOCK_LINES": 2_000,
+    "MARKUP_MAX_BLOCK_WORK": 2_000_000,
     "MARKUP_MAX_INLINE_MARKS": 4_000,
     "MARKUP_MAX_CODE_FENCES": 200,
     "MARKUP_MAX_HEADINGS": 200,

@@ -230,9 +230,10 @@ class MarkupLimits:
     """How much structure one text may have; each field is the setting ``MARKUP_MAX_<FIELD>``."""
 
     nesting: int = 16  # quote and list levels on one line
-    link_work: int = 200_000  # characters scanned for the ends of "[...]" and "](...)", whole text
+    link_work: int = 150_000  # characters scanned for the ends of "[...]" and "](...)", whole text
     tag_work: int = 300_000  # characters the HTML parser scans for the ">" of each "<tag"
-    block_work: int = 3_000_000  # per paragraph, heading, rule and list lines times its length; summed
+    block_lines: int = 2_000  # heading, rule and list lines (each costs a fixed time)
+    block_work: int = 2_000_000  # heading, rule and list lines times their paragraph's length, summed
     inline_marks: int = 4_000  # * _ < ` \ characters in one paragraph
     code_fences: int = 200  # ``` and ~~~ lines
     headings: int = 200
@@ -334,6 +335,12 @@ def _paragraphs(lines: list[str], code: set[int]) -> list[str]:
     return found
 
 
+def _split_work(paragraph: str) -> tuple[int, int]:
+    """Heading, rule and list lines in a paragraph, and the re-scanning they cause (each one re-reads the rest)."""
+    splits = sum(1 for line in paragraph.split("\n") if _SPLITTING_LINE.match(line))
+    return splits, splits * len(paragraph)
+
+
 def structure_problem(text: str, limits: MarkupLimits | None = None) -> str | None:
     """Why ``text`` has too much structure to render quickly (a message for the writer), or None."""
     limits = limits or _limits()
@@ -366,8 +373,10 @@ def structure_problem(text: str, limits: MarkupLimits | None = None) -> str | No
         if (marks := len(_INLINE_MARKS.findall(paragraph))) > limits.inline_marks:
             return (f"A paragraph has {marks:,} formatting characters (* _ < ` \\); the limit is {limits.inline_marks:,}. "
                     f"Add blank lines between its parts, {_CODE_HINT}")
-    splitting = sum(len(p) * sum(1 for line in p.split("\n") if _SPLITTING_LINE.match(line)) for p in paragraphs)
-    if splitting > limits.block_work:
+    lines_and_work = [_split_work(p) for p in paragraphs]
+    if (count := sum(n for n, _ in lines_and_work)) > limits.block_lines:
+        return f"The text has {count:,} heading, rule and list lines; the limit is {limits.block_lines:,}. Split it into several posts."
+    if sum(work for _, work in lines_and_work) > limits.block_work:
         return f"The text has too many heading, rule or list lines without blank lines between them. Add blank lines, {_CODE_HINT}"
     if sum(_link_work(p) for p in paragraphs) > limits.link_work:
         return ("The text has too many unclosed “[” or “](” (or links inside links) to format. "

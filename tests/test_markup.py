@@ -302,6 +302,7 @@ def test_the_reason_is_a_sentence_a_writer_can_act_on():
     "```\n" + "[" * 20_000 + "\n```\n",  # brackets inside a code block are only code
     "Array a[i] and b[j] in **bold** and _italic_ text. " * 300,
     "# Heading\n\nText.\n\n" * 100,
+    ("- a short list item\n" * 20 + "\n") * 100,  # many small lists are not pathological
 ])
 def test_ordinary_markdown_passes_the_check(text):
     assert structure_problem(text) is None
