@@ -16,9 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kb.forums import secrets  # noqa: E402
-from kb.forums.settings import DEFAULTS as FORUM_DEFAULTS  # noqa: E402
-from kb.markup import MarkupLimits, render_article, render_post, structure_problem  # noqa: E402
+from kb.forums import secrets
+from kb.forums.settings import DEFAULTS as FORUM_DEFAULTS
+from kb.markup import MarkupLimits, render_article, render_post, structure_problem
 
 TARGET = 0.5
 REPEATS = int(sys.argv[1]) if len(sys.argv) > 1 else 2

@@ -27,9 +27,9 @@ from xml.etree.ElementTree import Element
 
 import markdown
 import nh3
+from flask import current_app, has_app_context
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
-from flask import current_app, has_app_context
 from pygments.token import STANDARD_TYPES
 from wtforms.validators import ValidationError
 
@@ -255,8 +255,6 @@ _SPLITTING_LINE = re.compile(r"[ \t]*(?:[-*_=#+]|\d{1,9}[.)])")
 _HEADING_LINE = re.compile(r" {0,3}(?:#{1,6}(?:[ \t]|$)|[=-]+[ \t]*$)")
 _REFERENCE_LINE = re.compile(r" {0,3}\[[^\]]{1,200}\]:")
 _INLINE_MARKS = re.compile(r"[*_<`\\]")
-
-
 _FENCE_OPENER = re.compile(r"(`{3,}|~{3,})[ ]*(?:\{[^\n]*\}|\.?[\w#.+-]*)?[ ]*$")
 
 
@@ -275,10 +273,11 @@ def _code_lines(lines: list[str]) -> set[int]:
 
 
 def _nesting(line: str) -> int:
+    """Quote and list levels a line opens; indentation before a marker adds a level per 4 columns."""
     depth, position = 0, 0
     while match := _CONTAINER.match(line, position):
-        indent = match.group(0)[: len(match.group(0)) - len(match.group(0).lstrip(" \t"))]
-        depth += 1 + len(indent.expandtabs(4)) // 4
+        marker = match.group(0)
+        depth += 1 + len(marker[: len(marker) - len(marker.lstrip(" \t"))].expandtabs(4)) // 4
         position = match.end()
     return depth
 

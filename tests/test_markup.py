@@ -10,7 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kb.markup import MarkupLimits, render_article, render_post, structure_problem, to_plain_text
+from kb.markup import (
+    MarkupLimits,
+    render_article,
+    render_post,
+    structure_problem,
+    to_plain_text,
+)
 
 FORBIDDEN_TAGS = {"script", "style", "iframe", "object", "embed", "form", "svg", "math", "input", "button",
                   "textarea", "select", "link", "meta", "base", "frame", "frameset", "applet", "template"}

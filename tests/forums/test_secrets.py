@@ -6,7 +6,14 @@ import time
 
 import pytest
 
-from kb.forums.secrets import BUILTIN_RULES, PatternError, check_pattern, compile_rules, mask, scan
+from kb.forums.secrets import (
+    BUILTIN_RULES,
+    PatternError,
+    check_pattern,
+    compile_rules,
+    mask,
+    scan,
+)
 
 PEM = """Here is the cert config:
 -----BEGIN RSA PRIVATE KEY-----
