@@ -3,7 +3,9 @@
 Every step a user's text goes through on a post is timed on inputs built to make it slow: texts the
 Markdown structure check refuses (they are rendered as escaped plain text), texts just under each
 structure limit (they are rendered as Markdown), and texts aimed at each secret-scanner rule. Each
-input is as long as a forum post may be. Target: under 0.5 s for every step on 2 cores.
+input is as long as a forum post may be. Target: under 0.5 s for every step on 2 cores. The verdict
+uses this process's CPU time, which is what the step costs on an idle core; the wall-clock time is
+printed beside it and is larger when other programs share the cores.
 Usage: python bench/bounded.py [repeats]
 """
 
@@ -88,20 +90,21 @@ SCAN_INPUTS = {
 }
 
 
-def worst(function, text: str) -> float:
-    best = 0.0
+def worst(function, text: str) -> tuple[float, float]:
+    """The slowest of REPEATS runs: (CPU seconds of this process, wall-clock seconds)."""
+    slowest = (0.0, 0.0)
     for _ in range(REPEATS):
-        started = time.perf_counter()
+        cpu, wall = time.process_time(), time.perf_counter()
         function(text)
-        best = max(best, time.perf_counter() - started)
-    return best
+        slowest = max(slowest, (time.process_time() - cpu, time.perf_counter() - wall))
+    return slowest
 
 
-def report(step: str, times: dict[str, float], failures: list[str]) -> None:
-    name, seconds = max(times.items(), key=lambda item: item[1])
-    verdict = "ok" if seconds < TARGET else "OVER TARGET"
-    print(f"  {step:44} {seconds:7.3f} s   worst input: {name} ({verdict})")
-    if seconds >= TARGET:
+def report(step: str, times: dict[str, tuple[float, float]], failures: list[str]) -> None:
+    name, (cpu, wall) = max(times.items(), key=lambda item: item[1])
+    verdict = "ok" if cpu < TARGET else "OVER TARGET"
+    print(f"  {step:44} {cpu:7.3f} s CPU {wall:7.3f} s wall   worst input: {name} ({verdict})")
+    if cpu >= TARGET:
         failures.append(step)
 
 
