@@ -50,8 +50,14 @@ DEFAULTS: dict[str, object] = {
     # Rate limits (Flask-Limiter syntax). RATELIMIT_ENABLED=false turns every limit off.
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
+    # memory:// counts per process, so production refuses it unless this says only one process serves.
+    "RATELIMIT_SINGLE_PROCESS": False,
     "RATELIMIT_HEADERS_ENABLED": True,
     "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+    # Failed logins per account (by the email typed, whatever the address they come from).
+    "LOGIN_ACCOUNT_RATE_LIMIT": "10 per 10 minutes;30 per day",
+    "SEARCH_RATE_LIMIT": "60 per minute;600 per hour",
+    "SEARCH_CLICK_RATE_LIMIT": "60 per minute;600 per hour",
     "REGISTER_RATE_LIMIT": "5 per minute;20 per hour",
     "RESET_RATE_LIMIT": "5 per minute;20 per hour",
     # Limits on what users send.
@@ -62,6 +68,18 @@ DEFAULTS: dict[str, object] = {
     "PASSWORD_MAX_LENGTH": 256,
     "API_TOKEN_NAME_MAX_LENGTH": 80,
     "API_TOKENS_PER_USER": 20,
+    # How much structure one Markdown text may have (kb.markup.MarkupLimits says what each counts);
+    # beyond these Python-Markdown's time grows with the square of the text or it recurses too deep.
+    "MARKUP_MAX_NESTING": 16,
+    "MARKUP_MAX_LINK_WORK": 150_000,
+    "MARKUP_MAX_TAG_WORK": 300_000,
+    "MARKUP_MAX_BLOCK_LINES": 2_000,
+    "MARKUP_MAX_BLOCK_WORK": 2_000_000,
+    "MARKUP_MAX_INLINE_MARKS": 4_000,
+    "MARKUP_MAX_CODE_FENCES": 200,
+    "MARKUP_MAX_HEADINGS": 200,
+    "MARKUP_MAX_TABLE_ROWS": 1_000,
+    "MARKUP_MAX_LINK_REFERENCES": 500,
     # The product the site supports.
     "PRODUCT_NAME": "HarborSync DR",
     "PRODUCT_VERSIONS": ["7.2", "7.3", "8.0"],
@@ -92,6 +110,7 @@ def finalize(app) -> None:
                 "or set KB_ENV=development for a local trial."
             )
         config["SECRET_KEY"] = _development_secret(instance)
+    _check_rate_limit_storage(config)
     if not config.get("DATABASE_URL"):
         config["DATABASE_URL"] = f"sqlite:///{instance / 'kb.sqlite3'}"
     config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
@@ -104,6 +123,19 @@ def finalize(app) -> None:
         from kb import ROOT
 
         config["CONTENT_DIR"] = str(ROOT / "content")
+
+
+def _check_rate_limit_storage(config) -> None:
+    """In production, limits kept in process memory would be per worker (two workers: twice the logins)."""
+    if config["ENV"] != "production" or config.get("TESTING") or not config.get("RATELIMIT_ENABLED"):
+        return
+    if str(config.get("RATELIMIT_STORAGE_URI") or "memory://").startswith("memory://") and not config.get("RATELIMIT_SINGLE_PROCESS"):
+        raise ConfigError(
+            "KB_RATELIMIT_STORAGE_URI is memory://, which counts rate limits separately in each worker process, "
+            "so with several workers every limit lets through several times as much. Set "
+            "KB_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0 (a store all workers share), or, if exactly one "
+            "process serves the site, KB_RATELIMIT_SINGLE_PROCESS=true."
+        )
 
 
 def _development_secret(instance: Path) -> str:

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import re
+import time
 from html.parser import HTMLParser
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kb.markup import render_article, render_post, to_plain_text
+from kb.markup import (
+    MarkupLimits,
+    render_article,
+    render_post,
+    structure_problem,
+    to_plain_text,
+)
 
 FORBIDDEN_TAGS = {"script", "style", "iframe", "object", "embed", "form", "svg", "math", "input", "button",
                   "textarea", "select", "link", "meta", "base", "frame", "frameset", "applet", "template"}
@@ -254,3 +261,67 @@ def test_scrollable_code_and_tables_are_keyboard_focusable():
     assert '<table tabindex="0">' in html and '<pre tabindex="0">' in html
     assert '<pre tabindex="0">' in render_post("```\ncode\n```")
     assert 'tabindex="5"' not in render_article('<pre tabindex="5">x</pre>').html
+
+
+# --- Bounded work: pathological structure is refused before Python-Markdown sees it -----------
+
+PATHOLOGICAL = {
+    "19,999 brackets (finding 2)": "[" * 19_999,
+    "8,000 brackets (finding 2)": "[" * 8_000,
+    "20,000 brackets": "[" * 20_000,
+    "unclosed link targets": "[a](" * 5_000,
+    "images": "![" * 5_000,
+    "footnote openers": "[^" * 10_000,
+    "quotes 20,000 deep": ">" * 20_000,
+    "lists 300 deep": "".join("    " * depth + "- a\n" for depth in range(300)),
+    "quote inside list inside quote": "> - " * 2_000 + "a",
+    "emphasis": "*_" * 10_000,
+    "rule lines in one paragraph": "***\n" * 5_000,
+    "setext headings in one paragraph": "a\n=\n" * 5_000,
+    "empty code blocks": "```\n" * 5_000,
+    "unclosed tags": "<http://a" * 2_000,
+    "link reference table": "".join(f"[r{n}]: http://x.example/{n}\n" for n in range(1_000)),
+}
+
+
+@pytest.mark.parametrize("text", PATHOLOGICAL.values(), ids=PATHOLOGICAL.keys())
+@pytest.mark.parametrize("render", [render_post, render_article], ids=["post", "article"])
+def test_pathological_markdown_is_refused_and_rendered_quickly(text, render):
+    assert structure_problem(text)
+    started = time.perf_counter()
+    result = render(text)
+    assert time.perf_counter() - started < 0.5
+    html = result if isinstance(result, str) else result.html
+    assert html.startswith("<p>") and "<script" not in html  # escaped plain text, still safe
+
+
+def test_the_reason_is_a_sentence_a_writer_can_act_on():
+    assert "unclosed “[”" in structure_problem("[" * 19_999)
+    assert "16" in structure_problem(">" * 100)
+    assert "link references" in structure_problem(PATHOLOGICAL["link reference table"])
+
+
+@pytest.mark.parametrize("text", [
+    "See [the guide](https://example.com/guide) and [another](/articles/x).\n\n" * 200,
+    "- item\n" * 150,
+    "> quoted\n> > twice\n> > > thrice\n",
+    "```\n" + "[" * 20_000 + "\n```\n",  # brackets inside a code block are only code
+    "Array a[i] and b[j] in **bold** and _italic_ text. " * 300,
+    "# Heading\n\nText.\n\n" * 100,
+    ("- a short list item\n" * 20 + "\n") * 100,  # many small lists are not pathological
+])
+def test_ordinary_markdown_passes_the_check(text):
+    assert structure_problem(text) is None
+    assert "<p>" in render_post(text) or "<li>" in render_post(text) or "<pre" in render_post(text)
+
+
+def test_an_unclosed_fence_does_not_hide_text_from_the_check():
+    assert structure_problem("```\n" + "[" * 20_000)
+
+
+def test_limits_are_settings(app):
+    assert MarkupLimits.from_config(app.config) == MarkupLimits()  # kb/config.py and the defaults agree
+    assert structure_problem("> > > a") is None
+    app.config["MARKUP_MAX_NESTING"] = 2
+    assert "the limit is 2" in structure_problem("> > > a")
+    assert MarkupLimits.from_config(app.config).nesting == 2

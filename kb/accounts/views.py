@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from kb.accounts import forms, mail as account_mail
 from kb.accounts.models import ApiToken, Organization, Role, User
+from kb.accounts.limits import login_account_limit
 from kb.accounts.permissions import admin_required
 from kb.accounts.tokens import create_api_token, make_reset_token, user_for_reset_token
 from kb.accounts.users import AccountError, create_organization, create_user, timezone_choices, user_by_email
@@ -54,6 +55,7 @@ def register():
 
 @bp.route("/login", methods=["GET", "POST"])
 @_limit("LOGIN_RATE_LIMIT")
+@login_account_limit
 def login():
     """Sign in with email and password; return to a same-site ``next`` page."""
     if current_user.is_authenticated:

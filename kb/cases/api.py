@@ -17,6 +17,7 @@ from kb.cases.models import Case, CaseStatus, EventKind
 from kb.cases.openapi import CASE_INPUT_FIELDS, build_document
 from kb.errors import MESSAGES
 from kb.extensions import db, limiter
+from kb.markup import structure_problem
 
 api_bp = Blueprint("cases_api", __name__, url_prefix="/api/v1")
 
@@ -192,6 +193,8 @@ def _validate(data: dict) -> dict:
     for name in ("title", "description"):
         if name not in problems and not actions.clean(values.get(name, "")).strip():
             problems[name] = "Required and cannot be empty."
+    if "description" not in problems and (problem := structure_problem(values.get("description", ""))):
+        problems["description"] = problem
     severity = data.get("severity")
     if isinstance(severity, float) and severity.is_integer():
         severity = int(severity)

@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired, InputRequired, ValidationError
 
 from kb.cases import severity as severity_info
 from kb.cases.models import CaseStatus
+from kb.markup import check_field
 
 
 def _max_length(key: str):
@@ -47,7 +48,7 @@ class CaseForm(FlaskForm):
     severity = RadioField("Severity", choices=severity_choices(),
                           validators=[InputRequired("Choose a severity; the questions above can suggest one.")])
     description = TextAreaField("What happens, and what have you tried?",
-                                validators=[_not_blank, _max_length("CASE_DESCRIPTION_MAX_LENGTH")])
+                                validators=[_not_blank, _max_length("CASE_DESCRIPTION_MAX_LENGTH"), check_field])
     business_impact = TextAreaField("Business impact", validators=[_max_length("CASE_FIELD_MAX_LENGTH")])
     environment = TextAreaField("Environment details", validators=[_max_length("CASE_FIELD_MAX_LENGTH")])
     product_version = StringField("Product version", validators=[_max_length("CASE_VERSION_MAX_LENGTH")])
@@ -64,7 +65,7 @@ class CaseForm(FlaskForm):
 
 
 class CommentForm(FlaskForm):
-    body = TextAreaField("Your comment", validators=[_not_blank, _max_length("CASE_COMMENT_MAX_LENGTH")])
+    body = TextAreaField("Your comment", validators=[_not_blank, _max_length("CASE_COMMENT_MAX_LENGTH"), check_field])
     internal = BooleanField("Internal note (only support staff see it)")
 
 
@@ -83,7 +84,7 @@ class AssignForm(FlaskForm):
 
 class EscalateForm(FlaskForm):
     reason = TextAreaField("Why does this case need more attention?",
-                           validators=[_not_blank, _max_length("CASE_ESCALATION_REASON_MAX_LENGTH")])
+                           validators=[_not_blank, _max_length("CASE_ESCALATION_REASON_MAX_LENGTH"), check_field])
 
 
 class LinkThreadForm(FlaskForm):
@@ -91,7 +92,7 @@ class LinkThreadForm(FlaskForm):
 
 
 class SummaryForm(FlaskForm):
-    body = TextAreaField("Summary to post in the thread", validators=[_not_blank, _max_length("CASE_COMMENT_MAX_LENGTH")])
+    body = TextAreaField("Summary to post in the thread", validators=[_not_blank, _max_length("CASE_COMMENT_MAX_LENGTH"), check_field])
 
 
 class EmptyForm(FlaskForm):

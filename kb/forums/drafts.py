@@ -12,13 +12,25 @@ from kb.extensions import db
 from kb.forums.models import Draft
 from kb.types import utcnow
 
+# Each kept field is cut to the limit its form enforces, so a draft is never larger than a post.
+FIELD_LIMITS = {
+    "title": "FORUMS_TITLE_MAX_LENGTH",
+    "body": "FORUMS_POST_MAX_LENGTH",
+    "tags": "FORUMS_TAGS_FIELD_MAX_LENGTH",
+}
 
-def keep(path: str, form, fields: tuple[str, ...]) -> str:
-    """Store the named form fields for the page at ``path`` (dropping expired drafts); returns the token."""
-    cutoff = utcnow() - timedelta(seconds=current_app.config["FORUMS_DRAFT_MAX_AGE"])
+
+def keep(path: str, form, fields: tuple[str, ...], replaces: str | None = None) -> str:
+    """Store the named form fields for the page at ``path``; returns the token.
+
+    The visitor's previous draft (``replaces``) and expired drafts are dropped: one draft per visitor.
+    """
+    config = current_app.config
+    cutoff = utcnow() - timedelta(seconds=config["FORUMS_DRAFT_MAX_AGE"])
     db.session.execute(delete(Draft).where(Draft.created_at < cutoff))
-    limit = current_app.config["FORUMS_POST_MAX_LENGTH"] * 2
-    data = {name: (form.get(name) or "").replace("\x00", "")[:limit] for name in fields}
+    if replaces:
+        db.session.execute(delete(Draft).where(Draft.token == replaces))
+    data = {name: (form.get(name) or "").replace("\x00", "")[: int(config[FIELD_LIMITS[name]])] for name in fields}
     token = secrets.token_urlsafe(24)
     db.session.add(Draft(token=token, path=path, data=data))
     return token

@@ -8,6 +8,7 @@ from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAr
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from kb.forums.models import FLAG_REASONS
+from kb.markup import check_field
 
 
 def config_length(min_key: str | None = None, max_key: str | None = None, what: str = "This"):
@@ -39,17 +40,17 @@ class ThreadForm(FlaskForm):
     )
     body = TextAreaField(
         "Your question", filters=[no_nul],
-        validators=[DataRequired("Describe your question."), config_length("FORUMS_POST_MIN_LENGTH", "FORUMS_POST_MAX_LENGTH", "Your post")],
+        validators=[DataRequired("Describe your question."), config_length("FORUMS_POST_MIN_LENGTH", "FORUMS_POST_MAX_LENGTH", "Your post"), check_field],
         render_kw={"rows": 12},
     )
-    tags = StringField("Tags (optional)", filters=[no_nul], validators=[Length(max=500)])
+    tags = StringField("Tags (optional)", filters=[no_nul], validators=[config_length(None, "FORUMS_TAGS_FIELD_MAX_LENGTH", "The tags field")])
     confirm_no_secrets = BooleanField("I checked: what the scanner found is not a real secret, post it anyway")
 
 
 class ReplyForm(FlaskForm):
     body = TextAreaField(
         "Your reply", filters=[no_nul],
-        validators=[DataRequired("Write your reply first."), config_length("FORUMS_POST_MIN_LENGTH", "FORUMS_POST_MAX_LENGTH", "Your reply")],
+        validators=[DataRequired("Write your reply first."), config_length("FORUMS_POST_MIN_LENGTH", "FORUMS_POST_MAX_LENGTH", "Your reply"), check_field],
         render_kw={"rows": 8},
     )
     confirm_no_secrets = BooleanField("I checked: what the scanner found is not a real secret, post it anyway")
@@ -59,10 +60,10 @@ class EditForm(FlaskForm):
     title = StringField("Title", filters=[no_nul], validators=[config_length("FORUMS_TITLE_MIN_LENGTH", "FORUMS_TITLE_MAX_LENGTH", "The title")])
     body = TextAreaField(
         "Text", filters=[no_nul],
-        validators=[DataRequired("The post cannot be empty; delete it instead."), config_length("FORUMS_POST_MIN_LENGTH", "FORUMS_POST_MAX_LENGTH", "Your post")],
+        validators=[DataRequired("The post cannot be empty; delete it instead."), config_length("FORUMS_POST_MIN_LENGTH", "FORUMS_POST_MAX_LENGTH", "Your post"), check_field],
         render_kw={"rows": 12},
     )
-    tags = StringField("Tags (optional)", filters=[no_nul], validators=[Length(max=500)])
+    tags = StringField("Tags (optional)", filters=[no_nul], validators=[config_length(None, "FORUMS_TAGS_FIELD_MAX_LENGTH", "The tags field")])
     confirm_no_secrets = BooleanField("I checked: what the scanner found is not a real secret, save it anyway")
 
 

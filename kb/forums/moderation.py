@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
@@ -103,13 +101,12 @@ def category_slug(raw: str | None, category: ForumCategory | None) -> str:
 # --- Secret scanner rules ----------------------------------------------------------------------
 
 def validate_pattern(pattern: str) -> None:
-    """Refuse patterns that do not compile or that match the empty string (they would flag everything)."""
+    """Refuse patterns that do not compile, match empty text (they would flag everything) or backtrack for seconds."""
+    config = current_app.config
     try:
-        compiled = re.compile(pattern)
-    except re.error as exc:
-        raise ForumError(f"That is not a valid regular expression: {exc}.") from None
-    if compiled.search(""):
-        raise ForumError("That pattern matches empty text, so it would flag every post.")
+        secrets.check_pattern(pattern, float(config["FORUMS_SECRET_SCAN_TIMEOUT"]), int(config["FORUMS_SECRET_PROBE_LENGTH"]))
+    except secrets.PatternError as exc:
+        raise ForumError(str(exc)) from None
 
 
 def add_secret_pattern(name: str, pattern: str, user) -> SecretPattern:
@@ -133,8 +130,9 @@ def configured_rules() -> list[secrets.SecretRule]:
     valid = []
     for name, pattern in extra:
         try:
-            validate_pattern(pattern)
-        except ForumError:
+            if secrets.compile_pattern(pattern).search(""):
+                raise secrets.PatternError("matches empty text")
+        except secrets.PatternError:
             current_app.logger.warning("Ignoring invalid forum secret pattern %r", name)
             continue
         valid.append((name, pattern))
@@ -142,8 +140,10 @@ def configured_rules() -> list[secrets.SecretRule]:
 
 
 def scan_for_secrets(*texts: str) -> list[secrets.Finding]:
+    """Findings in every text; the scanner has FORUMS_SECRET_SCAN_TIMEOUT seconds per text."""
     rules = configured_rules()
+    timeout = float(current_app.config["FORUMS_SECRET_SCAN_TIMEOUT"])
     findings: list[secrets.Finding] = []
     for text in texts:
-        findings.extend(secrets.scan(text or "", rules))
+        findings.extend(secrets.scan(text or "", rules, timeout))
     return findings

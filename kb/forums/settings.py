@@ -25,8 +25,11 @@ DEFAULTS: dict[str, object] = {
     "FORUMS_DEFLECTION_QUERY_MAX_LENGTH": 200,
     # A question moved into a case travels in the session cookie, so it is cut to this length.
     "FORUMS_CASE_DRAFT_MAX_LENGTH": 2_000,
-    # Drafts kept for visitors who had to sign in first, in seconds.
+    "FORUMS_TAGS_FIELD_MAX_LENGTH": 500,
+    # Drafts kept for visitors who had to sign in first, in seconds; one per visitor (a new one
+    # replaces it), and this many a visitor's address may leave.
     "FORUMS_DRAFT_MAX_AGE": 24 * 60 * 60,
+    "FORUMS_DRAFT_RATE_LIMIT": "10 per hour",
     # New accounts (younger than this many seconds) may post only this often.
     "FORUMS_NEW_ACCOUNT_AGE": 3 * 24 * 60 * 60,
     "FORUMS_NEW_ACCOUNT_POST_RATE_LIMIT": "3 per 10 minutes;10 per day",
@@ -39,6 +42,11 @@ DEFAULTS: dict[str, object] = {
     # Extra secret patterns {name: regex} and built-in pattern names to switch off.
     "FORUMS_SECRET_PATTERNS": {},
     "FORUMS_SECRET_PATTERNS_DISABLED": [],
+    # Seconds the secret scanner may spend on one text, all rules together (a rule still running then
+    # is skipped and logged), and the length of the adversarial texts a staff pattern must get
+    # through, within that time, to be saved.
+    "FORUMS_SECRET_SCAN_TIMEOUT": 0.1,
+    "FORUMS_SECRET_PROBE_LENGTH": 5_000,
 }
 
 

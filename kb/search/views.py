@@ -15,6 +15,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 from kb.errors import error_response
+from kb.extensions import limiter
 from kb.search import analytics
 from kb.search.api import search, suggest
 from kb.security import is_safe_next
@@ -41,6 +42,7 @@ def _args_without(*names: str, **overrides) -> dict:
 
 
 @bp.route("/search")
+@limiter.limit(lambda: current_app.config["SEARCH_RATE_LIMIT"])
 def results():
     """Search results with facets, filters, sorting and pagination; ?format=json for scripts."""
     config = current_app.config
@@ -73,6 +75,7 @@ def suggestions():
 
 
 @bp.route("/search/click")
+@limiter.limit(lambda: current_app.config["SEARCH_CLICK_RATE_LIMIT"])
 def click():
     """Record which result was opened, then go there (same-site addresses only)."""
     target = request.args.get("url", "")

@@ -118,6 +118,8 @@ def test_chosen_slug_and_duplicate_titles(client, staff):
     [
         ({"title": ""}, "Give the article a title."),
         ({"body": ""}, "Write the article&#39;s body."),
+        ({"body": "[" * 19_999}, "unclosed “[”"),
+        ({"body": ">" * 20_000}, "levels deep"),
         ({"title": "x" * 201}, "The title can be at most 200 characters"),
         ({"slug": "Not A Slug"}, "Use lowercase letters"),
         ({"slug": "new"}, "Use lowercase letters"),

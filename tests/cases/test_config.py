@@ -93,3 +93,18 @@ def test_page_sizes_come_from_config(app, client, customer, staff, make_case, to
     login(client, staff)
     queue_page = client.get("/staff/queue").get_data(as_text=True)
     assert queue_page.count("Paged case") == 2 and "Page 1 of 2" in queue_page
+
+
+def test_comment_of_brackets_is_refused_with_the_text_kept(client, customer, make_case):
+    case = make_case(customer)
+    login(client, customer)
+    response = client.post(f"/cases/{case.number}/comment", data={"comment-body": "[" * 19_999})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "unclosed “[”" in page and "[" * 19_999 in page
+
+
+def test_api_case_with_pathological_description_is_422(client, customer, token_for):
+    data = {"title": "Brackets", "description": "[" * 19_999, "severity": 4}
+    response = client.post("/api/v1/cases", json=data, headers={"Authorization": f"Bearer {token_for(customer)}"})
+    assert response.status_code == 422
+    assert "unclosed" in response.get_json()["error"]["fields"]["description"]

@@ -199,3 +199,15 @@ def test_secrets_are_caught_in_replies_and_edits(client, customer, other_custome
     pem = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBkg\n-----END EC PRIVATE KEY-----"
     response = client.post(f"/posts/{post.id}/edit", data={"title": thread.title, "body": pem})
     assert response.status_code == 400 and "Private key (PEM)" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("pattern, message", [
+    (r"(a+)+b", "takes too long"),
+    ("a{4294967296}", "not a valid regular expression"),
+])
+def test_staff_pattern_that_would_hang_posts_is_a_form_error(app, client, staff, categories, pattern, message):
+    app.config["FORUMS_SECRET_SCAN_TIMEOUT"] = 0.1
+    login(client, staff)
+    response = client.post("/moderation/secret-patterns", data={"name": "Bad one", "pattern": pattern})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and message in page and "Bad one" in page

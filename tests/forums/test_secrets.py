@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from kb.forums.secrets import compile_rules, mask, scan
+from kb.forums.secrets import (
+    BUILTIN_RULES,
+    PatternError,
+    check_pattern,
+    compile_rules,
+    mask,
+    scan,
+)
 
 PEM = """Here is the cert config:
 -----BEGIN RSA PRIVATE KEY-----
@@ -66,3 +75,52 @@ def test_rules_are_configurable():
     rules = compile_rules({"vpn-psk": r"psk\s*=\s*\S{8,}"}, disabled=["password"])
     names = [f.name for f in scan("psk = abcdefgh1234\npassword=Winter2026!", rules)]
     assert names == ["vpn-psk"]
+
+
+# --- Bounded work: every rule is linear or runs with a time limit ---------------------------------
+
+ADVERSARIAL = {
+    "digit-dash run": "1-" * 10_000,
+    "letter-dash run": "A-" * 10_000,
+    "dotted run": "a." * 10_000,
+    "key-shaped groups": "AAAAA-" * 3_334,
+    "colons after a scheme": "a://" + "a:" * 10_000,
+}
+
+
+@pytest.mark.parametrize("rule", BUILTIN_RULES, ids=lambda r: r.name)
+def test_builtin_rules_are_fast_on_adversarial_text(rule):
+    """The licence-key rule took 3.3 s on 20,000 characters; every rule must stay far below the scan limit."""
+    for text in ADVERSARIAL.values():
+        started = time.perf_counter()
+        list(rule.regex.finditer(text, timeout=5))
+        assert time.perf_counter() - started < 0.5, rule.name
+
+
+def test_licence_key_rule_still_finds_keys_in_long_text():
+    text = "1-" * 10_000 + " key HS7Q2-4KD9X-LM3PA-88QWE-Z1Y2X here"
+    assert [f.name for f in scan(text)] == ["licence-key"]
+
+
+@pytest.mark.parametrize("pattern", [r"(a+)+b", r"(a|aa)+b"])
+def test_backtracking_pattern_is_refused_when_saved(pattern):
+    with pytest.raises(PatternError, match="takes too long"):
+        check_pattern(pattern, timeout=0.1)
+
+
+def test_huge_repeat_count_is_a_pattern_error_not_an_overflow():
+    with pytest.raises(PatternError, match="not a valid regular expression"):
+        check_pattern("a{4294967296}")
+
+
+def test_slow_rule_is_skipped_within_the_time_limit():
+    """A 27-character edit took 11.5 s with (a+)+b; now the rule gives up after its limit."""
+    rules = compile_rules({"slow": r"(a+)+b"})
+    text = "a" * 5_000
+    started = time.perf_counter()
+    assert scan(text, rules, timeout=0.1) == []
+    assert time.perf_counter() - started < 1.0
+
+
+def test_ordinary_patterns_pass_the_save_check():
+    assert check_pattern(r"psk\s*=\s*\S{8,}").pattern == r"psk\s*=\s*\S{8,}"

@@ -90,3 +90,15 @@ def test_analytics_page_lists_top_zero_and_unopened_queries(notes_app, client, s
     assert "ancient query" not in html
     assert "ancient query" in client.get("/staff/search-analytics?period=365d").get_data(as_text=True)
     assert client.get("/staff/search-analytics?period=bogus").status_code == 200
+
+
+@pytest.fixture
+def limited_search(app_config):
+    app_config.update(RATELIMIT_ENABLED=True, SEARCH_RATE_LIMIT="2 per minute", SEARCH_CLICK_RATE_LIMIT="2 per minute")
+
+
+def test_search_and_clicks_are_rate_limited(limited_search, notes_app, client):
+    """Anyone could fill the staff analytics with chosen text; now each address has a budget."""
+    assert [client.get("/search?q=journal").status_code for _ in range(3)] == [200, 200, 429]
+    assert [client.get("/search/click?url=/notes/1&qid=1").status_code for _ in range(3)] == [302, 302, 429]
+    assert db.session.scalar(select(db.func.count(SearchClick.id))) == 2

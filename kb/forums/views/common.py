@@ -78,7 +78,7 @@ def signed_out(form_path: str, fields: tuple[str, ...]):
     if current_user.is_authenticated:
         return None
     if request.method == "POST":
-        session["forum_draft"] = drafts.keep(form_path, request.form, fields)
+        session["forum_draft"] = drafts.keep(form_path, request.form, fields, replaces=session.get("forum_draft"))
         db.session.commit()
         flash("Please sign in to post. What you wrote is kept and will be waiting for you.", "info")
     return login_redirect(form_path)
@@ -159,8 +159,9 @@ def user_key() -> str:
 
 
 def _counts(response) -> bool:
-    """Only posts that were accepted (a redirect to the new post) use up the allowance."""
-    return response.status_code in (301, 302, 303)
+    """Accepted and refused posts alike use up the allowance (refusing one costs work too); only a
+    page shown again without posting (checking for answers, 200) is free."""
+    return response.status_code != 200
 
 
 new_account_limit = limiter.shared_limit(
@@ -170,6 +171,13 @@ new_account_limit = limiter.shared_limit(
     methods=["POST"],
     exempt_when=lambda: not is_new_account(),
     deduct_when=_counts,
+)
+draft_limit = limiter.shared_limit(
+    lambda: current_app.config["FORUMS_DRAFT_RATE_LIMIT"],
+    scope="forum-drafts",
+    key_func=lambda: f"ip:{request.remote_addr}",
+    methods=["POST"],
+    exempt_when=lambda: current_user.is_authenticated,
 )
 post_limit = limiter.shared_limit(
     lambda: current_app.config["FORUMS_POST_RATE_LIMIT"],

@@ -23,6 +23,7 @@ from kb.forums.views import bp
 from kb.forums.views.common import (
     case_draft_redirect,
     category_or_404,
+    draft_limit,
     findings_block,
     is_new_account,
     new_account_limit,
@@ -67,6 +68,7 @@ def _answers_for(query: str) -> list[dict]:
 
 
 @bp.route("/forums/<slug>/new", methods=["GET", "POST"])
+@draft_limit
 @new_account_limit
 @post_limit
 def new_thread(slug: str):
@@ -130,6 +132,7 @@ def answers():
 
 
 @bp.route("/threads/<int:thread_id>/reply", methods=["GET", "POST"])
+@draft_limit
 @new_account_limit
 @post_limit
 def reply(thread_id: int):
@@ -166,6 +169,7 @@ def reply(thread_id: int):
 
 
 @bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
+@draft_limit
 @post_limit
 def edit_post(post_id: int):
     """Edit your own post; the old text is kept in the history staff can read."""
@@ -211,6 +215,9 @@ def too_many(error):
         + ("New accounts can post only a few times at first; this limit goes away after a few days. " if is_new_account() else "")
         + "Your text is still here: wait a few minutes, then send it again."
     )
+    if not current_user.is_authenticated:
+        message = ("Many drafts came from your address in a short time, so this one was not kept. "
+                   "Your text is still here: sign in first, then send it again.")
     endpoint = request.endpoint
     view_args = request.view_args or {}
     if request.method == "POST" and endpoint == "forums.new_thread":
