@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from kb.accounts.models import Plan, Role
@@ -103,14 +104,14 @@ class EmptyForm(FlaskForm):
 
 
 class UserAdminForm(FlaskForm):
-    role = SelectField("Role", choices=[(r.value, r.value.title()) for r in Role])
+    role = SelectField("Role", choices=[SelectChoice(r.value, r.value.title()) for r in Role])
     organization_id = SelectField("Organisation", coerce=int, choices=[])
     disabled = BooleanField("Disabled (cannot log in or use API tokens)")
 
 
 class OrganizationForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    plan = SelectField("Plan", choices=[(p.value, p.value.title()) for p in Plan])
+    plan = SelectField("Plan", choices=[SelectChoice(p.value, p.value.title()) for p in Plan])
     timezone = StringField("Timezone", validators=[DataRequired(), Length(max=64), _timezone])
     holidays = TextAreaField("Holidays (one YYYY-MM-DD date per line)", validators=[Length(max=4000)])
 

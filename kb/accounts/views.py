@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
+from wtforms.fields.choices import SelectChoice
 
 from kb.accounts import forms, mail as account_mail
 from kb.accounts.models import ApiToken, Organization, Role, User
@@ -203,7 +204,7 @@ def admin_user(user_id: int):
     user = db.get_or_404(User, user_id)
     form = forms.UserAdminForm(obj=user, role=user.role.value, organization_id=user.organization_id or 0)
     orgs = db.session.scalars(select(Organization).order_by(Organization.name)).all()
-    form.organization_id.choices = [(0, "— none —")] + [(o.id, o.name) for o in orgs]
+    form.organization_id.choices = [SelectChoice(0, "— none —")] + [SelectChoice(o.id, o.name) for o in orgs]
     if form.validate_on_submit():
         if user.id == current_user.id and (form.disabled.data or form.role.data != Role.ADMIN.value):
             flash("You cannot disable yourself or remove your own admin role.", "error")

@@ -169,7 +169,7 @@ def feedback(slug: str):
     return redirect(url_for("articles.show", slug=article.slug) + "#feedback")
 
 
-def _category_choices() -> list[tuple[int, str]]:
+def _category_choices() -> list[SelectChoice]:
     categories = db.session.scalars(select(Category).order_by(Category.position, Category.name))
     return [SelectChoice(0, "No category")] + [SelectChoice(c.id, c.name) for c in categories]
 

@@ -49,8 +49,8 @@ def mail_in_command() -> None:
     from kb.cases import mailin, notify
 
     limit = int(current_app.config["CASE_MAILIN_MAX_BYTES"])
-    stream = click.get_binary_stream("stdin")
-    raw = stream.read(limit + 1)
+    with click.open_file("-", "rb") as stream:
+        raw = stream.read(limit + 1)
     try:
         result = mailin.process(raw)
     except mailin.MailRejected as exc:

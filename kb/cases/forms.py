@@ -12,6 +12,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
 from kb.cases import severity as severity_info
@@ -36,11 +37,11 @@ def _not_blank(form, field):
         raise ValidationError("This field cannot be empty.")
 
 
-def severity_choices() -> list[tuple[str, str]]:
-    return [(str(s.number), f"{s.number} – {s.name}: {s.summary}") for s in severity_info.SEVERITIES]
+def severity_choices() -> list[SelectChoice]:
+    return [SelectChoice(str(s.number), f"{s.number} – {s.name}: {s.summary}") for s in severity_info.SEVERITIES]
 
 
-YES_NO = [("yes", "Yes"), ("no", "No")]
+YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
 
 
 class CaseForm(FlaskForm):
@@ -70,11 +71,12 @@ class CommentForm(FlaskForm):
 
 
 class StatusForm(FlaskForm):
-    status = SelectField("Status", choices=[(s.value, s.label) for s in CaseStatus], validators=[DataRequired()])
+    status = SelectField("Status", choices=[SelectChoice(s.value, s.label) for s in CaseStatus], validators=[DataRequired()])
 
 
 class SeverityForm(FlaskForm):
-    severity = SelectField("Severity", choices=[(str(s.number), f"{s.number} – {s.name}") for s in severity_info.SEVERITIES],
+    severity = SelectField("Severity", choices=[SelectChoice(str(s.number), f"{s.number} – {s.name}")
+                                                     for s in severity_info.SEVERITIES],
                            validators=[DataRequired()])
 
 

@@ -31,6 +31,8 @@ def build_document(config: Mapping) -> dict:
         if required:
             schema["minLength"] = 1
             schema["pattern"] = r"\S"
+        else:
+            schema["nullable"] = True  # the API reads null as "not given"
         return schema
 
     case_input = {

@@ -15,6 +15,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from kb.accounts.models import Role, User
 from kb.accounts.permissions import staff_required
@@ -133,7 +134,7 @@ def _detail_context(case: Case, **overrides) -> dict:
         staff_users = db.session.scalars(
             select(User).where(User.role.in_([Role.STAFF, Role.ADMIN]), User.disabled.is_(False)).order_by(User.display_name)
         )
-        assign_form.assignee.choices = [("", "Nobody")] + [(str(u.id), u.display_name) for u in staff_users]
+        assign_form.assignee.choices = [SelectChoice("", "Nobody")] + [SelectChoice(str(u.id), u.display_name) for u in staff_users]
         assign_form.assignee.data = str(case.assignee_id or "")
     context = {
         "case": case,
@@ -245,8 +246,8 @@ def assign(number: int):
         assignee = current_user._get_current_object()
     else:
         form = forms.AssignForm(prefix="assign")
-        form.assignee.choices = [("", "Nobody")] + [
-            (str(u.id), u.display_name) for u in db.session.scalars(select(User).where(User.role.in_([Role.STAFF, Role.ADMIN])))
+        form.assignee.choices = [SelectChoice("", "Nobody")] + [
+            SelectChoice(str(u.id), u.display_name) for u in db.session.scalars(select(User).where(User.role.in_([Role.STAFF, Role.ADMIN])))
         ]
         if not form.validate_on_submit():
             return render_template("cases/detail.html", **_detail_context(case, assign_form=form)), 400

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from kb.forums.models import FLAG_REASONS
@@ -68,7 +69,7 @@ class EditForm(FlaskForm):
 
 
 class FlagForm(FlaskForm):
-    reason = SelectField("Why should a moderator look at this post?", choices=list(FLAG_REASONS.items()),
+    reason = SelectField("Why should a moderator look at this post?", choices=[SelectChoice(k, v) for k, v in FLAG_REASONS.items()],
                          validators=[InputRequired()])
     note = TextAreaField("Anything else a moderator should know (optional)", filters=[no_nul],
                          validators=[config_length(None, "FORUMS_FLAG_NOTE_MAX_LENGTH", "The note")],
@@ -80,10 +81,10 @@ class MoveForm(FlaskForm):
 
 
 _ACCESS_CHOICES = [
-    ("everyone", "Everyone, signed in or not"),
-    ("users", "Signed-in users"),
-    ("staff", "Staff and admins"),
-    ("admin", "Admins only"),
+    SelectChoice("everyone", "Everyone, signed in or not"),
+    SelectChoice("users", "Signed-in users"),
+    SelectChoice("staff", "Staff and admins"),
+    SelectChoice("admin", "Admins only"),
 ]
 
 

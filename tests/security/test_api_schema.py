@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis import DataGenerationMethod
+from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
 from tests.security.conftest import record
@@ -15,12 +15,12 @@ from tests.security.conftest import record
 def api_schema(world):
     if "cases_api.openapi" not in world.app.view_functions:
         pytest.skip("the cases API (/api/v1/openapi.json) is not built yet")
-    return schemathesis.from_wsgi("/api/v1/openapi.json", world.app)
+    loaded = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", world.app)
+    loaded.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+    return loaded
 
 
-schema = schemathesis.from_pytest_fixture(
-    "api_schema", data_generation_methods=[DataGenerationMethod.positive, DataGenerationMethod.negative]
-)
+schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()

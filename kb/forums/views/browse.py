@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
+from wtforms.fields.choices import SelectChoice
 
 from kb.extensions import db
 from kb.forums import notifications, permissions, threads
@@ -67,7 +68,7 @@ def thread(thread_id: int, slug: str | None):
     liked = threads.liked_post_ids(current_user, shown + ([accepted.id] if accepted else []))
     staff = permissions.is_staff(current_user)
     move_form = MoveForm()
-    move_form.category_id.choices = [(c.id, c.name) for c in threads.readable_categories(current_user)] if staff else []
+    move_form.category_id.choices = [SelectChoice(c.id, c.name) for c in threads.readable_categories(current_user)] if staff else []
     move_form.category_id.data = thread.category_id
     draft = restore_draft(url_for("forums.reply", thread_id=thread.id)) if current_user.is_authenticated else None
     return render_template(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from kb.errors import error_response
 from kb.extensions import db
@@ -69,7 +70,7 @@ def move(thread_id: int):
     """Staff: move a thread to another category."""
     thread = thread_or_404(thread_id)
     form = MoveForm()
-    form.category_id.choices = [(c.id, c.name) for c in threads.readable_categories(current_user)]
+    form.category_id.choices = [SelectChoice(c.id, c.name) for c in threads.readable_categories(current_user)]
     if not form.validate_on_submit():
         return error_response(400, "Choose one of the listed categories.")
     target = db.session.get(ForumCategory, form.category_id.data)
