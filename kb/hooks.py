@@ -86,6 +86,17 @@ def init_steps(app: Flask) -> list[tuple[str, Callable[[], str | None]]]:
     return [(label, step) for _, label, step in sorted(_registry(app)["init"], key=lambda s: s[0])]
 
 
+def register_template_helper(app: Flask, name: str, helper: Callable) -> None:
+    """A function every template may call by name, e.g. ``forum_can_edit(current_user, post)``.
+
+    Each name is registered once, by the feature that owns the rule; a second registration is a
+    wiring mistake and fails at start-up rather than shadowing the first.
+    """
+    if name in app.jinja_env.globals:
+        raise RuntimeError(f"template helper {name!r} is already registered")
+    app.jinja_env.globals[name] = helper
+
+
 def register_slot(app: Flask, slot: str, render: Callable[..., str]) -> None:
     """Let a higher feature add HTML to a lower feature's page, e.g. cases on a forum thread.
 

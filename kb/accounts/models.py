@@ -26,9 +26,25 @@ def str_enum(enum_cls: type[enum.Enum], length: int = 20) -> Enum:
 
 
 class Role(str, enum.Enum):
+    """The one role ladder: each role may do everything the roles declared before it may."""
+
     CUSTOMER = "customer"
     STAFF = "staff"
     ADMIN = "admin"
+
+    @property
+    def level(self) -> int:
+        """The rung on the ladder, from 0 (customer) upwards, in declaration order."""
+        return list(Role).index(self)
+
+    def includes(self, other: "Role") -> bool:
+        """The one "at least" comparison: does this role reach ``other``'s rung?"""
+        return self.level >= other.level
+
+    @classmethod
+    def at_least(cls, minimum: "Role") -> list["Role"]:
+        """The roles at or above ``minimum``, for ``role IN (...)`` queries."""
+        return [role for role in cls if role.includes(minimum)]
 
 
 class Plan(str, enum.Enum):
@@ -84,11 +100,11 @@ class User(UserMixin, db.Model):
 
     @property
     def is_staff(self) -> bool:
-        return self.role in (Role.STAFF, Role.ADMIN)
+        return self.role.includes(Role.STAFF)
 
     @property
     def is_admin(self) -> bool:
-        return self.role is Role.ADMIN
+        return self.role.includes(Role.ADMIN)
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role.value}>"

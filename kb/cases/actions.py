@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from kb.accounts.models import User
+from kb.accounts.permissions import is_active_staff
 from kb.cases import severity as severity_info
 from kb.cases import sla
 from kb.cases.models import (
@@ -22,6 +23,7 @@ from kb.cases.models import (
     CaseWatcher,
     EventKind,
 )
+from kb.cases.permissions import can_work_case
 from kb.extensions import db
 from kb.markup import render_post
 from kb.types import utcnow
@@ -160,7 +162,7 @@ def add_comment(case: Case, author: User, body: str, *, internal: bool = False, 
     body = clean(body).strip()
     if not body:
         raise CaseError("The comment is empty.")
-    if internal and not author.is_staff:
+    if internal and not can_work_case(author, case):
         raise CaseError("Only support staff can add internal notes.")
     now = now or utcnow()
     event = CaseEvent(case=case, kind=EventKind.NOTE if internal else EventKind.COMMENT, author=author,
@@ -188,7 +190,7 @@ def change_status(case: Case, user: User, status: CaseStatus | str, *, now: date
         raise CaseError(f"Unknown status {status!r}.") from None
     if status is case.status:
         return None
-    if not user.is_staff:
+    if not can_work_case(user, case):
         allowed = status is CaseStatus.CLOSED or (status is CaseStatus.OPEN and not case.is_open)
         if not allowed:
             raise CaseError("You can close the case, or reopen it once it is resolved or closed.")
@@ -211,7 +213,7 @@ def _record_status(case: Case, user: User | None, status: CaseStatus, now: datet
 
 def change_severity(case: Case, user: User, severity, *, now: datetime | None = None) -> CaseEvent | None:
     """Staff re-grade a case; the response due time follows the new severity from the opening time."""
-    if not user.is_staff:
+    if not can_work_case(user, case):
         raise CaseError("Only support staff can change the severity of a case.")
     severity = _severity(severity)
     if severity == case.severity:
@@ -229,10 +231,10 @@ def change_severity(case: Case, user: User, severity, *, now: datetime | None = 
 
 def assign(case: Case, user: User, assignee: User | None, *, now: datetime | None = None) -> CaseEvent | None:
     """Record who on the support team is working the case (None: nobody)."""
-    if not user.is_staff:
+    if not can_work_case(user, case):
         raise CaseError("Only support staff can assign cases.")
-    if assignee is not None and not assignee.is_staff:
-        raise CaseError("Cases can only be assigned to support staff.")
+    if assignee is not None and not is_active_staff(assignee):
+        raise CaseError("Cases can only be assigned to active support staff.")
     if (assignee.id if assignee else None) == case.assignee_id:
         return None
     event = CaseEvent(case=case, kind=EventKind.ASSIGNMENT, author=user,

@@ -12,9 +12,9 @@ import re
 import unicodedata
 
 from flask import current_app, url_for
-from sqlalchemy import select
 
-from kb.accounts.models import Role, User
+from kb.accounts.models import User
+from kb.accounts.permissions import active_staff
 from kb.cases import severity as severity_info
 from kb.cases.models import Case, CaseEvent, CaseStatus, EventKind
 from kb.cases.permissions import can_see_case
@@ -77,9 +77,7 @@ def staff_recipients(case: Case) -> list[User]:
     """The assigned staff member, or every active staff member when nobody is assigned."""
     if case.assignee is not None and not case.assignee.disabled:
         return [case.assignee]
-    return list(db.session.scalars(
-        select(User).where(User.role.in_([Role.STAFF, Role.ADMIN]), User.disabled.is_(False)).order_by(User.id)
-    ))
+    return list(db.session.scalars(active_staff().order_by(User.id)))
 
 
 def _subject(case: Case, text: str = "") -> str:

@@ -14,11 +14,10 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from kb.accounts.models import Role, User
-from kb.accounts.permissions import staff_required
+from kb.accounts.models import User
+from kb.accounts.permissions import active_staff, staff_required
 from kb.cases import actions, forms, links, notify, permissions
 from kb.cases import severity as severity_info
 from kb.cases.models import Case, CaseStatus, EventKind
@@ -127,14 +126,17 @@ def _case_or_404(number) -> Case:
     return case
 
 
+def _assignee_choices() -> list[SelectChoice]:
+    """Nobody, or an active staff member: the same list the page offers and the handler accepts."""
+    staff = db.session.scalars(active_staff().order_by(User.display_name))
+    return [SelectChoice("", "Nobody")] + [SelectChoice(str(u.id), u.display_name) for u in staff]
+
+
 def _detail_context(case: Case, **overrides) -> dict:
     staff = current_user.is_staff
     assign_form = forms.AssignForm(prefix="assign")
     if staff:
-        staff_users = db.session.scalars(
-            select(User).where(User.role.in_([Role.STAFF, Role.ADMIN]), User.disabled.is_(False)).order_by(User.display_name)
-        )
-        assign_form.assignee.choices = [SelectChoice("", "Nobody")] + [SelectChoice(str(u.id), u.display_name) for u in staff_users]
+        assign_form.assignee.choices = _assignee_choices()
         assign_form.assignee.data = str(case.assignee_id or "")
     context = {
         "case": case,
@@ -246,9 +248,7 @@ def assign(number: int):
         assignee = current_user._get_current_object()
     else:
         form = forms.AssignForm(prefix="assign")
-        form.assignee.choices = [SelectChoice("", "Nobody")] + [
-            SelectChoice(str(u.id), u.display_name) for u in db.session.scalars(select(User).where(User.role.in_([Role.STAFF, Role.ADMIN])))
-        ]
+        form.assignee.choices = _assignee_choices()
         if not form.validate_on_submit():
             return render_template("cases/detail.html", **_detail_context(case, assign_form=form)), 400
         assignee = db.session.get(User, int(form.assignee.data)) if form.assignee.data else None

@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 from flask_login import current_user
 from sqlalchemy import select
 
+from kb.accounts.permissions import is_staff
 from kb.extensions import db
 from kb.forums import settings
 from kb.forums.views import bp
@@ -17,6 +18,7 @@ from kb.hooks import (
     register_nav,
     register_sitemap,
     register_slot,
+    register_template_helper,
 )
 
 
@@ -38,12 +40,6 @@ def _home_context(user) -> dict:
 
     query = threads.by_activity(threads.visible_threads(user), pinned_first=False)
     return {"threads": db.session.scalars(query.limit(_config("FORUMS_HOME_THREADS"))).all()}
-
-
-def _is_staff(user) -> bool:
-    from kb.forums.permissions import is_staff
-
-    return is_staff(user)
 
 
 def _config(key: str):
@@ -102,6 +98,7 @@ def _register_search(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from kb.forums import permissions
     from kb.forums.seed import init_step
 
     settings.apply(app.config)
@@ -109,8 +106,10 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed_command)
     register_init_step(app, 30, "Seeding forum categories", init_step)
     register_nav(app, "Community", "forums.index", 30)
-    register_nav(app, "Moderation", "forums.moderation_queue", 85, visible=_is_staff)
+    register_nav(app, "Moderation", "forums.moderation_queue", 85, visible=is_staff)
     register_home_section(app, "forums/_home_section.html", _home_context, 30)
     register_sitemap(app, _sitemap)
     register_slot(app, "user-menu", _user_menu)
+    register_template_helper(app, "forum_can_reply", permissions.can_reply)
+    register_template_helper(app, "forum_can_edit", permissions.can_edit)
     _register_search(app)

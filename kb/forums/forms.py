@@ -8,7 +8,7 @@ from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAr
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
-from kb.forums.models import FLAG_REASONS
+from kb.forums.models import FLAG_REASONS, Access
 from kb.markup import check_field
 
 
@@ -80,12 +80,7 @@ class MoveForm(FlaskForm):
     category_id = SelectField("Move to category", coerce=int, choices=[])
 
 
-_ACCESS_CHOICES = [
-    SelectChoice("everyone", "Everyone, signed in or not"),
-    SelectChoice("users", "Signed-in users"),
-    SelectChoice("staff", "Staff and admins"),
-    SelectChoice("admin", "Admins only"),
-]
+_ACCESS_CHOICES = [SelectChoice(access, access.label) for access in Access]
 
 
 class CategoryForm(FlaskForm):
@@ -93,8 +88,8 @@ class CategoryForm(FlaskForm):
     slug = StringField("Slug (used in the address)", filters=[no_nul], validators=[DataRequired(), Length(max=80)])
     description = TextAreaField("Description", filters=[no_nul], validators=[Length(max=1000)], render_kw={"rows": 3})
     position = IntegerField("Position (lower comes first)", default=100, validators=[InputRequired()])
-    read_access = SelectField("Who can read", choices=_ACCESS_CHOICES)
-    post_access = SelectField("Who can start threads", choices=_ACCESS_CHOICES[1:])
+    read_access = SelectField("Who can read", coerce=Access, choices=_ACCESS_CHOICES)
+    post_access = SelectField("Who can start threads", coerce=Access, choices=_ACCESS_CHOICES[1:])
 
 
 class SecretPatternForm(FlaskForm):

@@ -2,17 +2,40 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kb.accounts.models import User
+from kb.accounts.models import Role, User, str_enum
 from kb.extensions import db
 from kb.types import utcnow
 
-# Who may read a category or start threads in it: everyone, any signed-in user, or a role and above.
-ACCESS_LEVELS = ("everyone", "users", "staff", "admin")
+class Access(enum.StrEnum):
+    """Who may read a category or start threads in it: everyone, any signed-in user, or a role and above."""
+
+    EVERYONE = "everyone"
+    USERS = "users"
+    STAFF = "staff"
+    ADMIN = "admin"
+
+    @property
+    def role(self) -> Role | None:
+        """The lowest role admitted, for the levels named after a role; None for everyone and users."""
+        return Role(self.value) if self.value in {r.value for r in Role} else None
+
+    @property
+    def label(self) -> str:
+        return _ACCESS_LABELS[self]
+
+
+_ACCESS_LABELS = {
+    Access.EVERYONE: "Everyone, signed in or not",
+    Access.USERS: "Signed-in users",
+    Access.STAFF: "Staff and admins",
+    Access.ADMIN: "Admins only",
+}
 
 
 class ForumCategory(db.Model):
@@ -23,8 +46,8 @@ class ForumCategory(db.Model):
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(default=0)
-    read_access: Mapped[str] = mapped_column(String(20), default="everyone")
-    post_access: Mapped[str] = mapped_column(String(20), default="users")
+    read_access: Mapped[Access] = mapped_column(str_enum(Access), default=Access.EVERYONE)
+    post_access: Mapped[Access] = mapped_column(str_enum(Access), default=Access.USERS)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     threads: Mapped[list[Thread]] = relationship(back_populates="category")

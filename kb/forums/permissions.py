@@ -6,40 +6,29 @@ from datetime import timedelta
 
 from flask import current_app
 
+from kb.accounts.permissions import at_least, is_admin, is_staff
+from kb.forums.models import Access
 from kb.search.documents import AUTHENTICATED, PUBLIC, role_visibility
 from kb.types import utcnow
-
-# Roles at or above each named level.
-_ROLE_LEVELS = {"customer": 0, "staff": 1, "admin": 2}
 
 
 def _authenticated(user) -> bool:
     return bool(getattr(user, "is_authenticated", False))
 
 
-def _role_level(user) -> int:
-    role = getattr(getattr(user, "role", None), "value", None)
-    return _ROLE_LEVELS.get(role, -1) if _authenticated(user) else -1
-
-
-def meets(user, access: str) -> bool:
-    """Does the user satisfy an access level: everyone, users, or a role name (staff, admin)?"""
-    if access == "everyone":
+def meets(user, access: Access | str) -> bool:
+    """Does the user satisfy an access level: everyone, signed-in users, or a role and above?"""
+    access = Access(access)
+    if access is Access.EVERYONE:
         return True
-    if not _authenticated(user):
-        return False
-    if access == "users":
-        return True
-    return _role_level(user) >= _ROLE_LEVELS.get(access, 99)
+    if access is Access.USERS:
+        return _authenticated(user)
+    return at_least(user, access.role)
 
 
-def readable_levels(user) -> list[str]:
+def readable_levels(user) -> list[Access]:
     """The read_access values a user can read, for filtering queries."""
-    return [level for level in ("everyone", "users", "staff", "admin") if meets(user, level)]
-
-
-def is_staff(user) -> bool:
-    return _role_level(user) >= _ROLE_LEVELS["staff"]
+    return [access for access in Access if meets(user, access)]
 
 
 def can_read(user, category) -> bool:
@@ -93,13 +82,14 @@ def is_new_account(user) -> bool:
 
 
 def can_manage_categories(user) -> bool:
-    return _role_level(user) >= _ROLE_LEVELS["admin"]
+    return is_admin(user)
 
 
 def visibility_token(category) -> str:
     """The search visibility token matching a category's read access."""
-    if category.read_access == "everyone":
+    access = Access(category.read_access)
+    if access is Access.EVERYONE:
         return PUBLIC
-    if category.read_access == "users":
+    if access is Access.USERS:
         return AUTHENTICATED
-    return role_visibility(category.read_access)
+    return role_visibility(access.role.value)

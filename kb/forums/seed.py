@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from kb.extensions import db
-from kb.forums.models import ACCESS_LEVELS, ForumCategory
+from kb.forums.models import Access, ForumCategory
 from kb.hooks import InitStepError
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -27,11 +27,12 @@ def categories_file() -> Path:
     return Path(configured) if configured else Path(current_app.config["CONTENT_DIR"]) / "forums.yml"
 
 
-def validate_access(value, field: str, where: str) -> str:
+def validate_access(value, field: str, where: str) -> Access:
     value = str(value).strip().lower()
-    if value not in ACCESS_LEVELS:
-        raise SeedError(f"{where}: {field} must be one of {', '.join(ACCESS_LEVELS)}, not {value!r}.")
-    return value
+    try:
+        return Access(value)
+    except ValueError:
+        raise SeedError(f"{where}: {field} must be one of {', '.join(Access)}, not {value!r}.") from None
 
 
 def validate_slug(slug: str, where: str = "category") -> str:

@@ -35,11 +35,15 @@ class SearchDoc:
 
 
 def viewer_visibility(user) -> set[str]:
-    """The visibility tokens a viewer may read. Admins read everything staff read, staff what customers read."""
+    """The visibility tokens a viewer may read: one per role the viewer's role includes.
+
+    The ladder is the accounts Role enum's (``role.includes``); search imports no feature package,
+    so it asks the viewer's role object rather than naming the roles.
+    """
     tokens = {PUBLIC}
     if getattr(user, "is_authenticated", False):
         tokens.add(AUTHENTICATED)
-        role = getattr(getattr(user, "role", None), "value", None)
-        ladder = {"customer": ["customer"], "staff": ["customer", "staff"], "admin": ["customer", "staff", "admin"]}
-        tokens.update(role_visibility(r) for r in ladder.get(role, []))
+        role = getattr(user, "role", None)
+        if role is not None:
+            tokens.update(role_visibility(r.value) for r in type(role) if role.includes(r))
     return tokens

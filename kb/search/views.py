@@ -12,8 +12,9 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from kb.accounts.permissions import staff_required
 from kb.errors import error_response
 from kb.extensions import limiter
 from kb.search import analytics
@@ -89,11 +90,9 @@ def click():
 
 
 @bp.route("/staff/search-analytics")
-@login_required
+@staff_required
 def search_analytics():
     """What people search for, what finds nothing and what nobody opens: material for new articles."""
-    if not getattr(current_user, "is_staff", False):
-        return error_response(403, "Search analytics are for support staff.")
     period = request.args.get("period", analytics.DEFAULT_PERIOD)
     if period not in analytics.PERIODS:
         period = analytics.DEFAULT_PERIOD

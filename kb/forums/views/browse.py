@@ -85,7 +85,6 @@ def thread(thread_id: int, slug: str | None):
         reply_form=ReplyForm(formdata=None, body=(draft or {}).get("body", "")),
         can_reply=permissions.can_reply(current_user, thread),
         can_accept=permissions.can_accept(current_user, thread),
-        permissions=permissions,
     )
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import wraps
-
 from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -133,22 +131,6 @@ def publish(post: Post, kind: str) -> None:
 
 
 # --- Access and limits -------------------------------------------------------------------------
-
-def staff_only(check=permissions.can_moderate):
-    """Decorator: signed-out visitors go to sign in; signed-in users who fail ``check`` get a 403."""
-    def decorate(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            if not current_user.is_authenticated:
-                return login_redirect(request.path)
-            if not permissions.can_moderate(current_user) or not check(current_user):
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorate
-
 
 def is_new_account() -> bool:
     return permissions.is_new_account(current_user)

@@ -7,9 +7,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from kb.accounts.permissions import admin_required, staff_required
 from kb.errors import error_response
 from kb.extensions import db
-from kb.forums import moderation, permissions, threads
+from kb.forums import moderation, threads
 from kb.forums.capture import article_for, capture_thread
 from kb.forums.forms import CategoryForm, MoveForm, SecretPatternForm
 from kb.forums.models import ForumCategory, SecretPattern
@@ -20,7 +21,6 @@ from kb.forums.views.common import (
     empty_form_ok,
     form_expired,
     post_or_404,
-    staff_only,
     thread_or_404,
     thread_url,
 )
@@ -28,7 +28,7 @@ from kb.forums.views.common import (
 # --- Flags and threads -------------------------------------------------------------------------
 
 @bp.get("/moderation/")
-@staff_only()
+@staff_required
 def moderation_queue():
     """Open flags, oldest first, for staff."""
     page = db.paginate(moderation.open_flags_query(current_user), per_page=current_app.config["FORUMS_FLAGS_PER_PAGE"], error_out=False)
@@ -36,7 +36,7 @@ def moderation_queue():
 
 
 @bp.post("/moderation/posts/<int:post_id>/dismiss")
-@staff_only()
+@staff_required
 def dismiss_flags(post_id: int):
     """Staff: close a post's flags without hiding it."""
     post = post_or_404(post_id)
@@ -48,7 +48,7 @@ def dismiss_flags(post_id: int):
 
 
 @bp.post("/threads/<int:thread_id>/moderate")
-@staff_only()
+@staff_required
 def moderate_thread(thread_id: int):
     """Staff: lock, pin or announce a thread (and undo each)."""
     thread = thread_or_404(thread_id)
@@ -65,7 +65,7 @@ def moderate_thread(thread_id: int):
 
 
 @bp.post("/threads/<int:thread_id>/move")
-@staff_only()
+@staff_required
 def move(thread_id: int):
     """Staff: move a thread to another category."""
     thread = thread_or_404(thread_id)
@@ -81,7 +81,7 @@ def move(thread_id: int):
 
 
 @bp.post("/threads/<int:thread_id>/capture")
-@staff_only()
+@staff_required
 def capture(thread_id: int):
     """Staff: start a knowledge-base article from a solved thread (question and accepted answer)."""
     thread = thread_or_404(thread_id)
@@ -107,7 +107,7 @@ def _render_category_form(form: CategoryForm, category: ForumCategory | None, st
 
 
 @bp.get("/moderation/categories")
-@staff_only(permissions.can_manage_categories)
+@admin_required
 def manage_categories():
     """Admins: the categories, in order."""
     categories = db.session.scalars(select(ForumCategory).order_by(ForumCategory.position, ForumCategory.name)).all()
@@ -116,7 +116,7 @@ def manage_categories():
 
 @bp.route("/moderation/categories/new", methods=["GET", "POST"], defaults={"category_id": None})
 @bp.route("/moderation/categories/<int:category_id>", methods=["GET", "POST"])
-@staff_only(permissions.can_manage_categories)
+@admin_required
 def edit_category(category_id: int | None):
     """Admins: create or change a category (name, address, order, who reads, who posts)."""
     category = db.session.get(ForumCategory, category_id) if category_id else None
@@ -143,7 +143,7 @@ def edit_category(category_id: int | None):
 # --- Secret scanner patterns (staff) -----------------------------------------------------------
 
 @bp.route("/moderation/secret-patterns", methods=["GET", "POST"])
-@staff_only()
+@staff_required
 def secret_patterns():
     """Staff: the secret scanner's built-in rules and the extra patterns staff added."""
     form = SecretPatternForm()
@@ -164,7 +164,7 @@ def secret_patterns():
 
 
 @bp.post("/moderation/secret-patterns/<int:pattern_id>/delete")
-@staff_only()
+@staff_required
 def delete_secret_pattern(pattern_id: int):
     """Staff: remove a pattern they added."""
     pattern = db.session.get(SecretPattern, pattern_id) or abort(404)
