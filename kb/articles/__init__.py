@@ -11,12 +11,14 @@ from kb.hooks import (
     register_init_step,
     register_nav,
     register_sitemap,
+    register_template_helper,
 )
 
 
 def init_app(app: Flask) -> None:
     from kb.articles import page_cache, settings
     from kb.articles.cli import export_content_command, import_content_command
+    from kb.articles.models import article_url
 
     settings.apply(app.config)
     page_cache.install_listeners()
@@ -30,6 +32,7 @@ def init_app(app: Flask) -> None:
     register_home_section(app, "articles/_home_articles.html", _home_articles, 20)
     register_sitemap(app, _sitemap_entries)
     register_init_step(app, 20, "Importing bundled content", _import_bundled_content)
+    register_template_helper(app, "article_url", article_url)
     _register_search(app)
 
 
@@ -74,7 +77,7 @@ def _sitemap_entries():
     from flask import url_for
     from sqlalchemy import select
 
-    from kb.articles.models import Article, ArticleStatus, Category
+    from kb.articles.models import Article, ArticleStatus, Category, article_url
     from kb.extensions import db
 
     yield url_for("articles.index"), None
@@ -84,7 +87,7 @@ def _sitemap_entries():
         select(Article.slug, Article.updated_at).where(Article.status == ArticleStatus.PUBLISHED).order_by(Article.slug)
     )
     for slug, updated in rows:
-        yield url_for("articles.show", slug=slug), updated
+        yield article_url(slug), updated
 
 
 def _import_bundled_content() -> str:

@@ -7,7 +7,6 @@ command), so a failed request changes nothing.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from difflib import unified_diff
 
@@ -25,6 +24,7 @@ from kb.articles.models import (
 from kb.extensions import db
 from kb.markup import RENDER_VERSION, render_article
 from kb.types import utcnow
+from kb.urls import slugify
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_MAX_LENGTH = 120
@@ -40,13 +40,6 @@ class EditError(ValueError):
 
 def valid_slug(slug: str) -> bool:
     return bool(SLUG_PATTERN.match(slug)) and len(slug) <= SLUG_MAX_LENGTH and slug not in RESERVED_SLUGS
-
-
-def slugify(text: str, max_length: int = SLUG_MAX_LENGTH) -> str:
-    """A lowercase ASCII slug with hyphens: 'Fail back, fast!' -> 'fail-back-fast'."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug[:max_length].rstrip("-")
 
 
 def unique_slug(title: str, exclude_id: int | None = None) -> str:

@@ -129,11 +129,15 @@ class Article(db.Model):
         return f"<Article {self.slug} {self.status.value}>"
 
 
-def article_url(article: Article, external: bool = False) -> str:
-    """The canonical address of an article page."""
-    from flask import url_for
+def article_url(article: Article | str, external: bool = False) -> str:
+    """The one builder of an article page's address (views, feeds, sitemap, search documents, mail).
 
-    return url_for("articles.show", slug=article.slug, _external=external)
+    Takes the article or just its slug, for lists that load slugs only (the sitemap).
+    """
+    from kb.urls import build_url
+
+    slug = article if isinstance(article, str) else article.slug
+    return build_url("articles.show", slug=slug, external=external)
 
 
 class Revision(db.Model):

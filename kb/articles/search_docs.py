@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from kb.articles.models import Article, ArticleStatus, Category
+from kb.articles.models import Article, ArticleStatus, Category, article_url
 from kb.extensions import db
 from kb.search.documents import PUBLIC, SearchDoc
 
@@ -19,7 +19,7 @@ def article_doc(article: Article) -> SearchDoc | None:
         id=article.id,
         title=article.title,
         body=article.plain_text or "",
-        url=f"/articles/{article.slug}",
+        url=article_url(article),
         updated=article.updated_at,
         visibility=PUBLIC,
         headings=list(article.headings or []),

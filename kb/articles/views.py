@@ -27,6 +27,7 @@ from kb.articles import editing, page_cache, queries
 from kb.articles.forms import ActionForm, ArticleForm, FeedbackForm, ReviewForm
 from kb.articles.models import (
     Article,
+    article_url,
     ArticleStatus,
     ArticleType,
     Category,
@@ -166,7 +167,7 @@ def feedback(slug: str):
         _, created = editing.record_feedback(article, helpful, comment, user=current_user, session_key=key)
         db.session.commit()
     flash("Thank you for your feedback." if created else "We updated your earlier answer. Thank you.", "success")
-    return redirect(url_for("articles.show", slug=article.slug) + "#feedback")
+    return redirect(article_url(article) + "#feedback")
 
 
 def _category_choices() -> list[SelectChoice]:
@@ -218,7 +219,7 @@ def new():
     db.session.commit()
     flash("Article published." if action == "publish" else "Draft saved. Only staff can see it until you publish it.",
           "success")
-    return redirect(url_for("articles.show", slug=article.slug))
+    return redirect(article_url(article))
 
 
 @bp.route("/articles/<slug>/edit", methods=["GET", "POST"])
@@ -256,7 +257,7 @@ def edit(slug: str):
         editing.publish(article)
     db.session.commit()
     flash("Article published." if action == "publish" else "Changes saved.", "success")
-    return redirect(url_for("articles.show", slug=article.slug))
+    return redirect(article_url(article))
 
 
 @bp.route("/articles/preview", methods=["POST"])
@@ -300,7 +301,7 @@ def _status_change(slug: str, change, message: str):
     change(article)
     db.session.commit()
     flash(message, "success")
-    return redirect(url_for("articles.show", slug=article.slug))
+    return redirect(article_url(article))
 
 
 @bp.route("/articles/<slug>/review", methods=["POST"])
@@ -317,7 +318,7 @@ def review(slug: str):
     target = request.form.get("next")
     if target == "queue":
         return redirect(url_for("articles.review_queue"))
-    return redirect(url_for("articles.show", slug=article.slug))
+    return redirect(article_url(article))
 
 
 def _review_form(article: Article) -> ReviewForm:

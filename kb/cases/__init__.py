@@ -13,7 +13,8 @@ def init_app(app: Flask) -> None:
     from kb.cases.api import api_bp
     from kb.cases.cli import mail_in_command, sla_sweep_command
     from kb.extensions import csrf
-    from kb.hooks import register_home_section, register_metric, register_nav, register_sitemap
+    from kb.cases.urls import case_url
+    from kb.hooks import register_home_section, register_metric, register_nav, register_sitemap, register_template_helper
 
     settings.apply(app.config)
     _check_policy(app)
@@ -31,6 +32,7 @@ def init_app(app: Flask) -> None:
     register_home_section(app, "cases/_home_section.html", _home_context, 5)
     register_metric(app, "kb_cases_open", "Open support cases by severity and SLA state.", _open_case_counts,
                     labels=("severity", "sla"))
+    register_template_helper(app, "case_url", case_url)
 
     @app.template_filter("case_status")
     def case_status_label(value) -> str:

@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from kb.cases import actions, notify, permissions
 from kb.cases import severity as severity_info
 from kb.cases.models import Case, CaseStatus, EventKind
+from kb.cases.urls import case_url
 from kb.cases.openapi import CASE_INPUT_FIELDS, build_document
 from kb.errors import MESSAGES
 from kb.extensions import db, limiter
@@ -215,7 +216,7 @@ def case_json(case: Case, detail: bool = False) -> dict:
     sla = actions.sla_status(case)
     body = {
         "number": case.number,
-        "url": url_for("cases.detail", number=case.number, _external=True),
+        "url": case_url(case, external=True),
         "title": case.title,
         "severity": case.severity,
         "severity_label": severity_info.label(case.severity),

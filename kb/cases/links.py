@@ -168,7 +168,3 @@ def render_composer_guidance(**_) -> str:
         rows=severity_info.targets_table(policy),
         coverage=severity_info.out_of_hours(policy),
     )
-
-
-def thread_url(thread: Thread) -> str:
-    return f"/threads/{thread.id}"

@@ -11,13 +11,14 @@ import hmac
 import re
 import unicodedata
 
-from flask import current_app, url_for
+from flask import current_app
 
 from kb.accounts.models import User
 from kb.accounts.permissions import active_staff
 from kb.cases import severity as severity_info
 from kb.cases.models import Case, CaseEvent, CaseStatus, EventKind
 from kb.cases.permissions import can_see_case
+from kb.cases.urls import case_url
 from kb.extensions import db
 from kb.mail import send_mail
 from kb.templating import duration_words
@@ -47,13 +48,6 @@ def number_from_token(token: str) -> int | None:
         return None
     number = int(match.group(1))
     return number if hmac.compare_digest(match.group(2), _mac(number)) else None
-
-
-def case_url(case: Case) -> str:
-    try:
-        return url_for("cases.detail", number=case.number, _external=True)  # on KB_SITE_URL when set
-    except RuntimeError:  # outside a request with no KB_SITE_URL: a path is all we can give
-        return f"/cases/{case.number}"
 
 
 def _thread_headers(case: Case) -> dict[str, str]:
@@ -103,7 +97,7 @@ def describe(event: CaseEvent) -> str:
 
 def _footer(case: Case) -> str:
     return (
-        f"\n\n--\nCase #{case.number}: {case.title}\n{case_url(case)}\n"
+        f"\n\n--\nCase #{case.number}: {case.title}\n{case_url(case, external=True)}\n"
         "Reply to this email to add a comment to the case. Write your reply above the quoted text."
     )
 

@@ -22,6 +22,7 @@ from kb.cases import actions, forms, links, notify, permissions
 from kb.cases import severity as severity_info
 from kb.cases.models import Case, CaseStatus, EventKind
 from kb.cases.queue import SLA_FILTERS, queue
+from kb.cases.urls import case_url
 from kb.extensions import db, limiter
 
 bp = Blueprint("cases", __name__)
@@ -104,7 +105,7 @@ def new():
             flash("The forum thread was already linked to another case, so this case is not linked to it.", "info")
         notify.send_case_opened(case, actions.sla_sentence(case))
         flash(f"Case #{case.number} is open. {_sla_sentence(case)}", "success")
-        return redirect(url_for("cases.detail", number=case.number))
+        return redirect(case_url(case))
     if request.method == "POST" and any(form.answers().values()):
         suggestion = severity_info.suggest_severity(form.answers())
     status = 400 if request.method == "POST" else 200
@@ -190,7 +191,7 @@ def comment(number: int):
             if not internal:
                 notify.send_public_update(case, events, current_user)
             flash("Internal note added." if internal else "Your comment was added.", "success")
-            return redirect(url_for("cases.detail", number=case.number) + f"#event-{event.id}")
+            return redirect(case_url(case) + f"#event-{event.id}")
     return render_template("cases/detail.html", **_detail_context(case, comment_form=form)), 400
 
 
@@ -211,7 +212,7 @@ def status(number: int):
         if event is not None:
             notify.send_public_update(case, [event], current_user)
             flash(f"The case is now {case.status.label.lower()}.", "success")
-        return redirect(url_for("cases.detail", number=case.number))
+        return redirect(case_url(case))
     return render_template("cases/detail.html", **_detail_context(case, status_form=form)), 400
 
 
@@ -230,7 +231,7 @@ def change_severity(number: int):
         if event is not None:
             notify.send_public_update(case, [event], current_user)
             flash(f"Severity changed to {severity_info.label(case.severity)}.", "success")
-        return redirect(url_for("cases.detail", number=case.number))
+        return redirect(case_url(case))
     return render_template("cases/detail.html", **_detail_context(case, severity_form=form)), 400
 
 
@@ -260,7 +261,7 @@ def assign(number: int):
     flash(f"Assigned to {assignee.display_name}." if assignee else "Nobody is assigned now.", "success")
     if request.form.get("back") == "queue":
         return redirect(url_for("cases.staff_queue"))
-    return redirect(url_for("cases.detail", number=case.number))
+    return redirect(case_url(case))
 
 
 @bp.post("/cases/<int:number>/escalate")
@@ -280,7 +281,7 @@ def escalate(number: int):
             notify.send_escalation_alert(case, event)
             notify.send_public_update(case, [event], current_user)
             flash("The case is escalated. The support team has been told and will contact you.", "success")
-            return redirect(url_for("cases.detail", number=case.number))
+            return redirect(case_url(case))
     return render_template("cases/detail.html", **_detail_context(case, escalate_form=form)), 400
 
 
@@ -296,7 +297,7 @@ def watch(number: int):
     actions.set_watching(case, current_user, wanted)
     db.session.commit()
     flash("You will get an email for each update." if wanted else "You will no longer get emails about this case.", "success")
-    return redirect(url_for("cases.detail", number=case.number))
+    return redirect(case_url(case))
 
 
 @bp.post("/cases/<int:number>/link-thread")
@@ -321,7 +322,7 @@ def link_thread(number: int):
             else:
                 db.session.commit()
                 flash(f"Linked the thread “{thread.title}”.", "success")
-                return redirect(url_for("cases.detail", number=case.number))
+                return redirect(case_url(case))
     return render_template("cases/detail.html", **_detail_context(case, link_form=form)), 400
 
 
@@ -342,7 +343,7 @@ def summary(number: int):
         case.summary_handled_at = utcnow()
         db.session.commit()
         flash("No summary will be posted.", "info")
-        return redirect(url_for("cases.detail", number=case.number))
+        return redirect(case_url(case))
     if form.validate_on_submit():
         try:
             posted = links.post_summary(case, current_user, form.body.data)
@@ -352,7 +353,7 @@ def summary(number: int):
             db.session.commit()
             links.send_summary_emails(posted)
             flash(f"Summary posted to {len(posted)} thread{'s' if len(posted) != 1 else ''}.", "success")
-            return redirect(url_for("cases.detail", number=case.number))
+            return redirect(case_url(case))
     elif request.method == "GET":
         form.body.data = links.default_summary(case)
     threads = links.linked_threads(case, current_user)

@@ -51,7 +51,7 @@ def _config(key: str):
 def _sitemap():
     """Forum pages an anonymous visitor may read: the index, public categories and their threads."""
     from kb.forums.models import ForumCategory, Thread
-    from kb.forums.search_docs import thread_url
+    from kb.forums.urls import thread_url
 
     yield "/forums/", None
     public = db.session.scalars(select(ForumCategory).where(ForumCategory.read_access == "everyone")).all()
@@ -98,7 +98,7 @@ def _register_search(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from kb.forums import permissions
+    from kb.forums import permissions, urls
     from kb.forums.seed import init_step
 
     settings.apply(app.config)
@@ -112,4 +112,6 @@ def init_app(app: Flask) -> None:
     register_slot(app, "user-menu", _user_menu)
     register_template_helper(app, "forum_can_reply", permissions.can_reply)
     register_template_helper(app, "forum_can_edit", permissions.can_edit)
+    register_template_helper(app, "thread_url", urls.thread_url)
+    register_template_helper(app, "post_url", urls.post_url)
     _register_search(app)

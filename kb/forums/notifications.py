@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select, update
 
 from kb.accounts.models import User
 from kb.extensions import db
-from kb.forums import permissions
+from kb.forums import permissions, urls
 from kb.forums.models import ForumCategory, Notification, Post, Subscription, Thread
 from kb.mail import send_mail
 from kb.types import utcnow
@@ -120,7 +120,7 @@ def send_emails(post: Post, kind: str, recipients: list[Recipient]) -> int:
     thread = post.thread
     sent = 0
     site = current_app.config["SITE_NAME"]
-    post_url = url_for("forums.thread", thread_id=thread.id, slug=thread.slug, _external=True) + f"#post-{post.id}"
+    post_url = urls.post_url(post, external=True)
     for recipient in recipients:
         token = unsubscribe_token(recipient.subscription)
         unsubscribe_url = url_for("forums.unsubscribe", token=token, _external=True)

@@ -8,13 +8,9 @@ from sqlalchemy.orm import joinedload
 from kb.extensions import db
 from kb.forums.models import ForumCategory, Post, Thread
 from kb.forums.permissions import visibility_token
+from kb.forums.urls import thread_url
 from kb.markup import to_plain_text
 from kb.search.documents import SearchDoc
-
-
-def thread_url(thread: Thread) -> str:
-    """Root-relative, built by hand: indexing also runs outside requests (CLI), where url_for cannot."""
-    return f"/threads/{thread.id}-{thread.slug}" if thread.slug else f"/threads/{thread.id}"
 
 
 def build_thread_docs(ids) -> dict[int, SearchDoc | None]:

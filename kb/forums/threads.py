@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from flask import current_app
 from sqlalchemy import Select, exists, func, or_, select, update
@@ -20,6 +19,11 @@ from kb.forums.models import (
     Thread,
 )
 from kb.types import utcnow
+from kb.urls import slugify
+
+
+# Thread addresses carry a short slug after the id; the id alone identifies the thread.
+THREAD_SLUG_MAX_LENGTH = 80
 
 
 class ForumError(ValueError):
@@ -28,13 +32,6 @@ class ForumError(ValueError):
     def __init__(self, message: str, status: int = 400):
         super().__init__(message)
         self.status = status
-
-
-def slugify(text: str, max_length: int = 80) -> str:
-    """A URL-friendly, ASCII rendering of a title (the thread id, not the slug, identifies it)."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug[:max_length].rstrip("-")
 
 
 def render_markdown(text: str) -> str:
@@ -73,7 +70,7 @@ def create_thread(category: ForumCategory, author, title: str, body: str, tags: 
         category=category,
         author=author,
         title=title,
-        slug=slugify(title),
+        slug=slugify(title, THREAD_SLUG_MAX_LENGTH),
         tags=tags or [],
         created_at=now,
         last_activity_at=now,
@@ -151,7 +148,7 @@ def edit_post(post: Post, editor, body: str, title: str | None = None, tags: lis
     post.edited_at = utcnow()
     if post.is_first and title is not None:
         thread.title = " ".join(title.split())
-        thread.slug = slugify(thread.title)
+        thread.slug = slugify(thread.title, THREAD_SLUG_MAX_LENGTH)
 
 
 def _sync_removed(post: Post) -> None:

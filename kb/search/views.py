@@ -15,7 +15,6 @@ from flask import (
 from flask_login import current_user
 
 from kb.accounts.permissions import staff_required
-from kb.errors import error_response
 from kb.extensions import limiter
 from kb.search import analytics
 from kb.search.api import search, suggest

@@ -6,7 +6,7 @@ Where to look:
 - ``posts``     one-button actions on a post: delete, restore, hide, accept, like; flag; edit history
 - ``watching``  watch a thread or category, the email unsubscribe link, /notifications
 - ``staff``     /moderation/: flag queue, lock/pin/move, knowledge capture, categories, secret patterns
-- ``common``    helpers they share: loading objects the viewer may see (404), URLs, sign-in detours
+- ``common``    helpers they share: loading objects the viewer may see (404), sign-in detours
                 with drafts kept, the one-button form check, the posting rate limits
 Logic lives in the plain modules (kb.forums.threads, moderation, notifications, drafts, capture, deflection).
 """

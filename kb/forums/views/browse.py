@@ -12,11 +12,11 @@ from kb.forums import notifications, permissions, threads
 from kb.forums.capture import article_for
 from kb.forums.forms import MoveForm, ReplyForm
 from kb.forums.models import Post, Thread
+from kb.forums.urls import post_url
 from kb.forums.views import bp
 from kb.forums.views.common import (
     category_or_404,
     post_or_404,
-    post_url,
     restore_draft,
     thread_or_404,
 )

@@ -1,4 +1,4 @@
-"""What every forum view shares: loading objects the viewer may see, URLs, sign-in detours, drafts and limits."""
+"""What every forum view shares: loading objects the viewer may see, sign-in detours, drafts and limits."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from kb.forums import (
     moderation,
     notifications,
     permissions,
-    threads,
 )
 from kb.forums.models import ForumCategory, Post, Thread
 
@@ -51,18 +50,6 @@ def post_or_404(post_id: int) -> Post:
     if not permissions.can_see_post(current_user, post):
         abort(404)
     return post
-
-
-# --- URLs --------------------------------------------------------------------------------------
-
-def thread_url(thread: Thread, **kwargs) -> str:
-    return url_for("forums.thread", thread_id=thread.id, slug=thread.slug or None, **kwargs)
-
-
-def post_url(post: Post) -> str:
-    """The thread page that shows a post, anchored at it."""
-    page = threads.post_page(post, current_app.config["FORUMS_POSTS_PER_PAGE"])
-    return thread_url(post.thread, page=page if page > 1 else None) + f"#post-{post.id}"
 
 
 # --- Signed-out visitors and their drafts ------------------------------------------------------

@@ -19,6 +19,7 @@ from kb.forums import deflection, permissions, threads
 from kb.forums.forms import EditForm, ReplyForm, ThreadForm
 from kb.forums.models import ForumCategory, Post, Thread
 from kb.forums.threads import ForumError
+from kb.forums.urls import post_url, thread_url
 from kb.forums.views import bp
 from kb.forums.views.common import (
     case_draft_redirect,
@@ -29,12 +30,10 @@ from kb.forums.views.common import (
     new_account_limit,
     post_limit,
     post_or_404,
-    post_url,
     publish,
     restore_draft,
     signed_out,
     thread_or_404,
-    thread_url,
     user_key,
 )
 

@@ -10,13 +10,12 @@ from kb.extensions import db
 from kb.forums import moderation, notifications, permissions, threads
 from kb.forums.forms import FlagForm
 from kb.forums.threads import ForumError
+from kb.forums.urls import post_url, thread_url
 from kb.forums.views import bp
 from kb.forums.views.common import (
     form_expired,
     login_redirect,
     post_or_404,
-    post_url,
-    thread_url,
 )
 
 

@@ -16,13 +16,13 @@ from kb.forums.forms import CategoryForm, MoveForm, SecretPatternForm
 from kb.forums.models import ForumCategory, SecretPattern
 from kb.forums.secrets import BUILTIN_RULES
 from kb.forums.threads import ForumError
+from kb.forums.urls import thread_url
 from kb.forums.views import bp
 from kb.forums.views.common import (
     empty_form_ok,
     form_expired,
     post_or_404,
     thread_or_404,
-    thread_url,
 )
 
 # --- Flags and threads -------------------------------------------------------------------------
@@ -94,7 +94,7 @@ def capture(thread_id: int):
         return redirect(f"/articles/{article.slug}/edit")
     if not thread.accepted_post_id:
         return error_response(400, "Accept an answer first: the article is built from the question and its accepted answer.")
-    article = capture_thread(thread, current_user, thread_url(thread, _external=True))
+    article = capture_thread(thread, current_user, thread_url(thread, external=True))
     db.session.commit()
     flash("A draft article is ready. Edit it, then publish it: the thread will link to it.", "success")
     return redirect(f"/articles/{article.slug}/edit")

@@ -9,6 +9,7 @@ from kb.errors import error_response
 from kb.extensions import csrf, db
 from kb.forums import notifications
 from kb.forums.models import ForumCategory, Thread
+from kb.forums.urls import thread_url
 from kb.forums.views import bp
 from kb.forums.views.common import (
     category_or_404,
@@ -16,7 +17,6 @@ from kb.forums.views.common import (
     form_expired,
     login_redirect,
     thread_or_404,
-    thread_url,
 )
 
 
