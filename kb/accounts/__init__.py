@@ -40,4 +40,4 @@ def init_app(app: Flask) -> None:
             return None
         return user_from_authorization_header(req.headers.get("Authorization"))
 
-    register_nav(app, "Admin", "accounts.admin_users", 90, visible=lambda user: getattr(user, "is_admin", False))
+    register_nav(app, "Admin", "accounts.admin_users", visible=lambda user: getattr(user, "is_admin", False))

@@ -39,3 +39,19 @@ DEFAULTS: dict[str, object] = {
 def apply(config) -> None:
     for key, value in DEFAULTS.items():
         config.setdefault(key, value)
+
+
+def check_policy(app) -> None:
+    """Refuse to start with business hours or targets the SLA clock cannot use."""
+    from kb.cases import sla
+    from kb.config import ConfigError
+
+    try:
+        sla.make_policy(
+            opens=app.config.get("CASE_BUSINESS_OPENS"),
+            closes=app.config.get("CASE_BUSINESS_CLOSES"),
+            weekdays=app.config.get("CASE_BUSINESS_WEEKDAYS"),
+            targets=app.config.get("CASE_SLA_TARGETS"),
+        )
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ConfigError(f"The support policy settings (KB_CASE_BUSINESS_*, KB_CASE_SLA_TARGETS) are not valid: {exc}") from None

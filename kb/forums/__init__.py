@@ -2,77 +2,21 @@
 
 from __future__ import annotations
 
-import click
-from flask import Flask, render_template
-from flask.cli import with_appcontext
-from flask_login import current_user
-from sqlalchemy import select
+from flask import Flask
 
 from kb.accounts.permissions import is_staff
-from kb.extensions import db
 from kb.forums import settings
 from kb.forums.views import bp
 from kb.hooks import (
+    USER_MENU,
     register_home_section,
     register_init_step,
     register_nav,
     register_sitemap,
     register_slot,
+    register_stylesheet,
     register_template_helper,
 )
-
-
-@click.command("forums-seed")
-@with_appcontext
-def seed_command() -> None:
-    """Create the forum categories from content/forums.yml that do not exist yet."""
-    from kb.forums.seed import init_step
-    from kb.hooks import InitStepError
-
-    try:
-        click.echo(init_step())
-    except InitStepError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-def _home_context(user) -> dict:
-    from kb.forums import threads
-
-    query = threads.by_activity(threads.visible_threads(user), pinned_first=False)
-    return {"threads": db.session.scalars(query.limit(_config("FORUMS_HOME_THREADS"))).all()}
-
-
-def _config(key: str):
-    from flask import current_app
-
-    return current_app.config[key]
-
-
-def _sitemap():
-    """Forum pages an anonymous visitor may read: the index, public categories and their threads."""
-    from kb.forums.models import ForumCategory, Thread
-    from kb.forums.urls import thread_url
-
-    yield "/forums/", None
-    public = db.session.scalars(select(ForumCategory).where(ForumCategory.read_access == "everyone")).all()
-    for category in public:
-        yield f"/forums/{category.slug}/", None
-    query = (
-        select(Thread)
-        .where(Thread.category_id.in_([c.id for c in public]), Thread.removed.is_(False))
-        .order_by(Thread.last_activity_at.desc())
-        .limit(_config("FORUMS_SITEMAP_THREADS"))
-    )
-    for thread in db.session.scalars(query):
-        yield thread_url(thread), thread.last_activity_at
-
-
-def _user_menu() -> str:
-    from kb.forums.notifications import unread_count
-
-    if not current_user.is_authenticated:
-        return ""
-    return render_template("forums/_user_menu.html", unread=unread_count(current_user))
 
 
 def _register_search(app: Flask) -> None:
@@ -98,18 +42,20 @@ def _register_search(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from kb.forums import permissions, urls
+    from kb.forums import contributions, permissions, urls
+    from kb.forums.cli import seed_command
     from kb.forums.seed import init_step
 
     settings.apply(app.config)
     app.register_blueprint(bp)
     app.cli.add_command(seed_command)
-    register_init_step(app, 30, "Seeding forum categories", init_step)
-    register_nav(app, "Community", "forums.index", 30)
-    register_nav(app, "Moderation", "forums.moderation_queue", 85, visible=is_staff)
-    register_home_section(app, "forums/_home_section.html", _home_context, 30)
-    register_sitemap(app, _sitemap)
-    register_slot(app, "user-menu", _user_menu)
+    register_init_step(app, "forums.categories", "Seeding forum categories", init_step)
+    register_nav(app, "Community", "forums.index")
+    register_nav(app, "Moderation", "forums.moderation_queue", visible=is_staff)
+    register_home_section(app, "forums/_home_section.html", contributions.home_context)
+    register_stylesheet(app, "forums")
+    register_sitemap(app, contributions.sitemap)
+    register_slot(app, USER_MENU, contributions.user_menu)
     register_template_helper(app, "forum_can_reply", permissions.can_reply)
     register_template_helper(app, "forum_can_edit", permissions.can_edit)
     register_template_helper(app, "thread_url", urls.thread_url)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, request
 
-from kb.hooks import register_health_check, register_init_step, register_metric
+from kb.hooks import register_health_check, register_init_step, register_metric, register_stylesheet
 from kb.search import backend, indexing, settings, storage
 from kb.search.api import (
     SearchResults,
@@ -78,7 +78,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(reindex_command)
     app.cli.add_command(search_check_command)
     register_health_check(app, "search", _health)
-    register_init_step(app, 90, "Building the search index", _init_step)
+    register_init_step(app, "search.index", "Building the search index", _init_step)
+    register_stylesheet(app, "search")
     register_metric(app, "kb_search_outbox_pending", "Index changes written but not yet applied to the index.",
                     _outbox_backlog)
 

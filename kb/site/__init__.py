@@ -7,17 +7,20 @@ from flask_login import current_user
 
 from markupsafe import Markup
 
-from kb.hooks import nav_links, render_slot
+from kb.hooks import nav_links, register_stylesheet, render_slot, stylesheets
 from kb.site.views import bp
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    register_stylesheet(app, "site")
+    register_stylesheet(app, "pygments")  # code highlighting for every rendered Markdown text
 
     @app.context_processor
     def site_context():
         return {
             "site_name": current_app.config["SITE_NAME"],
             "nav_links": nav_links(current_app, current_user),
+            "stylesheets": stylesheets(current_app),
             "slot": lambda name, **kwargs: Markup(render_slot(current_app, name, **kwargs)),
         }

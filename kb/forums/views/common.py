@@ -105,7 +105,7 @@ def case_draft_redirect(title: str, body: str):
     config = current_app.config
     session["case_draft"] = deflection.case_draft(title, body, config["FORUMS_TITLE_MAX_LENGTH"],
                                                   config["FORUMS_CASE_DRAFT_MAX_LENGTH"])
-    return redirect("/cases/new?from=draft")
+    return redirect(url_for("cases.new", **{"from": "draft"}))
 
 
 def publish(post: Post, kind: str) -> None:

@@ -91,13 +91,13 @@ def capture(thread_id: int):
     article = article_for(thread)
     if article is not None:
         flash("This thread already has an article draft.", "info")
-        return redirect(f"/articles/{article.slug}/edit")
+        return redirect(url_for("articles.edit", slug=article.slug))
     if not thread.accepted_post_id:
         return error_response(400, "Accept an answer first: the article is built from the question and its accepted answer.")
     article = capture_thread(thread, current_user, thread_url(thread, external=True))
     db.session.commit()
     flash("A draft article is ready. Edit it, then publish it: the thread will link to it.", "success")
-    return redirect(f"/articles/{article.slug}/edit")
+    return redirect(url_for("articles.edit", slug=article.slug))
 
 
 # --- Categories (admins) -----------------------------------------------------------------------

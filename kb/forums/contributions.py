@@ -1,0 +1,42 @@
+"""What the forums put on pages the site owns: the home-page section, sitemap entries, the user menu."""
+
+from __future__ import annotations
+
+from flask import current_app, render_template
+from flask_login import current_user
+from sqlalchemy import select
+
+from kb.extensions import db
+from kb.forums import threads
+from kb.forums.models import Access, ForumCategory, Thread
+from kb.forums.notifications import unread_count
+from kb.forums.urls import thread_url
+from kb.urls import build_url
+
+
+def home_context(user) -> dict:
+    query = threads.by_activity(threads.visible_threads(user), pinned_first=False)
+    return {"threads": db.session.scalars(query.limit(current_app.config["FORUMS_HOME_THREADS"])).all()}
+
+
+def sitemap():
+    """Forum pages an anonymous visitor may read: the index, public categories and their threads."""
+    yield build_url("forums.index"), None
+    public = db.session.scalars(select(ForumCategory).where(ForumCategory.read_access == Access.EVERYONE)).all()
+    for category in public:
+        yield build_url("forums.category", slug=category.slug), None
+    query = (
+        select(Thread)
+        .where(Thread.category_id.in_([c.id for c in public]), Thread.removed.is_(False))
+        .order_by(Thread.last_activity_at.desc())
+        .limit(current_app.config["FORUMS_SITEMAP_THREADS"])
+    )
+    for thread in db.session.scalars(query):
+        yield thread_url(thread), thread.last_activity_at
+
+
+def user_menu() -> str:
+    """The notifications link with its unread count, for signed-in users."""
+    if not current_user.is_authenticated:
+        return ""
+    return render_template("forums/_user_menu.html", unread=unread_count(current_user))
