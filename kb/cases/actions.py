@@ -110,12 +110,18 @@ def sla_sentence(case: Case, zone: str | None = None) -> str:
     return f"Our first response is due by {local:%d %b %Y %H:%M %Z} ({target.label()} {clock})."
 
 
-def case_by_number(number) -> Case | None:
+def parse_number(value) -> int | None:
+    """A case or thread number typed by someone: a positive whole number a database column can hold."""
     try:
-        value = int(number)
+        number = int(value)
     except (TypeError, ValueError):
         return None
-    if not 0 < value < 2**62:
+    return number if 0 < number < 2**62 else None
+
+
+def case_by_number(number) -> Case | None:
+    value = parse_number(number)
+    if value is None:
         return None
     return db.session.scalar(select(Case).where(Case.number == value))
 

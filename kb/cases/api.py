@@ -163,14 +163,8 @@ def _json_body() -> dict:
     return data
 
 
-_LIMIT_KEYS = {
-    "title": "CASE_TITLE_MAX_LENGTH",
-    "description": "CASE_DESCRIPTION_MAX_LENGTH",
-    "business_impact": "CASE_FIELD_MAX_LENGTH",
-    "environment": "CASE_FIELD_MAX_LENGTH",
-    "product_version": "CASE_VERSION_MAX_LENGTH",
-    "product_build": "CASE_VERSION_MAX_LENGTH",
-}
+# The text fields and their length settings: the same table the OpenAPI document is built from.
+_LIMIT_KEYS = {name: key for name, key in CASE_INPUT_FIELDS.items() if key is not None}
 
 
 def _validate(data: dict) -> dict:

@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from kb.cases import severity as severity_info
-from kb.cases.actions import CaseError, clean, current_policy, sla_status
+from kb.cases.actions import CaseError, clean, current_policy, parse_number, sla_status
 from kb.cases.models import Case, CaseEvent, CaseThreadLink, EventKind
 from kb.cases.permissions import can_see_case
 from kb.extensions import db
@@ -34,11 +34,8 @@ def parse_thread_ref(text: str) -> int | None:
 
 def readable_thread(user, thread_id) -> Thread | None:
     """The thread, if it exists and this user may read it."""
-    try:
-        number = int(thread_id)
-    except (TypeError, ValueError):
-        return None
-    if not 0 < number < 2**62:
+    number = parse_number(thread_id)
+    if number is None:
         return None
     thread = db.session.get(Thread, number)
     return thread if thread is not None and can_see_thread(user, thread) else None
