@@ -121,14 +121,15 @@ def test_without_trusted_proxies_forwarded_for_does_not_escape_the_limit(app_con
 def test_production_without_site_url_warns_at_start_up(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         create_app(
-            {"ENV": "production", "SECRET_KEY": "k", "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}"},
+            {"ENV": "production", "SECRET_KEY": "k", "RATELIMIT_SINGLE_PROCESS": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}"},
             instance_path=str(tmp_path / "prod"),
         )
     assert "KB_SITE_URL is not set" in caplog.text
     caplog.clear()
     with caplog.at_level(logging.WARNING):
         create_app(
-            {"ENV": "production", "SECRET_KEY": "k", "SITE_URL": SITE, "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}"},
+            {"ENV": "production", "SECRET_KEY": "k", "RATELIMIT_SINGLE_PROCESS": True, "SITE_URL": SITE,
+             "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}"},
             instance_path=str(tmp_path / "prod"),
         )
     assert "KB_SITE_URL is not set" not in caplog.text
