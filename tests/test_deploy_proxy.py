@@ -128,7 +128,8 @@ def test_production_without_site_url_warns_at_start_up(tmp_path, caplog):
     caplog.clear()
     with caplog.at_level(logging.WARNING):
         create_app(
-            {"ENV": "production", "SECRET_KEY": "k", "SITE_URL": SITE, "RATELIMIT_SINGLE_PROCESS": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}"},
+            {"ENV": "production", "SECRET_KEY": "k", "RATELIMIT_SINGLE_PROCESS": True, "SITE_URL": SITE,
+             "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}"},
             instance_path=str(tmp_path / "prod"),
         )
     assert "KB_SITE_URL is not set" not in caplog.text
