@@ -111,3 +111,16 @@ def register_metric(app: Flask, name: str, documentation: str, collect: Callable
 
 def metrics(app: Flask) -> dict[str, tuple[str, tuple[str, ...], Callable[[], dict | float]]]:
     return dict(_registry(app).get("metrics", {}))
+
+
+def register_periodic(app: Flask, label: str, interval_setting: str, task: Callable[[], str | None]) -> None:
+    """``task()`` runs in the worker every ``app.config[interval_setting]`` seconds, in an app context.
+
+    It may run in several workers at once, so it must be safe to repeat; the worker commits after it
+    and prints the one-line summary it returns.
+    """
+    _registry(app).setdefault("periodic", []).append((label, interval_setting, task))
+
+
+def periodic_tasks(app: Flask) -> list[tuple[str, str, Callable[[], str | None]]]:
+    return list(_registry(app).get("periodic", []))

@@ -13,7 +13,14 @@ def init_app(app: Flask) -> None:
     from kb.cases.api import api_bp
     from kb.cases.cli import mail_in_command, sla_sweep_command
     from kb.extensions import csrf
-    from kb.hooks import register_home_section, register_metric, register_nav, register_sitemap
+    from kb.cases.sweep import sweep_task
+    from kb.hooks import (
+        register_home_section,
+        register_metric,
+        register_nav,
+        register_periodic,
+        register_sitemap,
+    )
 
     settings.apply(app.config)
     _check_policy(app)
@@ -23,6 +30,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api_bp)
     app.cli.add_command(sla_sweep_command)
     app.cli.add_command(mail_in_command)
+    register_periodic(app, "SLA sweep", "SLA_SWEEP_INTERVAL", sweep_task)
 
     register_nav(app, "Support", "cases.index", 40, visible=lambda user: getattr(user, "is_authenticated", False))
     register_nav(app, "Support", "cases.support", 40, visible=lambda user: not getattr(user, "is_authenticated", False))

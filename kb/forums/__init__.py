@@ -15,6 +15,7 @@ from kb.hooks import (
     register_home_section,
     register_init_step,
     register_nav,
+    register_periodic,
     register_sitemap,
     register_slot,
 )
@@ -101,6 +102,13 @@ def _register_search(app: Flask) -> None:
     )
 
 
+def _prune_drafts() -> str | None:
+    from kb.forums import drafts
+
+    removed = drafts.prune_expired()
+    return f"deleted {removed} expired drafts" if removed else None
+
+
 def init_app(app: Flask) -> None:
     from kb.forums.seed import init_step
 
@@ -113,4 +121,5 @@ def init_app(app: Flask) -> None:
     register_home_section(app, "forums/_home_section.html", _home_context, 30)
     register_sitemap(app, _sitemap)
     register_slot(app, "user-menu", _user_menu)
+    register_periodic(app, "Expired drafts", "WORKER_CLEANUP_INTERVAL", _prune_drafts)
     _register_search(app)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, render_template, url_for
+from flask import current_app, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select, update
 
@@ -12,7 +12,7 @@ from kb.accounts.models import User
 from kb.extensions import db
 from kb.forums import permissions
 from kb.forums.models import ForumCategory, Notification, Post, Subscription, Thread
-from kb.mail import send_mail
+from kb.mail import send_template
 from kb.types import utcnow
 
 
@@ -116,7 +116,7 @@ def unsubscribe(data: dict) -> bool:
 
 
 def send_emails(post: Post, kind: str, recipients: list[Recipient]) -> int:
-    """One email per watcher, each with its own unsubscribe link; call after the commit."""
+    """Queue one email per watcher, each with its own unsubscribe link, in the caller's transaction."""
     thread = post.thread
     sent = 0
     site = current_app.config["SITE_NAME"]
@@ -127,18 +127,18 @@ def send_emails(post: Post, kind: str, recipients: list[Recipient]) -> int:
         watched = (
             f"the thread “{thread.title}”" if recipient.subscription.thread_id else f"the {thread.category.name} forum"
         )
-        context = {"post": post, "thread": thread, "kind": kind, "post_url": post_url, "unsubscribe_url": unsubscribe_url,
-                   "watched": watched, "recipient": recipient.user, "site_name": site}
         subject = (f"New reply: {thread.title}" if kind == "reply" else f"New thread in {thread.category.name}: {thread.title}")
-        send_mail(
-            to=[recipient.user.email],
-            subject=f"[{site}] {subject}",
-            body=render_template("forums/email/notification.txt", **context),
+        send_template(
+            [recipient.user.email], "forum_notification", f"[{site}] {subject}",
             headers={
                 "List-Unsubscribe": f"<{unsubscribe_url}>",
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
                 "Auto-Submitted": "auto-generated",
             },
+            post=post, thread=thread, kind=kind, recipient=recipient.user,
+            action_url=post_url, action_label="Read it and answer",
+            reason=f"You get this email because you watch {watched}.",
+            stop_text="Stop these emails", stop_url=unsubscribe_url,
         )
         sent += 1
     return sent

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, request
 
-from kb.hooks import register_health_check, register_init_step, register_metric
+from kb.hooks import register_health_check, register_init_step, register_metric, register_periodic
 from kb.search import backend, indexing, settings, storage
 from kb.search.api import (
     SearchResults,
@@ -59,13 +59,7 @@ def _init_step() -> str:
     return f"The index is in place ({backend.doc_count(root)} documents, {applied} just updated)."
 
 
-def _outbox_backlog() -> int:
-    from sqlalchemy import func, select
-
-    from kb.extensions import db
-    from kb.search.models import SearchOutbox
-
-    return db.session.scalar(select(func.count()).select_from(SearchOutbox))
+from kb.hooks import register_health_check, register_init_step, register_metric, register_periodic
 
 
 def init_app(app: Flask) -> None:
@@ -78,6 +72,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(reindex_command)
     app.cli.add_command(search_check_command)
     register_health_check(app, "search", _health)
+    register_periodic(app, "Search index catch-up", "SEARCH_DRAIN_INTERVAL", _catch_up_task)
     register_init_step(app, 90, "Building the search index", _init_step)
     register_metric(app, "kb_search_outbox_pending", "Index changes written but not yet applied to the index.",
                     _outbox_backlog)

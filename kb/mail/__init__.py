@@ -1,0 +1,37 @@
+"""Outbound mail: messages are rows in the mail outbox, written in the caller's transaction; the worker sends them.
+
+Use ``send_template`` (HTML and plain text from ``templates/mail/``) for every new message;
+``send_mail`` stays for callers that bring their own text.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from kb.mail.compose import build_message, render, send_mail, send_template
+from kb.mail.delivery import backlog_size, deliver, failed_count, oldest_waiting_age
+from kb.mail.models import MailStatus, OutboxMessage
+
+__all__ = [
+    "MailStatus",
+    "OutboxMessage",
+    "backlog_size",
+    "build_message",
+    "deliver",
+    "failed_count",
+    "init_app",
+    "oldest_waiting_age",
+    "render",
+    "send_mail",
+    "send_template",
+]
+
+
+def init_app(app: Flask) -> None:
+    from kb.hooks import register_health_check, register_periodic
+    from kb.mail import delivery, settings
+
+    settings.apply(app.config)
+    register_health_check(app, "mail", delivery.health)
+    register_periodic(app, "Pruning sent mail", "WORKER_CLEANUP_INTERVAL",
+                      lambda: f"deleted {delivery.prune_sent()} sent messages")
