@@ -35,12 +35,7 @@ class Worker:
                 yield label, task
 
     def round(self, everything: bool = False, echo=click.echo) -> delivery.DeliveryReport:
-        """Send what is due, then run the periodic tasks that are due; reports what it did."""
-        report = delivery.deliver()
-        if report.handled:
-            echo(f"Mail: {report.sent} sent, {report.retrying} waiting for a retry, {report.failed} failed.")
-        for error in dict.fromkeys(report.errors):
-            echo(f"  {error}")
+        """Run the periodic tasks that are due, then send what is due (alerts they queued included)."""
         for label, task in self.due_tasks(time.monotonic(), everything):
             try:
                 summary = task()
@@ -52,6 +47,11 @@ class Worker:
                 continue
             if summary:
                 echo(f"{label}: {summary}")
+        report = delivery.deliver()
+        if report.handled:
+            echo(f"Mail: {report.sent} sent, {report.retrying} waiting for a retry, {report.failed} failed.")
+        for error in dict.fromkeys(report.errors):
+            echo(f"  {error}")
         return report
 
 

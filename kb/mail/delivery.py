@@ -143,7 +143,7 @@ def deliver_batch(now: datetime | None = None) -> DeliveryReport:
         return report
     try:
         transport = _transport()
-    except (OSError, smtplib.SMTPException) as exc:
+    except OSError as exc:  # smtplib's errors included
         # The relay is down or refuses our login: every message waits for the next try.
         error = f"Could not reach the mail server: {_describe(exc)}"
         report.errors.append(error)
@@ -156,16 +156,16 @@ def deliver_batch(now: datetime | None = None) -> DeliveryReport:
             message = message_from_string(row.raw, policy=policy.SMTP)
             try:
                 refused = transport.send(message, row.recipient_list)
-            except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            except OSError as exc:  # SMTPException is an OSError too: an answer about this message, or a lost connection
+                if isinstance(exc, smtplib.SMTPException) and not isinstance(exc, smtplib.SMTPServerDisconnected):
+                    _record_failure(row, _describe(exc), now, _permanent(exc), report)
+                    _reset(transport)
+                    continue
                 error = f"The mail server went away: {_describe(exc)}"
                 report.errors.append(error)
                 for rest in rows[index:]:
                     _record_failure(rest, error, now, False, report)
                 break
-            except smtplib.SMTPException as exc:
-                _record_failure(row, _describe(exc), now, _permanent(exc), report)
-                _reset(transport)
-                continue
             row.status, row.sent_at, row.attempts = MailStatus.SENT, utcnow(), row.attempts + 1
             row.last_error = _describe(smtplib.SMTPRecipientsRefused(refused)) if refused else ""
             report.sent += 1
