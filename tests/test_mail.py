@@ -253,3 +253,17 @@ def test_starttls_refuses_an_untrusted_certificate(app, certificate):
     finally:
         controller.stop()
     assert report.retrying == 1 and "CERTIFICATE_VERIFY_FAILED" in rows()[0].last_error
+
+
+def test_templated_mail_takes_only_plain_values_and_a_broken_template_fails_without_retries(app, mail_outbox):
+    from kb.mail import send_template
+
+    with pytest.raises(TypeError):
+        send_template(["a@example.com"], "password_reset", "Reset", user=object())
+    send_template(["a@example.com"], "no_such_template", "Broken")
+    send_template(["b@example.com"], "password_reset", "Reset", user_name="Bea", minutes=60,
+                  action_url="http://localhost/r", action_label="Reset", reason="Because.")
+    db.session.commit()
+    assert [str(m["Subject"]) for m in mail_outbox] == ["Reset"]
+    broken = rows()[0]
+    assert broken.status is MailStatus.FAILED and "Could not build the message" in broken.last_error

@@ -108,7 +108,7 @@ def describe(event: CaseEvent) -> str:
 def _case_mail(case: Case, text: str, reason: str, **extra) -> dict:
     """What the mail layout needs for a case message: the text, the call to action, why and how to stop."""
     url = case_url(case)
-    return {"case": case, "text": text, "action_url": url, "action_label": f"Open case #{case.number}",
+    return {"case_number": case.number, "case_title": case.title, "text": text, "action_url": url, "action_label": f"Open case #{case.number}",
             "reason": reason, **extra}
 
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from flask import Flask
 
-from kb.mail.compose import build_message, render, send_mail, send_template
+from kb.mail.compose import Letter, build_message, render, send_mail, send_template, send_template_each
 from kb.mail.delivery import backlog_size, deliver, failed_count, oldest_waiting_age
 from kb.mail.models import MailStatus, OutboxMessage
 
 __all__ = [
+    "Letter",
     "MailStatus",
     "OutboxMessage",
     "backlog_size",
@@ -24,6 +25,7 @@ __all__ = [
     "render",
     "send_mail",
     "send_template",
+    "send_template_each",
 ]
 
 

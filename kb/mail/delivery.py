@@ -11,12 +11,12 @@ import smtplib
 import ssl
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email import message_from_string, policy
 
 from flask import current_app
 from sqlalchemy import delete, func, select
 
 from kb.extensions import db
+from kb.mail.compose import envelope, message_for
 from kb.mail.models import MailStatus, OutboxMessage
 from kb.types import utcnow
 
@@ -153,9 +153,14 @@ def deliver_batch(now: datetime | None = None) -> DeliveryReport:
         return report
     try:
         for index, row in enumerate(rows):
-            message = message_from_string(row.raw, policy=policy.SMTP)
             try:
-                refused = transport.send(message, row.recipient_list)
+                message = message_for(row)
+            except Exception as exc:  # a template or context that cannot render never will: no retries
+                current_app.logger.exception("mail: could not build message %s", row.id)
+                _record_failure(row, f"Could not build the message: {_describe(exc)}", now, True, report)
+                continue
+            try:
+                refused = transport.send(message, envelope(row))
             except OSError as exc:  # SMTPException is an OSError too: an answer about this message, or a lost connection
                 if isinstance(exc, smtplib.SMTPException) and not isinstance(exc, smtplib.SMTPServerDisconnected):
                     _record_failure(row, _describe(exc), now, _permanent(exc), report)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, Index, String, Text
+from sqlalchemy import JSON, Enum, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kb.extensions import db
@@ -24,11 +24,18 @@ class OutboxMessage(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # Envelope recipients, one address per line; the message itself is stored ready to send.
+    # The To addresses, one a line. The message is built when it is sent: the request only
+    # records its parts, so a reply with many watchers costs little more than one with none.
     recipients: Mapped[str] = mapped_column(Text)
     subject: Mapped[str] = mapped_column(String(255))
-    kind: Mapped[str] = mapped_column(String(40), default="message")
-    raw: Mapped[str] = mapped_column(Text)
+    # A template under templates/mail/ with its JSON context, or ready text (and HTML) from send_mail.
+    template: Mapped[str] = mapped_column(String(60), default="")
+    context: Mapped[dict] = mapped_column(JSON, default=dict)
+    text_body: Mapped[str] = mapped_column(Text, default="")
+    html_body: Mapped[str] = mapped_column(Text, default="")
+    reply_to: Mapped[str] = mapped_column(String(320), default="")
+    headers: Mapped[dict] = mapped_column(JSON, default=dict)
+    message_id: Mapped[str] = mapped_column(String(255))
     status: Mapped[MailStatus] = mapped_column(
         Enum(MailStatus, native_enum=False, create_constraint=False, length=10, values_callable=lambda e: [m.value for m in e]),
         default=MailStatus.WAITING,
