@@ -35,5 +35,11 @@ def init_app(app: Flask) -> None:
 
     settings.apply(app.config)
     register_health_check(app, "mail", delivery.health)
-    register_periodic(app, "Pruning sent mail", "WORKER_CLEANUP_INTERVAL",
-                      lambda: f"deleted {delivery.prune_sent()} sent messages")
+    register_periodic(app, "Pruning sent mail", "WORKER_CLEANUP_INTERVAL", _prune_task)
+
+
+def _prune_task() -> str | None:
+    from kb.mail import delivery
+
+    removed = delivery.prune_sent()
+    return f"deleted {removed} sent messages" if removed else None
