@@ -1,8 +1,8 @@
 """Case email: public updates to watchers with a signed reply address, alerts to staff.
 
 Called before the commit: each message is an outbox row in the same transaction as the change
-it reports, and the worker sends it once the change is committed. Internal notes and other staff-only events are never mailed
-to customers: only the kinds in PUBLIC_MAIL_KINDS reach watchers.
+it reports, and the worker sends it once the change is committed. Internal notes and other
+staff-only events are never mailed to customers: only the kinds in PUBLIC_MAIL_KINDS reach watchers.
 """
 
 from __future__ import annotations
@@ -108,8 +108,8 @@ def describe(event: CaseEvent) -> str:
 def _case_mail(case: Case, text: str, reason: str, **extra) -> dict:
     """What the mail layout needs for a case message: the text, the call to action, why and how to stop."""
     url = case_url(case)
-    return {"case_number": case.number, "case_title": case.title, "text": text, "action_url": url, "action_label": f"Open case #{case.number}",
-            "reason": reason, **extra}
+    return {"case_number": case.number, "case_title": case.title, "text": text, "action_url": url,
+            "action_label": f"Open case #{case.number}", "reason": reason, **extra}
 
 
 def _watcher_mail(case: Case, text: str) -> dict:
