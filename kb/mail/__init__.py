@@ -30,11 +30,17 @@ __all__ = [
 
 
 def init_app(app: Flask) -> None:
-    from kb.hooks import register_health_check, register_periodic
+    from kb.hooks import register_health_check, register_metric, register_periodic
     from kb.mail import delivery, settings
 
     settings.apply(app.config)
     register_health_check(app, "mail", delivery.health)
+    register_metric(app, "kb_mail_outbox_waiting", "Messages waiting to be sent (due or backing off).",
+                    delivery.backlog_size)
+    register_metric(app, "kb_mail_outbox_oldest_seconds", "Age of the oldest waiting message (0 when none waits).",
+                    lambda: delivery.oldest_waiting_age() or 0.0)
+    register_metric(app, "kb_mail_outbox_failed", "Messages marked failed after their last attempt.",
+                    delivery.failed_count)
     register_periodic(app, "Pruning sent mail", "WORKER_CLEANUP_INTERVAL", _prune_task)
 
 
