@@ -27,6 +27,9 @@ tests/e2e/node_modules/.installed: tests/e2e/package.json tests/e2e/package-lock
 
 run: $(VENV)/.installed-run
 	KB_ENV=$${KB_ENV:-development} $(BIN)/kb init
+	@# The worker sends mail (to the log without KB_MAIL_SERVER) and runs the SLA sweep beside the server.
+	KB_ENV=$${KB_ENV:-development} $(BIN)/kb worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	KB_ENV=$${KB_ENV:-development} $(BIN)/kb run --host 127.0.0.1 --port $(PORT)
 
 test: $(VENV)/.installed-test $(if $(wildcard tests/e2e/package.json),tests/e2e/node_modules/.installed)

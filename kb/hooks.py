@@ -207,3 +207,16 @@ def render_slot(app: Flask, name: str, **kwargs) -> str:
         log.warning("%s", problem)
         return ""
     return "".join(render(**kwargs) for render in renders)
+
+
+def register_periodic(app: Flask, label: str, interval_setting: str, task: Callable[[], str | None]) -> None:
+    """``task()`` runs in the worker every ``app.config[interval_setting]`` seconds, in an app context.
+
+    It may run in several workers at once, so it must be safe to repeat; the worker commits after it
+    and prints the one-line summary it returns.
+    """
+    _registry(app).setdefault("periodic", []).append((label, interval_setting, task))
+
+
+def periodic_tasks(app: Flask) -> list[tuple[str, str, Callable[[], str | None]]]:
+    return list(_registry(app).get("periodic", []))

@@ -178,18 +178,59 @@ class _Collector:
     async def handle_DATA(self, server, session, envelope):
         message = message_from_bytes(envelope.content, policy=policy.default)
         message.envelope_rcpt = list(envelope.rcpt_tos)
-        self.messages.append(message)
+        list.append(self.messages, message)
         return "250 OK"
+
+
+class Mailbox(list):
+    """What reached the SMTP server. Reading it first runs the worker's delivery, as a worker would have."""
+
+    def __init__(self, app):
+        super().__init__()
+        self.app = app
+
+    def deliver(self) -> None:
+        from kb.mail import deliver
+
+        with self.app.app_context():
+            deliver()
+
+    def __len__(self):
+        self.deliver()
+        return super().__len__()
+
+    def __iter__(self):
+        self.deliver()
+        return super().__iter__()
+
+    def __getitem__(self, index):
+        self.deliver()
+        return super().__getitem__(index)
+
+    def __eq__(self, other):
+        self.deliver()
+        return list.__eq__(self, other)
+
+    def clear(self):
+        self.deliver()
+        super().clear()
+
+
+def start_smtp(handler, **kwargs):
+    """A real SMTP server (aiosmtpd) on a free loopback port; the caller stops it."""
+    from aiosmtpd.controller import Controller
+
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port(), **kwargs)
+    controller.start()
+    return controller
 
 
 @pytest.fixture
 def mail_outbox(app):
-    """A real SMTP server on loopback; the app sends to it and the test reads what arrived."""
-    from aiosmtpd.controller import Controller
-
+    """A real SMTP server on loopback; the app queues mail, and reading the list runs the worker first."""
     collector = _Collector()
-    controller = Controller(collector, hostname="127.0.0.1", port=_free_port())
-    controller.start()
+    collector.messages = Mailbox(app)
+    controller = start_smtp(collector)
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
     try:
         yield collector.messages

@@ -95,6 +95,7 @@ def reset_request():
         user = user_by_email(form.email.data)
         if user is not None and not user.disabled:
             account_mail.send_reset_link(user, make_reset_token(user))
+            db.session.commit()
         flash("If an account uses that address, a reset link is on its way. It works for one hour.", "info")
         return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_request.html", form=form), (400 if form.is_submitted() else 200)

@@ -12,12 +12,14 @@ def init_app(app: Flask) -> None:
     from kb.cases import contributions, settings
     from kb.cases.api import api_bp
     from kb.cases.cli import mail_in_command, sla_sweep_command
+    from kb.cases.sweep import sweep_task
     from kb.cases.urls import case_url
     from kb.extensions import csrf
     from kb.hooks import (
         register_home_section,
         register_metric,
         register_nav,
+        register_periodic,
         register_sitemap,
         register_stylesheet,
         register_template_helper,
@@ -31,6 +33,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api_bp)
     app.cli.add_command(sla_sweep_command)
     app.cli.add_command(mail_in_command)
+    register_periodic(app, "SLA sweep", "SLA_SWEEP_INTERVAL", sweep_task)
 
     register_nav(app, "Support", "cases.index", visible=lambda user: getattr(user, "is_authenticated", False))
     register_nav(app, "Support", "cases.support", visible=lambda user: not getattr(user, "is_authenticated", False))

@@ -118,8 +118,9 @@ def create_case():
     data = _json_body()
     values = _validate(data)
     case = actions.open_case(user, source="api", **values)
-    db.session.commit()
+    db.session.flush()
     notify.send_case_opened(case, actions.sla_sentence(case))
+    db.session.commit()
     response = jsonify(case_json(case, detail=True))
     response.status_code = 201
     response.headers["Location"] = url_for("cases_api.get_case", number=case.number)

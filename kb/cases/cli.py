@@ -10,7 +10,6 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from kb.extensions import db
-from kb.templating import duration_words
 
 
 @click.command("sla-sweep")
@@ -18,8 +17,7 @@ from kb.templating import duration_words
 @with_appcontext
 def sla_sweep_command(now_text: str | None) -> None:
     """Mark cases at risk or breached and email the assigned staff member (or all staff) once per change."""
-    from kb.cases import notify
-    from kb.cases.sweep import sweep
+    from kb.cases.sweep import summary, sweep
 
     now = None
     if now_text:
@@ -32,14 +30,8 @@ def sla_sweep_command(now_text: str | None) -> None:
     checked, alerts = sweep(now)
     db.session.commit()
     for alert in alerts:
-        case, status = alert.case, alert.sla
-        subject, body = notify.sla_alert_text(case, status.state, status.remaining)
-        recipients = notify.send_staff_alert(case, subject, body)
-        when = (f"overdue by {duration_words(-status.remaining)}" if status.state == "breached"
-                else f"{duration_words(status.remaining)} left")
-        click.echo(f"Case #{case.number}: {status.label.lower()} ({when}); emailed {', '.join(recipients) or 'nobody (no staff accounts)'}")
-    click.echo(f"Checked {checked} open unanswered case{'s' if checked != 1 else ''}; "
-               f"{len(alerts)} alert{'s' if len(alerts) != 1 else ''} sent.")
+        click.echo(alert.describe())
+    click.echo(f"{summary(checked, alerts)} (the worker sends them).")
 
 
 @click.command("mail-in")
@@ -57,6 +49,6 @@ def mail_in_command() -> None:
         db.session.rollback()
         click.echo(f"Rejected: {exc.reason}", err=True)
         sys.exit(exc.code)
-    db.session.commit()
     notify.send_public_update(result.case, result.events, result.events[0].author)
+    db.session.commit()
     click.echo(f"Added a comment from {result.sender} to case #{result.case.number}.")

@@ -104,7 +104,7 @@ def default_summary(case: Case) -> str:
 def post_summary(case: Case, user, body: str) -> list[tuple[Post, list]]:
     """Post the (edited) summary as a reply in every linked thread the staff member can reply to.
 
-    Returns each new post with the thread watchers to email once the caller has committed.
+    Returns each new post with the thread watchers to email (send_summary_emails) before the caller commits.
     """
     posted = []
     for link in case.thread_links:
@@ -120,6 +120,7 @@ def post_summary(case: Case, user, body: str) -> list[tuple[Post, list]]:
 
 
 def send_summary_emails(posted: list[tuple[Post, list]]) -> None:
+    """Queue the watchers' emails about the summary posts, in the caller's transaction."""
     for post, recipients in posted:
         if recipients:
             forum_notifications.send_emails(post, "reply", recipients)

@@ -21,6 +21,7 @@ from kb.accounts.users import user_by_email
 from kb.cases import actions, notify
 from kb.cases.models import Case, CaseEvent
 from kb.cases.permissions import can_see_case
+from kb.cases.reply_marker import cut_at_marker
 
 # sysexits.h codes, so an MTA bounces with the right meaning.
 EX_DATAERR, EX_NOUSER, EX_NOPERM = 65, 67, 77
@@ -157,7 +158,7 @@ def process(raw: bytes) -> MailResult:
     if user is None or user.disabled or not can_see_case(user, case):
         raise MailRejected(f"The sender {sender or '(none)'} is not allowed to comment on case {case.number}.", EX_NOPERM)
     # Cleaned as a comment is stored, so a body of NUL characters is refused here, not by add_comment.
-    text = actions.clean(strip_reply(body_text(message))).strip()
+    text = actions.clean(strip_reply(cut_at_marker(body_text(message)))).strip()
     if not text:
         raise MailRejected("The message has no new text once the quoted reply and signature are removed.", EX_DATAERR)
     max_length = int(current_app.config["CASE_COMMENT_MAX_LENGTH"])

@@ -1,7 +1,8 @@
 """Case email: public updates to watchers with a signed reply address, alerts to staff.
 
-Called after the commit succeeded. Internal notes and other staff-only events are never mailed
-to customers: only the kinds in PUBLIC_MAIL_KINDS reach watchers.
+Called before the commit: each message is an outbox row in the same transaction as the change
+it reports, and the worker sends it once the change is committed. Internal notes and other
+staff-only events are never mailed to customers: only the kinds in PUBLIC_MAIL_KINDS reach watchers.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from kb.cases import severity as severity_info
 from kb.cases.models import Case, CaseEvent, CaseStatus, EventKind
 from kb.cases.permissions import can_see_case
 from kb.cases.urls import case_url
+from kb.cases.reply_marker import MARKER
 from kb.extensions import db
-from kb.mail import send_mail
+from kb.mail import send_template
 from kb.templating import duration_words
 
 PUBLIC_MAIL_KINDS = (EventKind.COMMENT, EventKind.STATUS, EventKind.SEVERITY, EventKind.ESCALATION)
@@ -95,19 +97,28 @@ def describe(event: CaseEvent) -> str:
     return ""
 
 
-def _footer(case: Case) -> str:
-    return (
-        f"\n\n--\nCase #{case.number}: {case.title}\n{case_url(case, external=True)}\n"
-        "Reply to this email to add a comment to the case. Write your reply above the quoted text."
+def _case_mail(case: Case, text: str, reason: str, **extra) -> dict:
+    """What the mail layout needs for a case message: the text, the call to action, why and how to stop."""
+    url = case_url(case, external=True)
+    return {"case_number": case.number, "case_title": case.title, "text": text, "action_url": url,
+            "action_label": f"Open case #{case.number}", "reason": reason, **extra}
+
+
+def _watcher_mail(case: Case, text: str) -> dict:
+    return _case_mail(
+        case, text,
+        f"You get this email because you watch case #{case.number}. Reply to it to add a comment to the case.",
+        marker=MARKER, stop_text="Stop these emails with the Stop emails button on the case page",
+        stop_url=case_url(case, external=True),
     )
 
 
 def send_public_update(case: Case, events: list[CaseEvent], actor: User | None) -> int:
-    """Email the watchers about public events; returns how many messages were sent."""
+    """Queue an email to each watcher about public events; returns how many were queued."""
     events = [event for event in events if event is not None and event.kind in PUBLIC_MAIL_KINDS]
     if not events:
         return 0
-    body = "\n\n".join(describe(event) for event in events) + _footer(case)
+    body = "\n\n".join(describe(event) for event in events)
     return _send_each(watcher_recipients(case, exclude=actor), _subject(case), body, case)
 
 
@@ -116,7 +127,7 @@ def send_case_opened(case: Case, sla_text: str) -> int:
     body = (
         f"We have received your {severity_info.label(case.severity).lower()} case "
         f"\"{case.title}\".\n\n{sla_text}\n\nAdd anything that helps us (logs, screenshots, "
-        "what changed recently) by replying to this email or on the case page." + _footer(case)
+        "what changed recently) by replying to this email or on the case page."
     )
     return _send_each(watcher_recipients(case), _subject(case, f"Received: {case.title}"), body, case)
 
@@ -125,16 +136,23 @@ def _send_each(users: list[User], subject: str, body: str, case: Case) -> int:
     # One message per person: a reply then comes from a single known address.
     sent = 0
     for user in users:
-        if send_mail([user.email], subject, body, reply_to=reply_address(case), headers=_thread_headers(case)):
+        if send_template([user.email], "case_message", subject,
+                         reply_to=reply_address(case),
+                         headers=_thread_headers(case), **_watcher_mail(case, body)):
             sent += 1
     return sent
 
 
 def send_staff_alert(case: Case, subject: str, body: str) -> list[str]:
     """Alert the assignee (or all staff); returns the addresses written to."""
-    recipients = [user.email for user in staff_recipients(case)]
+    people = staff_recipients(case)
+    recipients = [user.email for user in people]
     if recipients:
-        send_mail(recipients, _subject(case, subject), body + _footer(case), headers=_thread_headers(case))
+        reason = (f"You get this alert because case #{case.number} is assigned to you."
+                  if case.assignee is not None and people == [case.assignee] else
+                  f"You get this alert because you are on the support staff and nobody is assigned to case #{case.number}.")
+        send_template(recipients, "case_message", _subject(case, subject), headers=_thread_headers(case),
+                      **_case_mail(case, body, reason, stop_text="Assign the case to stop alerting all staff"))
     return recipients
 
 

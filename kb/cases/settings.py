@@ -22,6 +22,8 @@ DEFAULTS: dict[str, object] = {
     "CASE_MAILIN_MAX_BYTES": 1024 * 1024,
     # The SLA clock: a case is at risk when less than this share of its target is left.
     "CASE_AT_RISK_FRACTION": 0.25,
+    # How often `kb worker` runs the SLA sweep, in seconds (`kb sla-sweep` is the same sweep, for cron).
+    "SLA_SWEEP_INTERVAL": 60,
     # Overrides of the support policy (None keeps the defaults of kb.cases.sla):
     # "09:00", "17:00", [0, 1, 2, 3, 4] (Monday = 0), {"2/premium": "5 hours", "4/standard": "5 business days"}.
     "CASE_BUSINESS_OPENS": None,

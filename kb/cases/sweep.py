@@ -1,19 +1,30 @@
-"""The SLA sweep: mark unanswered cases at risk or breached and tell staff once per change."""
+"""The SLA sweep: mark unanswered cases at risk or breached and alert staff exactly once per change.
+
+However many sweeps run at once (cron on two hosts, several workers), each step up is claimed
+with one conditional UPDATE, never a read-then-write: only the sweep whose UPDATE changed the row
+records the event and queues the alert, in the same transaction. On PostgreSQL a second sweep
+waits on the first one's row lock and then finds the step already taken. A new clock (another
+column and its ladder of states) claims its steps through ``claim_step`` the same way.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
+from kb.cases import notify
 from kb.cases.actions import SlaStatus, sla_status
 from kb.cases.models import OPEN_STATUSES, Case, CaseEvent, EventKind
 from kb.extensions import db
+from kb.templating import duration_words
 from kb.types import utcnow
 
-_RANK = {"": 0, "at_risk": 1, "breached": 2}
+# First response: at risk, then breached; a sweep that runs late may jump straight to breached.
+FIRST_RESPONSE_STEPS = {"": 0, "at_risk": 1, "breached": 2}
 
 
 @dataclass
@@ -22,9 +33,30 @@ class Alert:
     sla: SlaStatus
     recipients: list[str] = field(default_factory=list)
 
+    def describe(self) -> str:
+        status = self.sla
+        when = (f"overdue by {duration_words(-status.remaining)}" if status.state == "breached"
+                else f"{duration_words(status.remaining)} left")
+        return (f"Case #{self.case.number}: {status.label.lower()} ({when}); "
+                f"emailed {', '.join(self.recipients) or 'nobody (no staff accounts)'}")
+
+
+def claim_step(case: Case, column, state: str, steps: dict[str, int]) -> bool:
+    """Move ``case.<column>`` up to ``state`` if no sweep got there first; True for the one that did."""
+    lower = [name for name, rank in steps.items() if rank < steps[state]]
+    condition = or_(column.is_(None), column.in_(lower)) if "" in lower else column.in_(lower)
+    result = db.session.execute(
+        update(Case).where(Case.id == case.id, condition).values({column.key: state})
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    set_committed_value(case, column.key, state)
+    return True
+
 
 def sweep(now: datetime | None = None) -> tuple[int, list[Alert]]:
-    """Check every open, unanswered case; returns (cases checked, alerts to send). Caller commits."""
+    """Check every open, unanswered case and queue each new alert; returns (cases checked, alerts). Caller commits."""
     now = now or utcnow()
     query = (
         select(Case)
@@ -33,15 +65,27 @@ def sweep(now: datetime | None = None) -> tuple[int, list[Alert]]:
         .order_by(Case.id)
     )
     checked, alerts = 0, []
-    for case in db.session.scalars(query):
+    for case in db.session.scalars(query).all():
         checked += 1
         status = sla_status(case, now)
         if status.state not in ("at_risk", "breached"):
             continue
-        # Only a step up counts: at risk, then breached; a sweep that runs late may jump straight to breached.
-        if _RANK[status.state] <= _RANK.get(case.sla_alerted_state, 0):
+        if FIRST_RESPONSE_STEPS[status.state] <= FIRST_RESPONSE_STEPS.get(case.sla_alerted_state or "", 0):
+            continue  # cheap pre-check on what we read; claim_step decides under concurrency
+        if not claim_step(case, Case.sla_alerted_state, status.state, FIRST_RESPONSE_STEPS):
             continue
-        case.sla_alerted_state = status.state
         db.session.add(CaseEvent(case=case, kind=EventKind.SLA, new_value=status.state, via="sweep", created_at=now))
-        alerts.append(Alert(case, status))
+        subject, body = notify.sla_alert_text(case, status.state, status.remaining)
+        alerts.append(Alert(case, status, notify.send_staff_alert(case, subject, body)))
     return checked, alerts
+
+
+def summary(checked: int, alerts: list[Alert]) -> str:
+    return (f"Checked {checked} open unanswered case{'s' if checked != 1 else ''}; "
+            f"{len(alerts)} alert{'s' if len(alerts) != 1 else ''} queued")
+
+
+def sweep_task() -> str | None:
+    """The worker's periodic SLA sweep; it commits after this returns."""
+    checked, alerts = sweep()
+    return "; ".join([alert.describe() for alert in alerts] + [summary(checked, alerts)]) if alerts else None

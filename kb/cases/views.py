@@ -100,10 +100,11 @@ def new():
                 links.link_thread(case, thread, current_user)
             except actions.CaseError:
                 linked_elsewhere = True  # someone linked the thread to another case meanwhile
+        db.session.flush()
+        notify.send_case_opened(case, actions.sla_sentence(case))
         db.session.commit()
         if linked_elsewhere:
             flash("The forum thread was already linked to another case, so this case is not linked to it.", "info")
-        notify.send_case_opened(case, actions.sla_sentence(case))
         flash(f"Case #{case.number} is open. {_sla_sentence(case)}", "success")
         return redirect(case_url(case))
     if request.method == "POST" and any(form.answers().values()):
@@ -186,10 +187,10 @@ def comment(number: int):
         except actions.CaseError as exc:
             form.body.errors.append(str(exc))
         else:
-            db.session.commit()
             event = events[0]
             if not internal:
                 notify.send_public_update(case, events, current_user)
+            db.session.commit()
             flash("Internal note added." if internal else "Your comment was added.", "success")
             return redirect(case_url(case) + f"#event-{event.id}")
     return render_template("cases/detail.html", **_detail_context(case, comment_form=form)), 400
@@ -208,9 +209,10 @@ def status(number: int):
         except actions.CaseError as exc:
             form.status.errors.append(str(exc))
             return render_template("cases/detail.html", **_detail_context(case, status_form=form)), 403
-        db.session.commit()
         if event is not None:
             notify.send_public_update(case, [event], current_user)
+        db.session.commit()
+        if event is not None:
             flash(f"The case is now {case.status.label.lower()}.", "success")
         return redirect(case_url(case))
     return render_template("cases/detail.html", **_detail_context(case, status_form=form)), 400
@@ -227,9 +229,10 @@ def change_severity(number: int):
     form = forms.SeverityForm(prefix="severity")
     if form.validate_on_submit():
         event = actions.change_severity(case, current_user, form.severity.data)
-        db.session.commit()
         if event is not None:
             notify.send_public_update(case, [event], current_user)
+        db.session.commit()
+        if event is not None:
             flash(f"Severity changed to {severity_info.label(case.severity)}.", "success")
         return redirect(case_url(case))
     return render_template("cases/detail.html", **_detail_context(case, severity_form=form)), 400
@@ -277,9 +280,9 @@ def escalate(number: int):
         except actions.CaseError as exc:
             form.reason.errors.append(str(exc))
         else:
-            db.session.commit()
             notify.send_escalation_alert(case, event)
             notify.send_public_update(case, [event], current_user)
+            db.session.commit()
             flash("The case is escalated. The support team has been told and will contact you.", "success")
             return redirect(case_url(case))
     return render_template("cases/detail.html", **_detail_context(case, escalate_form=form)), 400
@@ -350,8 +353,8 @@ def summary(number: int):
         except actions.CaseError as exc:
             form.body.errors.append(str(exc))
         else:
-            db.session.commit()
             links.send_summary_emails(posted)
+            db.session.commit()
             flash(f"Summary posted to {len(posted)} thread{'s' if len(posted) != 1 else ''}.", "success")
             return redirect(case_url(case))
     elif request.method == "GET":

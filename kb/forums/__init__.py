@@ -12,6 +12,7 @@ from kb.hooks import (
     register_home_section,
     register_init_step,
     register_nav,
+    register_periodic,
     register_sitemap,
     register_slot,
     register_stylesheet,
@@ -60,4 +61,5 @@ def init_app(app: Flask) -> None:
     register_template_helper(app, "forum_can_edit", permissions.can_edit)
     register_template_helper(app, "thread_url", urls.thread_url)
     register_template_helper(app, "post_url", urls.post_url)
+    register_periodic(app, "Expired drafts", "WORKER_CLEANUP_INTERVAL", contributions.prune_drafts)
     _register_search(app)

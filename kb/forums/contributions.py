@@ -1,4 +1,4 @@
-"""What the forums put on pages the site owns: the home-page section, sitemap entries, the user menu."""
+"""What the forums put on pages and jobs the site owns: the home-page section, sitemap entries, the user menu, the worker's draft clean-up."""
 
 from __future__ import annotations
 
@@ -40,3 +40,11 @@ def user_menu() -> str:
     if not current_user.is_authenticated:
         return ""
     return render_template("forums/_user_menu.html", unread=unread_count(current_user))
+
+
+def prune_drafts() -> str | None:
+    """The worker's periodic clean-up of drafts nobody came back to."""
+    from kb.forums import drafts
+
+    removed = drafts.prune_expired()
+    return f"deleted {removed} expired drafts" if removed else None

@@ -26,14 +26,19 @@ def keep(path: str, form, fields: tuple[str, ...], replaces: str | None = None) 
     The visitor's previous draft (``replaces``) and expired drafts are dropped: one draft per visitor.
     """
     config = current_app.config
-    cutoff = utcnow() - timedelta(seconds=config["FORUMS_DRAFT_MAX_AGE"])
-    db.session.execute(delete(Draft).where(Draft.created_at < cutoff))
+    prune_expired()
     if replaces:
         db.session.execute(delete(Draft).where(Draft.token == replaces))
     data = {name: (form.get(name) or "").replace("\x00", "")[: int(config[FIELD_LIMITS[name]])] for name in fields}
     token = secrets.token_urlsafe(24)
     db.session.add(Draft(token=token, path=path, data=data))
     return token
+
+
+def prune_expired() -> int:
+    """Delete drafts older than FORUMS_DRAFT_MAX_AGE; returns how many went."""
+    cutoff = utcnow() - timedelta(seconds=current_app.config["FORUMS_DRAFT_MAX_AGE"])
+    return db.session.execute(delete(Draft).where(Draft.created_at < cutoff)).rowcount or 0
 
 
 def take(token: str | None, path: str) -> dict | None:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, render_template, url_for
+from flask import current_app, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.orm import contains_eager
 
 from kb.accounts.models import User
 from kb.extensions import db
 from kb.forums import permissions, urls
 from kb.forums.models import ForumCategory, Notification, Post, Subscription, Thread
-from kb.mail import send_mail
+from kb.mail import Letter, send_template_each
 from kb.types import utcnow
 
 
@@ -51,6 +52,7 @@ def notify(post: Post, kind: str, actor) -> list[Recipient]:
     subscriptions = db.session.scalars(
         select(Subscription)
         .join(Subscription.user)
+        .options(contains_eager(Subscription.user))
         .where(
             or_(Subscription.thread_id == thread.id, Subscription.category_id == thread.category_id),
             Subscription.user_id != actor.id,
@@ -64,7 +66,11 @@ def notify(post: Post, kind: str, actor) -> list[Recipient]:
         if user.id in recipients or not permissions.can_see_thread(user, thread):
             continue
         recipients[user.id] = Recipient(user, subscription)
-        db.session.add(Notification(user_id=user.id, thread=thread, post_id=post.id, kind=kind, actor_id=actor.id))
+    if recipients:  # one INSERT, so a thread with many watchers costs little more than one with none
+        db.session.execute(insert(Notification), [
+            {"user_id": user_id, "thread_id": thread.id, "post_id": post.id, "kind": kind, "actor_id": actor.id}
+            for user_id in recipients
+        ])
     return list(recipients.values())
 
 
@@ -116,32 +122,32 @@ def unsubscribe(data: dict) -> bool:
 
 
 def send_emails(post: Post, kind: str, recipients: list[Recipient]) -> int:
-    """One email per watcher, each with its own unsubscribe link; call after the commit."""
+    """Queue one email per watcher, each with its own unsubscribe link, in the caller's transaction."""
     thread = post.thread
-    sent = 0
     site = current_app.config["SITE_NAME"]
     post_url = urls.post_url(post, external=True)
+    subject = (f"New reply: {thread.title}" if kind == "reply" else f"New thread in {thread.category.name}: {thread.title}")
+    about = {"kind": kind, "author_name": post.author.display_name, "author_is_staff": bool(post.author.is_staff),
+             "thread_title": thread.title, "category_name": thread.category.name, "post_body": post.body,
+             "post_html": post.body_html, "action_url": post_url, "action_label": "Read it and answer",
+             "stop_text": "Stop these emails"}
+    letters = []
     for recipient in recipients:
-        token = unsubscribe_token(recipient.subscription)
-        unsubscribe_url = url_for("forums.unsubscribe", token=token, _external=True)
+        unsubscribe_url = url_for("forums.unsubscribe", token=unsubscribe_token(recipient.subscription), _external=True)
         watched = (
             f"the thread “{thread.title}”" if recipient.subscription.thread_id else f"the {thread.category.name} forum"
         )
-        context = {"post": post, "thread": thread, "kind": kind, "post_url": post_url, "unsubscribe_url": unsubscribe_url,
-                   "watched": watched, "recipient": recipient.user, "site_name": site}
-        subject = (f"New reply: {thread.title}" if kind == "reply" else f"New thread in {thread.category.name}: {thread.title}")
-        send_mail(
-            to=[recipient.user.email],
-            subject=f"[{site}] {subject}",
-            body=render_template("forums/email/notification.txt", **context),
+        letters.append(Letter(
+            [recipient.user.email], f"[{site}] {subject}",
+            {**about, "recipient_name": recipient.user.display_name, "stop_url": unsubscribe_url,
+             "reason": f"You get this email because you watch {watched}."},
             headers={
                 "List-Unsubscribe": f"<{unsubscribe_url}>",
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
                 "Auto-Submitted": "auto-generated",
             },
-        )
-        sent += 1
-    return sent
+        ))
+    return send_template_each("forum_notification", letters)
 
 
 def _readable_notifications(user):

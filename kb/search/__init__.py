@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, request
 
-from kb.hooks import register_health_check, register_init_step, register_metric, register_stylesheet
+from kb.hooks import register_health_check, register_init_step, register_metric, register_periodic, register_stylesheet
 from kb.search import backend, indexing, settings, storage
 from kb.search.api import (
     SearchResults,
@@ -68,6 +68,12 @@ def _outbox_backlog() -> int:
     return db.session.scalar(select(func.count()).select_from(SearchOutbox))
 
 
+def _catch_up_task() -> str | None:
+    """Apply outbox rows a busy writer left behind, so the index is complete even on a quiet site."""
+    applied = indexing.drain(current_app._get_current_object())
+    return f"{applied} documents updated" if applied else None
+
+
 def init_app(app: Flask) -> None:
     from kb.search.cli import reindex_command, search_check_command
 
@@ -80,6 +86,7 @@ def init_app(app: Flask) -> None:
     register_health_check(app, "search", _health)
     register_init_step(app, "search.index", "Building the search index", _init_step)
     register_stylesheet(app, "search")
+    register_periodic(app, "Search index catch-up", "SEARCH_DRAIN_INTERVAL", _catch_up_task)
     register_metric(app, "kb_search_outbox_pending", "Index changes written but not yet applied to the index.",
                     _outbox_backlog)
 

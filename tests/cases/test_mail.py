@@ -32,7 +32,7 @@ def test_opening_a_case_confirms_by_email(client, customer, mail_outbox):
     [message] = mail_outbox
     assert message.envelope_rcpt == [customer.email]
     assert "Received: Live failover hangs" in str(message["Subject"])
-    assert "first response is due by" in message.get_content()
+    assert "first response is due by" in message.get_body(("plain",)).get_content()
     assert reply_to_of(message).startswith("case+") and reply_to_of(message).endswith("@localhost")
 
 
@@ -48,7 +48,7 @@ def test_public_staff_reply_emails_watchers_but_not_the_author(client, case, cus
     assert recipients == sorted([customer.email, colleague.email])
     message = mail_outbox[0]
     assert f"[Case #{case.number}]" in str(message["Subject"])
-    assert "Please send the appliance logs." in message.get_content()
+    assert "Please send the appliance logs." in message.get_body(("plain",)).get_content()
     assert reply_to_of(message) == notify.reply_address(case)
     assert message["Auto-Submitted"] == "auto-generated"
 
@@ -66,7 +66,7 @@ def test_escalation_alerts_staff(client, case, customer, staff, admin, mail_outb
     staff_mail = [m for m in mail_outbox if "Escalated" in str(m["Subject"])]
     assert len(staff_mail) == 1
     assert sorted(staff_mail[0].envelope_rcpt) == sorted([staff.email, admin.email])
-    assert "Board meeting tomorrow" in staff_mail[0].get_content()
+    assert "Board meeting tomorrow" in staff_mail[0].get_body(("plain",)).get_content()
 
 
 def test_reply_tokens_are_signed(app, case):

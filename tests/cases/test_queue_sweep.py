@@ -87,13 +87,13 @@ def test_sweep_alerts_once_per_state_change(runner, customer, staff, admin, make
     # Severity 2 standard: 8 business hours. Opened Monday 09:00 London (= UTC in January).
     case = make_case(customer, title="Sweep me", severity=2, created_at=utc(2026, 1, 5, 9, 0))
     out = sweep(runner, utc(2026, 1, 5, 12, 0))
-    assert "0 alerts sent" in out and mail_outbox == []
+    assert "0 alerts queued" in out and mail_outbox == []
     out = sweep(runner, utc(2026, 1, 5, 15, 30))  # 6.5 of 8 hours used: under 25% left
     assert f"Case #{case.number}: at risk (1 hour 30 minutes left)" in out
     assert len(mail_outbox) == 1 and sorted(mail_outbox[0].envelope_rcpt) == sorted([staff.email, admin.email])
     assert "at risk" in str(mail_outbox[0]["Subject"])
     out = sweep(runner, utc(2026, 1, 5, 16, 0))
-    assert "0 alerts sent" in out and len(mail_outbox) == 1
+    assert "0 alerts queued" in out and len(mail_outbox) == 1
     out = sweep(runner, utc(2026, 1, 5, 17, 30))
     assert f"Case #{case.number}: overdue (overdue by 30 minutes)" in out
     assert len(mail_outbox) == 2 and "overdue" in str(mail_outbox[1]["Subject"])
@@ -116,7 +116,7 @@ def test_sweep_ignores_answered_and_closed_cases(runner, customer, staff, make_c
     closed = make_case(customer, severity=1, created_at=utc(2026, 1, 5, 9, 0))
     actions.change_status(closed, customer, "closed")
     db.session.commit()
-    assert "Checked 0 open unanswered cases; 0 alerts sent." in sweep(runner, utc(2026, 1, 6, 9, 0))
+    assert "Checked 0 open unanswered cases; 0 alerts queued" in sweep(runner, utc(2026, 1, 6, 9, 0))
 
 
 def test_sweep_jumps_straight_to_breached_and_severity_change_rearms(runner, customer, staff, make_case, mail_outbox):
@@ -125,7 +125,7 @@ def test_sweep_jumps_straight_to_breached_and_severity_change_rearms(runner, cus
     assert len(mail_outbox) == 1
     actions.change_severity(case, staff, 4)
     db.session.commit()
-    assert "0 alerts sent" in sweep(runner, utc(2026, 1, 6, 9, 30))
+    assert "0 alerts queued" in sweep(runner, utc(2026, 1, 6, 9, 30))
 
 
 def test_sweep_rejects_a_naive_time(runner):

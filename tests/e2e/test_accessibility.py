@@ -72,6 +72,7 @@ MORE_PAGES = {
     "search analytics": ("staff", "/staff/search-analytics"),
     "admin users": ("admin", "/admin/users"),
     "admin organisations": ("admin", "/admin/organizations"),
+    "admin mail outbox": ("admin", "/admin/mail"),
 }
 PAGES = {**KEY_PAGES, **MORE_PAGES}
 CASES = [(name, viewport) for name in KEY_PAGES for viewport in VIEWPORTS] + [(name, "desktop") for name in MORE_PAGES]

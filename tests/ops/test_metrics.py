@@ -126,3 +126,15 @@ def test_several_gunicorn_workers_add_up_in_one_scrape(app, tmp_path):
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def test_mail_outbox_figures(app, client):
+    from kb.mail import send_mail
+
+    app.config["METRICS_TOKEN"] = TOKEN
+    send_mail(["a@example.com"], "Waiting", "x")
+    db.session.commit()
+    text = _scrape(client).get_data(as_text=True)
+    assert _value(text, "kb_mail_outbox_waiting") == 1
+    assert _value(text, "kb_mail_outbox_failed") == 0
+    assert _value(text, "kb_mail_outbox_oldest_seconds") >= 0

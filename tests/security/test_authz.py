@@ -43,6 +43,7 @@ EXPECT: dict[str, dict[str, str]] = {
     "accounts.admin_user": {"*": ADMIN},
     "accounts.admin_organizations": {"-": ADMIN},
     "accounts.admin_organization": {"*": ADMIN},
+    "accounts.admin_mail": {"-": ADMIN},
     # articles
     "articles.index": {"-": PUBLIC},
     "articles.show": {"public": PUBLIC, "draft": HIDDEN_FROM_CUSTOMERS},

@@ -37,6 +37,8 @@ ACTIONS: dict[str, dict[str, str]] = {
     "accounts.admin_user": {"*": ADMIN_ACTION},
     "accounts.admin_organizations": {"-": ADMIN_ACTION},
     "accounts.admin_organization": {"*": ADMIN_ACTION},
+    "accounts.admin_mail_retry": {"-": ADMIN_ACTION},
+    "accounts.admin_mail_retry_failed": {"-": ADMIN_ACTION},
     "articles.new": {"-": STAFF_ACTION},
     "articles.preview": {"-": STAFF_ACTION},
     "articles.edit": {"*": STAFF_ACTION},

@@ -109,12 +109,12 @@ def case_draft_redirect(title: str, body: str):
 
 
 def publish(post: Post, kind: str) -> None:
-    """Commit a new thread or reply, then email the watchers (after the commit, as mail must)."""
+    """Commit a new thread or reply with the watchers' emails queued in the same transaction."""
     db.session.flush()
     recipients = notifications.notify(post, kind, current_user)
-    db.session.commit()
     if recipients:
         notifications.send_emails(post, kind, recipients)
+    db.session.commit()
 
 
 # --- Access and limits -------------------------------------------------------------------------
