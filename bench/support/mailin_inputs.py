@@ -43,6 +43,11 @@ def _many_parts(sender: str, to: str, count: int) -> bytes:
     return _message(sender, to, "multipart/mixed; boundary=\"p\"", parts + "--p--")
 
 
+def _parts_with_header(sender: str, to: str, header: str, count: int) -> bytes:
+    parts = "".join(f"--p\r\n{header}\r\n\r\n{'Answer.' if n == 0 else f'part {n}'}\r\n" for n in range(count))
+    return _message(sender, to, "multipart/mixed; boundary=\"p\"", parts + "--p--")
+
+
 def hostile_messages(sender: str, reply_address: str) -> list[Hostile]:
     """Each hostile shape, addressed to ``reply_address`` from ``sender`` (so only the attack can refuse it)."""
     others = ", ".join(f"user{n}@example.org" for n in range(40_000))
@@ -56,6 +61,12 @@ def hostile_messages(sender: str, reply_address: str) -> list[Hostile]:
         Hostile("To: of 40,000 addresses", "headers", _message(sender, f"{reply_address}, {others}", "text/plain", "Hi."), 65),
         Hostile("40,000 addresses in 80 To: headers", "headers",
                 _message(sender, reply_address, "text/plain", "Still here.", extra=split_to), 0),
+        Hostile("55 parts with 16 KB Content-Type parameters", "headers", _parts_with_header(
+            sender, reply_address, "Content-Type: text/plain; " + "; ".join(f"p{n}=v" for n in range(2_700))[:16_000], 55), 0),
+        Hostile("8,000 nested comments in a Content-Type", "headers",
+                _parts_with_header(sender, reply_address, "Content-Type: text/plain; a=b " + "(" * 8_000, 1), 0),
+        Hostile("600 KB in the punycode charset (quadratic)", "text", _message(
+            sender, reply_address, "text/plain; charset=punycode", "Answer." + "a" * 200_000 + "-" + "99" * 200_000), 65),
         Hostile("11 KB of <div class= (cubic for regexes)", "html",
                 _message(sender, reply_address, html, "<p>Answer.</p>" + "<div class=" * 1_000), 0),
         Hostile("200 KB of nested <div>", "html", _message(sender, reply_address, html, "Answer." + "<div>" * 40_000), 0),
@@ -63,6 +74,8 @@ def hostile_messages(sender: str, reply_address: str) -> list[Hostile]:
         Hostile("unclosed quoted attributes", "html",
                 _message(sender, reply_address, html, "Answer.<a b=\"" + "<a b='" * 30_000), 0),
         Hostile("a <a without end", "html", _message(sender, reply_address, html, "Answer." + "<a" * 100_000), 0),
+        Hostile("deep <ul> then stray end tags", "html",
+                _message(sender, reply_address, html, "Answer." + "<ul>" * 20_000 + "</li></p></x>" * 10_000), 0),
         Hostile("nested tables", "html", _message(sender, reply_address, html, "Answer." + "<table><tr><td>" * 12_000), 0),
         Hostile("900 KB of reply-header lookalikes", "text",
                 _message(sender, reply_address, "text/plain", "Answer.\r\n" + ("On " + "x" * 290 + "\r\n") * 3_000), 65),

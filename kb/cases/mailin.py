@@ -12,7 +12,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
-from email.message import EmailMessage
+from email.message import Message
 from email.utils import getaddresses
 
 from flask import current_app
@@ -44,7 +44,7 @@ _ADDRESS_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To", "To", "Cc")
 _REPLY_ADDRESS = re.compile(r"(?i)\bcase\+([0-9a-z-]{1,100})@([0-9a-z.-]{1,253})")
 
 
-def _tokens(message: EmailMessage) -> list[notify.ReplyToken]:
+def _tokens(message: Message) -> list[notify.ReplyToken]:
     """Genuine reply tokens in the addresses the message was sent to, in header order."""
     domain = current_app.config["MAIL_REPLY_DOMAIN"].lower()
     seen: dict[str, None] = {}
@@ -56,14 +56,14 @@ def _tokens(message: EmailMessage) -> list[notify.ReplyToken]:
     return [claims for claims in map(notify.read_token, seen) if claims is not None]
 
 
-def _sender(message: EmailMessage) -> str:
+def _sender(message: Message) -> str:
     addresses = [address for _, address in getaddresses(header_values(message, "From")) if address]
     if len(addresses) != 1 or "@" not in addresses[0]:
         raise MailRejected("The message must come from exactly one sender address (From:).", EX_NOPERM)
     return addresses[0].strip()
 
 
-def find_case(message: EmailMessage, sender: str) -> tuple[Case, User]:
+def find_case(message: Message, sender: str) -> tuple[Case, User]:
     """The case and the person its reply address was issued to; MailRejected when there is none."""
     tokens = _tokens(message)
     if not tokens:
@@ -91,7 +91,7 @@ def find_case(message: EmailMessage, sender: str) -> tuple[Case, User]:
     return case, user
 
 
-def _message_id(message: EmailMessage) -> str:
+def _message_id(message: Message) -> str:
     """The Message-ID as remembered: the part inside <>, hashed when longer than the column."""
     values = header_values(message, "Message-ID")
     text = values[0].strip() if values else ""

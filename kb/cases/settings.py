@@ -33,7 +33,7 @@ DEFAULTS: dict[str, object] = {
     "MAILIN_MAX_MIME_PARTS": 200,
     "MAILIN_MAX_HEADER_BYTES": 16 * 1024,
     "MAILIN_MAX_HTML_CHARS": 200_000,
-    "MAILIN_MAX_HTML_TAGS": 5_000,
+    "MAILIN_MAX_HTML_TAGS": 3_000,  # start and end tags
     # The SLA clock: a case is at risk when less than this share of its target is left.
     "CASE_AT_RISK_FRACTION": 0.25,
     # Overrides of the support policy (None keeps the defaults of kb.cases.sla):

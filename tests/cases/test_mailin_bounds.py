@@ -115,7 +115,7 @@ def test_html_is_cut_to_the_size_limit_before_parsing(app, runner, case, custome
 
 
 def test_html_is_cut_at_the_tag_limit(app, runner, case, customer, address):
-    app.config["MAILIN_MAX_HTML_TAGS"] = 3
+    app.config["MAILIN_MAX_HTML_TAGS"] = 6  # start and end tags
     assert mail_in(runner, html_reply(customer, address, "<p>a</p><p>b</p><p>c</p><p>d</p>")).exit_code == 0
     assert comment_bodies(case) == ["a\n\nb\n\nc"]
 
@@ -131,3 +131,16 @@ def test_html_is_cut_at_the_tag_limit(app, runner, case, customer, address):
 def test_html_parser_reads_text_and_drops_the_history(runner, case, customer, address, html, text):
     assert mail_in(runner, html_reply(customer, address, html)).exit_code == 0
     assert comment_bodies(case) == [text]
+
+
+def test_a_charset_whose_decoding_is_quadratic_is_read_as_utf8(runner, case, customer, address):
+    raw = _message(customer.email, address, "text/plain; charset=punycode", "Antwort: grüße.")
+    assert mail_in(runner, raw).exit_code == 0
+    assert comment_bodies(case) == ["Antwort: grüße."]
+
+
+def test_long_content_type_parameter_lists_are_read_without_the_slow_header_parser(runner, case, customer, address):
+    params = "; ".join(f"p{n}=v" for n in range(2_700))[:16_000]
+    raw = _message(customer.email, address, f"text/plain; {params}; charset=utf-8", "Still read.")
+    assert mail_in(runner, raw).exit_code == 0
+    assert comment_bodies(case) == ["Still read."]
