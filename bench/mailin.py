@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.support.mailin_inputs import hostile_messages  # noqa: E402
+from bench.support.mailin_inputs import hostile_messages
 
 ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 3
 TARGET = 0.5  # seconds, per step

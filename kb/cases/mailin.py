@@ -20,7 +20,15 @@ from sqlalchemy import select
 
 from kb.accounts.models import User
 from kb.cases import actions, mailauth, notify
-from kb.cases.mime import EX_DATAERR, EX_NOPERM, EX_NOUSER, MailRejected, body_text, header_values, parse
+from kb.cases.mime import (
+    EX_DATAERR,
+    EX_NOPERM,
+    EX_NOUSER,
+    MailRejected,
+    body_text,
+    header_values,
+    parse,
+)
 from kb.cases.models import Case, CaseEvent, CaseMailMessage
 from kb.cases.permissions import can_see_case
 from kb.extensions import db

@@ -11,7 +11,7 @@ import hmac
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import current_app, url_for
 from sqlalchemy import select
@@ -73,7 +73,7 @@ def read_token(token: str) -> ReplyToken | None:
     if not hmac.compare_digest(match.group(4), _mac(number, user_id, issued)):
         return None
     try:
-        issued_at = datetime.fromtimestamp(issued, timezone.utc)
+        issued_at = datetime.fromtimestamp(issued, UTC)
     except (OverflowError, OSError, ValueError):
         return None
     return ReplyToken(number, user_id, issued_at)

@@ -6,7 +6,12 @@ from email.message import EmailMessage
 
 import pytest
 
-from bench.support.mailin_inputs import _many_parts, _message, _nested_multiparts, hostile_messages
+from bench.support.mailin_inputs import (
+    hostile_messages,
+    many_parts,
+    nested_multiparts,
+    plain_message,
+)
 from kb.cases import notify
 from kb.cases.models import EventKind
 from kb.extensions import db
@@ -32,7 +37,7 @@ def comment_bodies(case) -> list[str]:
 
 
 def html_reply(customer, address, html: str) -> bytes:
-    return _message(customer.email, address, "text/html; charset=utf-8", html)
+    return plain_message(customer.email, address, "text/html; charset=utf-8", html)
 
 
 @pytest.mark.slow
@@ -47,17 +52,17 @@ def test_every_hostile_message_is_added_or_refused_cleanly(runner, case, custome
 
 
 def test_deep_nesting_is_refused_before_the_parser_recurses(app, runner, case, customer, address):
-    result = mail_in(runner, _nested_multiparts(customer.email, address, 3_000))
+    result = mail_in(runner, nested_multiparts(customer.email, address, 3_000))
     assert result.exit_code == 65 and "nested more than 20 levels deep" in result.stderr
     app.config["MAILIN_MAX_MIME_DEPTH"] = 3
-    assert "nested more than 3 levels" in mail_in(runner, _nested_multiparts(customer.email, address, 4)).stderr
-    assert mail_in(runner, _nested_multiparts(customer.email, address, 3)).exit_code == 0
+    assert "nested more than 3 levels" in mail_in(runner, nested_multiparts(customer.email, address, 4)).stderr
+    assert mail_in(runner, nested_multiparts(customer.email, address, 3)).exit_code == 0
     assert comment_bodies(case) == ["Deep inside."]
 
 
 def test_a_parser_failure_is_a_clean_refusal(app, runner, case, customer, address):
     app.config.update(MAILIN_MAX_MIME_DEPTH=100_000, MAILIN_MAX_MIME_PARTS=100_000)
-    result = mail_in(runner, _nested_multiparts(customer.email, address, 1_500))
+    result = mail_in(runner, nested_multiparts(customer.email, address, 1_500))
     assert result.exit_code == 65 and "could not be read as an email (RecursionError)" in result.stderr
     assert comment_bodies(case) == []
 
@@ -66,7 +71,7 @@ def test_nesting_hidden_in_a_digest_is_counted(app, runner, case, customer, addr
     """Parts of a multipart/digest are messages even without a Content-Type: each is a level."""
     app.config["MAILIN_MAX_MIME_DEPTH"] = 5
     body = "".join(f"--d{n}\r\n\r\nContent-Type: multipart/digest; boundary=\"d{n + 1}\"\r\n\r\n" for n in range(5))
-    raw = _message(customer.email, address, "multipart/digest; boundary=\"d0\"", body + "--d5\r\n\r\nhi")
+    raw = plain_message(customer.email, address, "multipart/digest; boundary=\"d0\"", body + "--d5\r\n\r\nhi")
     assert "nested more than 5 levels" in mail_in(runner, raw).stderr
 
 
@@ -74,21 +79,21 @@ def test_rfc2231_boundaries_are_read_as_the_parser_reads_them(app, runner, case,
     app.config["MAILIN_MAX_MIME_DEPTH"] = 2
     body = ("--a\r\nContent-Type: multipart/mixed; boundary*0=\"b\"; boundary*1=\"c\"\r\n\r\n--bc\r\n"
             "Content-Type: multipart/mixed; boundary=\"d\"\r\n\r\n--d\r\n\r\nhi\r\n")
-    raw = _message(customer.email, address, "multipart/mixed; boundary=\"a\"", body)
+    raw = plain_message(customer.email, address, "multipart/mixed; boundary=\"a\"", body)
     assert "nested more than 2 levels" in mail_in(runner, raw).stderr
 
 
 def test_part_count_is_capped(app, runner, case, customer, address):
     app.config["MAILIN_MAX_MIME_PARTS"] = 4
-    result = mail_in(runner, _many_parts(customer.email, address, 4))
+    result = mail_in(runner, many_parts(customer.email, address, 4))
     assert result.exit_code == 65 and "more than 4 MIME parts" in result.stderr
-    assert mail_in(runner, _many_parts(customer.email, address, 3)).exit_code == 0
+    assert mail_in(runner, many_parts(customer.email, address, 3)).exit_code == 0
     assert comment_bodies(case) == ["part 0"]
 
 
 def test_oversized_header_is_refused(app, runner, case, customer, address):
     others = ", ".join(f"user{n}@example.org" for n in range(40_000))
-    result = mail_in(runner, _message(customer.email, f"{address}, {others}", "text/plain", "Hi."))
+    result = mail_in(runner, plain_message(customer.email, f"{address}, {others}", "text/plain", "Hi."))
     assert result.exit_code == 65 and "longer than 16384 bytes" in result.stderr
     app.config["MAILIN_MAX_HEADER_BYTES"] = 200
     message = EmailMessage()
@@ -101,7 +106,7 @@ def test_oversized_header_is_refused(app, runner, case, customer, address):
 
 def test_reply_address_is_found_among_many_recipients(runner, case, customer, address):
     others = "".join(f"Cc: {', '.join(f'u{n}-{m}@example.org' for m in range(400))}\r\n" for n in range(50))
-    result = mail_in(runner, _message(customer.email, "team@example.org", "text/plain", "Found.",
+    result = mail_in(runner, plain_message(customer.email, "team@example.org", "text/plain", "Found.",
                                       extra=others + f"Cc: {address}\r\n"))
     assert result.exit_code == 0, result.output
     assert comment_bodies(case) == ["Found."]
@@ -134,13 +139,26 @@ def test_html_parser_reads_text_and_drops_the_history(runner, case, customer, ad
 
 
 def test_a_charset_whose_decoding_is_quadratic_is_read_as_utf8(runner, case, customer, address):
-    raw = _message(customer.email, address, "text/plain; charset=punycode", "Antwort: grüße.")
+    raw = plain_message(customer.email, address, "text/plain; charset=punycode", "Antwort: grüße.")
     assert mail_in(runner, raw).exit_code == 0
     assert comment_bodies(case) == ["Antwort: grüße."]
 
 
 def test_long_content_type_parameter_lists_are_read_without_the_slow_header_parser(runner, case, customer, address):
     params = "; ".join(f"p{n}=v" for n in range(2_700))[:16_000]
-    raw = _message(customer.email, address, f"text/plain; {params}; charset=utf-8", "Still read.")
+    raw = plain_message(customer.email, address, f"text/plain; {params}; charset=utf-8", "Still read.")
     assert mail_in(runner, raw).exit_code == 0
     assert comment_bodies(case) == ["Still read."]
+
+
+def test_mail_in_limits_are_settings_read_from_the_environment(monkeypatch, app_config, tmp_path):
+    from kb import create_app
+
+    monkeypatch.setenv("KB_MAILIN_MAX_MIME_DEPTH", "7")
+    monkeypatch.setenv("KB_MAILIN_TOKEN_MAX_AGE_DAYS", "14")
+    app = create_app(app_config, instance_path=str(tmp_path / "env"))
+    assert app.config["MAILIN_MAX_MIME_DEPTH"] == 7 and app.config["MAILIN_TOKEN_MAX_AGE_DAYS"] == 14
+    assert (app.config["MAILIN_MAX_MIME_PARTS"], app.config["MAILIN_MAX_HEADER_BYTES"]) == (200, 16 * 1024)
+    assert (app.config["MAILIN_MAX_HTML_CHARS"], app.config["MAILIN_MAX_HTML_TAGS"]) == (200_000, 3_000)
+    assert app.config["MAILIN_STAFF_FIRST_RESPONSE"] is False
+    assert app.config["MAILIN_REQUIRE_AUTHENTICATION"] is False and app.config["MAILIN_AUTHSERV_ID"] == ""
