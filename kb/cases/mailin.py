@@ -71,6 +71,11 @@ def _sender(message: Message) -> str:
     return addresses[0].strip()
 
 
+def _shown(text: str) -> str:
+    """Text for a refusal message: undecodable bytes and control characters escaped, length cut."""
+    return "".join(c if c.isascii() and c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text[:200])
+
+
 def find_case(message: Message, sender: str) -> tuple[Case, User]:
     """The case and the person its reply address was issued to; MailRejected when there is none."""
     tokens = _tokens(message)
@@ -93,9 +98,9 @@ def find_case(message: Message, sender: str) -> tuple[Case, User]:
             f"for {max_age} days. Comment on the case page instead: {notify.case_url(case)}", EX_NOUSER)
     if user.email.lower() != sender.lower():
         raise MailRejected(f"The reply address of case {case.number} was sent to someone else; replies are accepted "
-                           f"only from the address it was sent to, not from {sender}.", EX_NOPERM)
+                           f"only from the address it was sent to, not from {_shown(sender)}.", EX_NOPERM)
     if user.disabled or not can_see_case(user, case):
-        raise MailRejected(f"The sender {sender} is not allowed to comment on case {case.number}.", EX_NOPERM)
+        raise MailRejected(f"The sender {_shown(sender)} is not allowed to comment on case {case.number}.", EX_NOPERM)
     return case, user
 
 
@@ -105,7 +110,9 @@ def _message_id(message: Message) -> str:
     text = values[0].strip() if values else ""
     inner = text[text.find("<") + 1: text.rfind(">")] if "<" in text and ">" in text else text
     inner = "".join(inner.split())
-    return inner if len(inner) <= 255 else "sha256:" + hashlib.sha256(inner.encode("utf-8", "replace")).hexdigest()
+    if len(inner) <= 255 and inner.isascii() and inner.isprintable():
+        return inner
+    return "sha256:" + hashlib.sha256(inner.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def already_added(case: Case, message_id: str) -> bool:

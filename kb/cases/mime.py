@@ -30,7 +30,7 @@ class MailRejected(Exception):
         self.reason, self.code = reason, code
 
 
-_HEADER_LINE = re.compile(rb"[\x21-\x39\x3b-\x7e]*:")  # what the parser takes for a header field
+_HEADER_LINE = re.compile(rb"From |[\x21-\x39\x3b-\x7e]*:")  # what the parser takes for a header line
 
 
 def _limit(name: str) -> int:

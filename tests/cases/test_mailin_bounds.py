@@ -60,6 +60,11 @@ def test_deep_nesting_is_refused_before_the_parser_recurses(app, runner, case, c
     assert comment_bodies(case) == ["Deep inside."]
 
 
+def test_an_mbox_from_line_does_not_hide_the_nesting(runner, case, customer, address):
+    raw = b"From alice@acme.example Mon Jan  5 10:00:00 2026\r\n" + nested_multiparts(customer.email, address, 3_000)
+    assert "nested more than 20 levels deep" in mail_in(runner, raw).stderr
+
+
 def test_a_parser_failure_is_a_clean_refusal(app, runner, case, customer, address):
     app.config.update(MAILIN_MAX_MIME_DEPTH=100_000, MAILIN_MAX_MIME_PARTS=100_000)
     result = mail_in(runner, nested_multiparts(customer.email, address, 1_500))

@@ -207,3 +207,12 @@ def test_messages_without_a_message_id_are_each_added(runner, case, customer):
     raw = reply(case, customer)
     assert mail_in(runner, raw).exit_code == 0 and mail_in(runner, raw).exit_code == 0
     assert len(comments(case)) == 2
+
+
+@pytest.mark.parametrize("message_id", [b"<" + b"x" * 400 + b"@acme.example>", b"<caf\xe9\x00@acme.example>"])
+def test_long_or_odd_message_ids_are_remembered_too(runner, case, customer, message_id):
+    raw = b"Message-ID: " + message_id + b"\n" + reply(case, customer)
+    assert mail_in(runner, raw).exit_code == 0
+    again = mail_in(runner, raw)
+    assert again.exit_code == 0 and "Already added" in again.output
+    assert len(comments(case)) == 1
