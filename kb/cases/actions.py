@@ -160,10 +160,11 @@ def open_case(opener: User, *, title: str, description: str, severity: int, prod
 
 
 def add_comment(case: Case, author: User, body: str, *, internal: bool = False, via: str = "web",
-                now: datetime | None = None) -> list[CaseEvent]:
+                now: datetime | None = None, counts_as_response: bool = True) -> list[CaseEvent]:
     """A public comment (or a staff-only note) and any status change it causes, comment first.
 
-    The first public staff comment stops the SLA clock; a customer's answer reopens a waiting case.
+    The first public staff comment stops the SLA clock, unless ``counts_as_response`` is false
+    (a staff reply by email, see kb.cases.mailin); a customer's answer reopens a waiting case.
     """
     body = clean(body).strip()
     if not body:
@@ -178,9 +179,9 @@ def add_comment(case: Case, author: User, body: str, *, internal: bool = False, 
     if not internal:
         case.updated_at = now
         if author.is_staff:
-            if case.first_response_at is None:
+            if counts_as_response and case.first_response_at is None:
                 case.first_response_at = now
-            if case.status is CaseStatus.NEW:
+            if counts_as_response and case.status is CaseStatus.NEW:
                 events.append(_record_status(case, author, CaseStatus.OPEN, now, via))
         elif case.status is CaseStatus.WAITING:
             # The customer answered: the ball is back with support.

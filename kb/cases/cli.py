@@ -8,6 +8,7 @@ from datetime import datetime
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy.exc import IntegrityError
 
 from kb.extensions import db
 
@@ -49,6 +50,16 @@ def mail_in_command() -> None:
         db.session.rollback()
         click.echo(f"Rejected: {exc.reason}", err=True)
         sys.exit(exc.code)
-    notify.send_public_update(result.case, result.events, result.events[0].author)
-    db.session.commit()
-    click.echo(f"Added a comment from {result.sender} to case #{result.case.number}.")
+    if not result.repeat:
+        # Queued before the commit, so the watchers' mail and the comment land (or roll back) together.
+        notify.send_public_update(result.case, result.events, result.events[0].author)
+        try:
+            db.session.commit()
+        except IntegrityError:  # the same message delivered twice at once: the other copy was added
+            db.session.rollback()
+            result.repeat = True
+    if result.repeat:
+        click.echo(f"Already added: message <{result.message_id}> is on case #{result.case.number}; nothing changed.")
+        return
+    extra = "".join(f" ({note})" for note in result.notes)
+    click.echo(f"Added a comment from {result.sender} to case #{result.case.number}{extra}.")

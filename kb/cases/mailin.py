@@ -1,38 +1,41 @@
 """Email in: one reply to a case notification becomes a comment, or is refused with a reason.
 
 The MTA pipes the raw message to ``kb mail-in``. Nothing is added unless the reply address
-carries a genuine case token, the sender may see that case, and some new text is left once the
-quoted reply and signature are gone.
+carries a genuine, unexpired token issued to the sender, the sender may still see that case, the
+receiving server's DMARC/SPF verdict does not contradict the sender, the message was not added
+before, and some new text is left once the quoted reply and signature are gone.
 """
 
 from __future__ import annotations
 
-import html as html_lib
+import hashlib
 import re
-from dataclasses import dataclass
-from email import message_from_bytes, policy
-from email.message import EmailMessage
-from email.utils import getaddresses, parseaddr
+from dataclasses import dataclass, field
+from datetime import timedelta
+from email.message import Message
+from email.utils import getaddresses
 
-import nh3
 from flask import current_app
+from sqlalchemy import select
 
-from kb.accounts.users import user_by_email
-from kb.cases import actions, notify
-from kb.cases.models import Case, CaseEvent
+from kb.accounts.models import User
+from kb.cases import actions, mailauth, notify
+from kb.cases.mime import (
+    EX_DATAERR,
+    EX_NOPERM,
+    EX_NOUSER,
+    MailRejected,
+    body_text,
+    header_values,
+    parse,
+)
+from kb.cases.models import Case, CaseEvent, CaseMailMessage
 from kb.cases.permissions import can_see_case
 from kb.cases.reply_marker import cut_at_marker
+from kb.extensions import db
+from kb.types import utcnow
 
-# sysexits.h codes, so an MTA bounces with the right meaning.
-EX_DATAERR, EX_NOUSER, EX_NOPERM = 65, 67, 77
-
-
-class MailRejected(Exception):
-    """Why a message was not added; ``code`` is the exit status for the MTA."""
-
-    def __init__(self, reason: str, code: int = EX_DATAERR):
-        super().__init__(reason)
-        self.reason, self.code = reason, code
+__all__ = ["EX_DATAERR", "EX_NOPERM", "EX_NOUSER", "MailRejected", "MailResult", "body_text", "process", "strip_reply"]
 
 
 @dataclass
@@ -40,73 +43,82 @@ class MailResult:
     case: Case
     events: list[CaseEvent]
     sender: str
+    message_id: str = ""
+    repeat: bool = False  # this Message-ID was added to the case before: nothing was added now
+    notes: list[str] = field(default_factory=list)
 
 
 _ADDRESS_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To", "To", "Cc")
+# A linear scan for reply addresses; parsing every address of a huge header would not be.
+_REPLY_ADDRESS = re.compile(r"(?i)\bcase\+([0-9a-z-]{1,100})@([0-9a-z.-]{1,253})")
 
 
-def _token_candidates(message: EmailMessage) -> list[str]:
-    """Case tokens in the addresses the message was sent to, in header order."""
+def _tokens(message: Message) -> list[notify.ReplyToken]:
+    """Genuine reply tokens in the addresses the message was sent to, in header order."""
     domain = current_app.config["MAIL_REPLY_DOMAIN"].lower()
-    found = []
-    values = []
+    seen: dict[str, None] = {}
     for header in _ADDRESS_HEADERS:
-        values.extend(str(v) for v in (message.get_all(header) or []))
-    for _, address in getaddresses(values):
-        local, _, host = address.strip().lower().rpartition("@")
-        if host == domain and local.startswith("case+"):
-            found.append(local[len("case+"):])
-    return found
+        for value in header_values(message, header):
+            for match in _REPLY_ADDRESS.finditer(value):
+                if match.group(2).lower() == domain:
+                    seen.setdefault(match.group(1).lower())
+    return [claims for claims in map(notify.read_token, seen) if claims is not None]
 
 
-def find_case(message: EmailMessage) -> Case:
-    candidates = _token_candidates(message)
-    if not candidates:
+def _sender(message: Message) -> str:
+    addresses = [address for _, address in getaddresses(header_values(message, "From")) if address]
+    if len(addresses) != 1 or "@" not in addresses[0]:
+        raise MailRejected("The message must come from exactly one sender address (From:).", EX_NOPERM)
+    return addresses[0].strip()
+
+
+def _shown(text: str) -> str:
+    """Text for a refusal message: undecodable bytes and control characters escaped, length cut."""
+    return "".join(c if c.isascii() and c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text[:200])
+
+
+def find_case(message: Message, sender: str) -> tuple[Case, User]:
+    """The case and the person its reply address was issued to; MailRejected when there is none."""
+    tokens = _tokens(message)
+    if not tokens:
         domain = current_app.config["MAIL_REPLY_DOMAIN"]
-        raise MailRejected(f"No case reply address (case+<token>@{domain}) among the recipients.", EX_NOUSER)
-    for token in candidates:
-        number = notify.number_from_token(token)
-        if number is not None:
-            case = actions.case_by_number(number)
-            if case is not None:
-                return case
-    raise MailRejected("The case reply address is not valid (unknown or forged token).", EX_NOUSER)
+        if not _REPLY_ADDRESS.search(" ".join(v for h in _ADDRESS_HEADERS for v in header_values(message, h))):
+            raise MailRejected(f"No case reply address (case+<token>@{domain}) among the recipients.", EX_NOUSER)
+        raise MailRejected("The case reply address is not valid (unknown or forged token).", EX_NOUSER)
+    users = {claims.user_id: db.session.get(User, claims.user_id) for claims in tokens}
+    # With several genuine addresses (a reply copied to a colleague's), use the sender's own.
+    own = [c for c in tokens if users[c.user_id] is not None and users[c.user_id].email.lower() == sender.lower()]
+    claims = (own or tokens)[0]
+    case, user = actions.case_by_number(claims.number), users[claims.user_id]
+    if case is None or user is None:
+        raise MailRejected("The case reply address is not valid (unknown or forged token).", EX_NOUSER)
+    max_age = int(current_app.config["MAILIN_TOKEN_MAX_AGE_DAYS"])
+    if utcnow() - claims.issued_at > timedelta(days=max_age):
+        raise MailRejected(
+            f"The reply address has expired: it was sent on {claims.issued_at:%Y-%m-%d} and reply addresses work "
+            f"for {max_age} days. Comment on the case page instead: {notify.case_url(case)}", EX_NOUSER)
+    if user.email.lower() != sender.lower():
+        raise MailRejected(f"The reply address of case {case.number} was sent to someone else; replies are accepted "
+                           f"only from the address it was sent to, not from {_shown(sender)}.", EX_NOPERM)
+    if user.disabled or not can_see_case(user, case):
+        raise MailRejected(f"The sender {_shown(sender)} is not allowed to comment on case {case.number}.", EX_NOPERM)
+    return case, user
 
 
-def body_text(message: EmailMessage) -> str:
-    """The message's own text: the plain part if there is one, else the HTML part turned into text."""
-    part = message.get_body(preferencelist=("plain", "html"))
-    if part is None:
-        return ""
-    try:
-        content = part.get_content()
-    except (LookupError, UnicodeError, ValueError):
-        payload = part.get_payload(decode=True) or b""
-        content = payload.decode("utf-8", errors="replace")
-    if not isinstance(content, str):
-        return ""
-    if part.get_content_subtype() == "html":
-        content = html_to_text(content)
-    return content
+def _message_id(message: Message) -> str:
+    """The Message-ID as remembered: the part inside <>, hashed when longer than the column."""
+    values = header_values(message, "Message-ID")
+    text = values[0].strip() if values else ""
+    inner = text[text.find("<") + 1: text.rfind(">")] if "<" in text and ">" in text else text
+    inner = "".join(inner.split())
+    if len(inner) <= 255 and inner.isascii() and inner.isprintable():
+        return inner
+    return "sha256:" + hashlib.sha256(inner.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-_HTML_QUOTES = [
-    re.compile(r"<blockquote\b.*", re.IGNORECASE | re.DOTALL),  # everything from the first quote on is history
-    re.compile(r"<div[^>]*class=\"?[^\">]*(gmail_quote|moz-cite-prefix|OutlookMessageHeader)\b.*", re.IGNORECASE | re.DOTALL),
-    re.compile(r"<div[^>]*id=\"?(divRplyFwdMsg|appendonsend)\b.*", re.IGNORECASE | re.DOTALL),
-]
-
-
-def html_to_text(html: str) -> str:
-    """Readable lines from an HTML-only message, with the quoted history dropped."""
-    for pattern in _HTML_QUOTES:
-        html = pattern.sub("", html)
-    html = re.sub(r"(?is)<(head|style|script)\b.*?</\1\s*>", "", html)
-    html = re.sub(r"(?i)<br\s*/?>", "\n", html)
-    html = re.sub(r"(?i)</?(p|div|li|h[1-6]|tr|pre|ul|ol|table)\b[^>]*>", "\n", html)
-    text = html_lib.unescape(nh3.clean(html, tags=set(), clean_content_tags={"script", "style"}))
-    lines = [re.sub(r"[ \t\xa0]+", " ", line).strip() for line in text.split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+def already_added(case: Case, message_id: str) -> bool:
+    return db.session.scalar(select(CaseMailMessage.id).where(
+        CaseMailMessage.case_id == case.id, CaseMailMessage.message_id == message_id)) is not None
 
 
 _REPLY_HEADER = re.compile(
@@ -148,22 +160,32 @@ def process(raw: bytes) -> MailResult:
         raise MailRejected(f"The message is larger than the size limit; the limit is {limit} bytes.", EX_DATAERR)
     if not raw.strip():
         raise MailRejected("No message on standard input.", EX_DATAERR)
-    message = message_from_bytes(raw, policy=policy.default)
-    auto = str(message.get("Auto-Submitted", "no")).strip().lower()
-    if auto and auto != "no":
-        raise MailRejected(f"Automatic messages (Auto-Submitted: {auto}) are not added to cases.", EX_DATAERR)
-    case = find_case(message)
-    _, sender = parseaddr(str(message.get("From", "")))
-    user = user_by_email(sender) if sender else None
-    if user is None or user.disabled or not can_see_case(user, case):
-        raise MailRejected(f"The sender {sender or '(none)'} is not allowed to comment on case {case.number}.", EX_NOPERM)
+    message = parse(raw)
+    auto = " ".join(header_values(message, "Auto-Submitted")).strip().lower() or "no"
+    if auto != "no":
+        raise MailRejected(f"Automatic messages (Auto-Submitted: {auto[:40]}) are not added to cases.", EX_DATAERR)
+    sender = _sender(message)
+    case, user = find_case(message, sender)
+    config = current_app.config
+    refused = mailauth.refusal(header_values(message, "Authentication-Results"), sender.rpartition("@")[2],
+                               authserv_id=str(config["MAILIN_AUTHSERV_ID"] or ""),
+                               require=bool(config["MAILIN_REQUIRE_AUTHENTICATION"]))
+    if refused:
+        raise MailRejected(refused, EX_NOPERM)
+    message_id = _message_id(message)
+    if message_id and already_added(case, message_id):
+        return MailResult(case, [], user.email, message_id, repeat=True)
     # Cleaned as a comment is stored, so a body of NUL characters is refused here, not by add_comment.
     text = actions.clean(strip_reply(cut_at_marker(body_text(message)))).strip()
     if not text:
         raise MailRejected("The message has no new text once the quoted reply and signature are removed.", EX_DATAERR)
-    max_length = int(current_app.config["CASE_COMMENT_MAX_LENGTH"])
+    max_length = int(config["CASE_COMMENT_MAX_LENGTH"])
     if len(text) > max_length:
         raise MailRejected(f"The reply is {len(text)} characters; comments can be at most {max_length}.", EX_DATAERR)
-    events = actions.add_comment(case, user, text, via="email")
-    return MailResult(case, events, user.email)
-
+    # Email cannot prove who wrote it as a signed-in session does: see MAILIN_STAFF_FIRST_RESPONSE in the README.
+    counts = not user.is_staff or bool(config["MAILIN_STAFF_FIRST_RESPONSE"])
+    events = actions.add_comment(case, user, text, via="email", counts_as_response=counts)
+    notes = [] if counts else ["a staff reply by email does not count as the first response"]
+    if message_id:
+        db.session.add(CaseMailMessage(case_id=case.id, message_id=message_id, event=events[0]))
+    return MailResult(case, events, user.email, message_id, notes=notes)

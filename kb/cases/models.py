@@ -160,3 +160,18 @@ class CaseThreadLink(db.Model):
 
     case: Mapped[Case] = relationship(back_populates="thread_links")
     created_by: Mapped[User | None] = relationship()
+
+
+class CaseMailMessage(db.Model):
+    """A Message-ID already added to a case by email, so a repeated delivery adds nothing."""
+
+    __tablename__ = "case_mail_messages"
+    __table_args__ = (UniqueConstraint("case_id", "message_id", name="uq_case_mail_messages_case_message"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    message_id: Mapped[str] = mapped_column(String(255))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("case_events.id", ondelete="SET NULL"))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    event: Mapped[CaseEvent | None] = relationship()

@@ -1,4 +1,4 @@
-"""Case email: public updates to watchers with a signed reply address, alerts to staff.
+"""Case email: public updates to watchers, each with a reply address of their own, alerts to staff.
 
 Called before the commit: each message is an outbox row in the same transaction as the change
 it reports, and the worker sends it once the change is committed. Internal notes and other
@@ -11,6 +11,8 @@ import hashlib
 import hmac
 import re
 import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from flask import current_app
 
@@ -24,32 +26,60 @@ from kb.cases.reply_marker import MARKER
 from kb.extensions import db
 from kb.mail import send_template
 from kb.templating import duration_words
+from kb.types import utcnow
 
 PUBLIC_MAIL_KINDS = (EventKind.COMMENT, EventKind.STATUS, EventKind.SEVERITY, EventKind.ESCALATION)
-_TOKEN = re.compile(r"^(\d{1,18})-([0-9a-f]{24})$")
+_TOKEN = re.compile(r"^(\d{1,18})-(\d{1,18})-([0-9a-z]{1,12})-([0-9a-f]{24})$")
 
 
-def _mac(number: int) -> str:
+@dataclass(frozen=True)
+class ReplyToken:
+    """What a genuine reply address says: which case, issued to whom, and when."""
+
+    number: int
+    user_id: int
+    issued_at: datetime
+
+
+def _mac(number: int, user_id: int, issued: int) -> str:
     key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, f"kb-case-reply:{number}".encode(), hashlib.sha256).hexdigest()[:24]
+    message = f"kb-case-reply:v2:{number}:{user_id}:{issued}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:24]
 
 
-def reply_token(case: Case) -> str:
-    """Case number plus an HMAC of it: unguessable without the site's secret key."""
-    return f"{case.number}-{_mac(case.number)}"
+def _base36(value: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    text = ""
+    while True:
+        value, rest = divmod(value, 36)
+        text = digits[rest] + text
+        if not value:
+            return text
 
 
-def reply_address(case: Case) -> str:
-    return f"case+{reply_token(case)}@{current_app.config['MAIL_REPLY_DOMAIN']}"
+def reply_token(case: Case, user: User, now: datetime | None = None) -> str:
+    """Case, recipient and issue time, signed: each person's address names who may use it and since when."""
+    issued = int((now or utcnow()).timestamp())
+    return f"{case.number}-{user.id}-{_base36(issued)}-{_mac(case.number, user.id, issued)}"
 
 
-def number_from_token(token: str) -> int | None:
-    """The case number a genuine token names; None for a malformed or forged one."""
+def reply_address(case: Case, user: User, now: datetime | None = None) -> str:
+    return f"case+{reply_token(case, user, now)}@{current_app.config['MAIL_REPLY_DOMAIN']}"
+
+
+def read_token(token: str) -> ReplyToken | None:
+    """The claims of a genuine token; None for a malformed or forged one (age is the caller's rule)."""
     match = _TOKEN.match((token or "").strip().lower())
     if not match:
         return None
-    number = int(match.group(1))
-    return number if hmac.compare_digest(match.group(2), _mac(number)) else None
+    number, user_id, issued = int(match.group(1)), int(match.group(2)), int(match.group(3), 36)
+    if not hmac.compare_digest(match.group(4), _mac(number, user_id, issued)):
+        return None
+    try:
+        issued_at = datetime.fromtimestamp(issued, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return ReplyToken(number, user_id, issued_at)
 
 
 def _thread_headers(case: Case) -> dict[str, str]:
@@ -137,7 +167,7 @@ def _send_each(users: list[User], subject: str, body: str, case: Case) -> int:
     sent = 0
     for user in users:
         if send_template([user.email], "case_message", subject,
-                         reply_to=reply_address(case),
+                         reply_to=reply_address(case, user),
                          headers=_thread_headers(case), **_watcher_mail(case, body)):
             sent += 1
     return sent

@@ -20,6 +20,20 @@ DEFAULTS: dict[str, object] = {
     "CASE_QUEUE_PER_PAGE": 50,
     # Email in: the largest message `kb mail-in` accepts, in bytes.
     "CASE_MAILIN_MAX_BYTES": 1024 * 1024,
+    # Reply addresses are per recipient and stop working this many days after the email was sent.
+    "MAILIN_TOKEN_MAX_AGE_DAYS": 90,
+    # A staff reply by email is a comment; it stops the first-response clock only when this is true.
+    "MAILIN_STAFF_FIRST_RESPONSE": False,
+    # Authentication-Results: trust only headers from this authserv-id (empty: any), and whether a
+    # passing DMARC (or aligned SPF) result for the sender's domain is required.
+    "MAILIN_AUTHSERV_ID": "",
+    "MAILIN_REQUIRE_AUTHENTICATION": False,
+    # Bounded parsing: MIME nesting, parts, one header field, and the HTML read from an HTML-only reply.
+    "MAILIN_MAX_MIME_DEPTH": 20,
+    "MAILIN_MAX_MIME_PARTS": 200,
+    "MAILIN_MAX_HEADER_BYTES": 16 * 1024,
+    "MAILIN_MAX_HTML_CHARS": 200_000,
+    "MAILIN_MAX_HTML_TAGS": 3_000,  # start and end tags
     # The SLA clock: a case is at risk when less than this share of its target is left.
     "CASE_AT_RISK_FRACTION": 0.25,
     # How often `kb worker` runs the SLA sweep, in seconds (`kb sla-sweep` is the same sweep, for cron).

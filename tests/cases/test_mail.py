@@ -11,6 +11,7 @@ import pytest
 from kb.cases import actions, notify
 from kb.cases.models import CaseEvent, EventKind
 from kb.extensions import db
+from kb.types import utcnow
 from tests.conftest import login
 
 
@@ -49,8 +50,13 @@ def test_public_staff_reply_emails_watchers_but_not_the_author(client, case, cus
     message = mail_outbox[0]
     assert f"[Case #{case.number}]" in str(message["Subject"])
     assert "Please send the appliance logs." in message.get_body(("plain",)).get_content()
-    assert reply_to_of(message) == notify.reply_address(case)
     assert message["Auto-Submitted"] == "auto-generated"
+    # Each watcher's reply address is their own.
+    by_recipient = {m.envelope_rcpt[0]: reply_to_of(m) for m in mail_outbox}
+    assert len(set(by_recipient.values())) == 2
+    for address, reply_to in by_recipient.items():
+        claims = notify.read_token(reply_to.split("+", 1)[1].split("@")[0])
+        assert (claims.number, db.session.get(type(customer), claims.user_id).email) == (case.number, address)
 
 
 def test_internal_notes_are_never_emailed(client, case, staff, mail_outbox):
@@ -69,24 +75,30 @@ def test_escalation_alerts_staff(client, case, customer, staff, admin, mail_outb
     assert "Board meeting tomorrow" in staff_mail[0].get_body(("plain",)).get_content()
 
 
-def test_reply_tokens_are_signed(app, case):
-    token = notify.reply_token(case)
-    assert notify.number_from_token(token) == case.number
-    number, mac = token.split("-")
-    assert notify.number_from_token(f"{int(number) + 1}-{mac}") is None
-    assert notify.number_from_token(f"{number}-{'0' * 24}") is None
-    assert notify.number_from_token("garbage") is None
+def test_reply_tokens_bind_case_recipient_and_time(app, case, customer):
+    token = notify.reply_token(case, customer)
+    claims = notify.read_token(token)
+    assert (claims.number, claims.user_id) == (case.number, customer.id)
+    assert abs((claims.issued_at - utcnow()).total_seconds()) < 5
+    number, user_id, issued, mac = token.split("-")
+    assert notify.read_token(f"{int(number) + 1}-{user_id}-{issued}-{mac}") is None
+    assert notify.read_token(f"{number}-{int(user_id) + 1}-{issued}-{mac}") is None
+    assert notify.read_token(f"{number}-{user_id}-{issued}z-{mac}") is None  # a later issue time
+    assert notify.read_token(f"{number}-{user_id}-{issued}-{'0' * 24}") is None
+    assert notify.read_token(f"{number}-{mac}") is None  # the old shared form, one per case
+    assert notify.read_token("garbage") is None
     app.config["SECRET_KEY"] = "another-secret"
-    assert notify.number_from_token(token) is None
+    assert notify.read_token(token) is None
 
 
 # --- in ------------------------------------------------------------------------------------
 
 
-def plain_reply(case, sender: str, body: str, **headers) -> bytes:
+def plain_reply(case, sender: str, body: str, recipient=None, **headers) -> bytes:
+    """A reply to the notification sent to ``recipient`` (the case's opener unless said)."""
     message = EmailMessage()
     message["From"] = sender
-    message["To"] = notify.reply_address(case)
+    message["To"] = notify.reply_address(case, recipient or case.opener)
     message["Subject"] = f"Re: [Case #{case.number}] {case.title}"
     for name, value in headers.items():
         message[name.replace("_", "-")] = value
@@ -99,6 +111,14 @@ QUOTED = (
     "On Mon, 5 Jan 2026 at 10:00, Support Center <support@localhost> wrote:\n"
     "> Please send the appliance logs.\n> Thanks\n"
 )
+
+
+def forge(raw: bytes, change) -> bytes:
+    """The message with its reply token rewritten by ``change``."""
+    text = raw.decode()
+    start = text.index("case+") + len("case+")
+    end = text.index("@", start)
+    return (text[:start] + change(text[start:end]) + text[end:]).encode()
 
 
 def mail_in(runner, raw: bytes):
@@ -130,7 +150,7 @@ def test_signature_and_outlook_header_are_stripped(runner, case, customer):
 def test_multipart_alternative_uses_the_plain_part(runner, case, customer):
     message = MIMEMultipart("alternative")
     message["From"] = customer.email
-    message["To"] = f"Support <{notify.reply_address(case)}>"
+    message["To"] = f"Support <{notify.reply_address(case, customer)}>"
     message["Subject"] = "Re: case"
     message.attach(MIMEText("Plain text wins.\n\n> quoted", "plain", "utf-8"))
     message.attach(MIMEText("<p>HTML loses.</p>", "html", "utf-8"))
@@ -144,7 +164,7 @@ def test_html_only_message_is_turned_into_text(runner, case, customer):
             "old stuff</blockquote></div><script>alert(1)</script></body></html>")
     message = MIMEText(html, "html", "utf-8")
     message["From"] = customer.email
-    message["To"] = notify.reply_address(case)
+    message["To"] = notify.reply_address(case, customer)
     message["Subject"] = "Re: case"
     assert mail_in(runner, message.as_bytes()).exit_code == 0
     body = comments(case)[0].body
@@ -156,7 +176,7 @@ def test_non_utf8_messages_are_decoded(runner, case, customer, charset):
     text = "Grüße aus Köln – das Problem ist gelöst, danke!" if charset == "windows-1252" else "Grüße aus Köln, gelöst."
     message = MIMEText(text, "plain", charset)
     message["From"] = customer.email
-    message["To"] = notify.reply_address(case)
+    message["To"] = notify.reply_address(case, customer)
     message["Subject"] = "Re: case"
     raw = message.as_bytes()
     assert text.encode("utf-8") not in raw  # really encoded in the legacy charset
@@ -185,14 +205,14 @@ def test_round_trip_from_the_notification_email(client, runner, case, customer, 
 @pytest.mark.parametrize(
     "build,code,reason",
     [
-        (lambda case, customer, other: plain_reply(case, other.email, "Let me in"), 77, "not allowed"),
-        (lambda case, customer, other: plain_reply(case, "nobody@nowhere.example", "Hello"), 77, "not allowed"),
+        (lambda case, customer, other: plain_reply(case, other.email, "Let me in", recipient=other), 77, "not allowed"),
+        (lambda case, customer, other: plain_reply(case, "nobody@nowhere.example", "Hello"), 77, "someone else"),
         (lambda case, customer, other: plain_reply(case, customer.email, "\n\n> only a quote\n-- \nsig\n"), 65, "no new text"),
         (lambda case, customer, other: plain_reply(case, customer.email, "auto", Auto_Submitted="auto-replied"), 65, "Automatic"),
-        (lambda case, customer, other: plain_reply(case, customer.email, "x").replace(
-            notify.reply_token(case).encode(), f"{case.number}-{'a' * 24}".encode()), 67, "forged"),
-        (lambda case, customer, other: plain_reply(case, customer.email, "x").replace(
-            notify.reply_token(case).encode(), b"99999-" + notify.reply_token(case).split("-")[1].encode()), 67, "forged"),
+        (lambda case, customer, other: forge(plain_reply(case, customer.email, "x"), lambda t: t[:-24] + "a" * 24),
+         67, "forged"),
+        (lambda case, customer, other: forge(plain_reply(case, customer.email, "x"), lambda t: "99999" + t[t.index("-"):]),
+         67, "forged"),
         (lambda case, customer, other: plain_reply(case, customer.email, "x").replace(b"case+", b"help+"), 67, "No case reply address"),
         (lambda case, customer, other: b"", 65, "No message"),
         (lambda case, customer, other: plain_reply(case, customer.email, "\x00\x00\n"), 65, "no new text"),
@@ -241,7 +261,7 @@ def test_mail_in_never_crashes_on_odd_messages(app, case, customer):
 
     from kb.cases import mailin
 
-    address = notify.reply_address(case)
+    address = notify.reply_address(case, customer)
     heads = st.sampled_from([
         b"", f"From: {customer.email}\r\nTo: {address}\r\n".encode(),
         f"From: {customer.email}\r\nTo: {address}\r\nContent-Type: text/plain; charset=x-unknown\r\n".encode(),

@@ -130,6 +130,7 @@ class TestMailIn:
                                "Content-Transfer-Encoding: quoted-printable\r\n", "MIME-Version: 1.0\r\n"]),
     )
     def test_replies_become_comments_or_clear_refusals(self, world, sender, token, subtype, charset, body, extra):
+        from kb.accounts.users import user_by_email
         from kb.cases import notify
         from kb.cases.actions import case_by_number
         from kb.cases.mailin import MailRejected, body_text, process, strip_reply
@@ -139,7 +140,7 @@ class TestMailIn:
             number = world.values("cases.detail", "own")["number"]
             domain = world.app.config["MAIL_REPLY_DOMAIN"]
             if token == "GENUINE":
-                token = notify.reply_token(case_by_number(number))
+                token = notify.reply_token(case_by_number(number), user_by_email("alice@acme.example"))
             raw = (f"From: {sender}\r\nTo: case+{token}@{domain}\r\nSubject: Re: [Case #{number}]\r\n{extra}"
                    f"Content-Type: text/{subtype}; charset={charset}\r\n\r\n{body}").encode("utf-8", "surrogatepass")
             try:
@@ -161,6 +162,7 @@ class TestMailIn:
 @pytest.mark.skipif(not feature_exists("kb.cases.mailin"), reason="mail-in is not built yet")
 def test_a_genuine_reply_is_added(world):
     """The positive control for the mail-in fuzzing: the generated messages can succeed."""
+    from kb.accounts.users import user_by_email
     from kb.cases import notify
     from kb.cases.actions import case_by_number
     from kb.cases.mailin import process
@@ -168,7 +170,7 @@ def test_a_genuine_reply_is_added(world):
 
     with world.app.app_context():
         number = world.values("cases.detail", "own")["number"]
-        token = notify.reply_token(case_by_number(number))
+        token = notify.reply_token(case_by_number(number), user_by_email("alice@acme.example"))
         raw = (f"From: alice@acme.example\r\nTo: case+{token}@{world.app.config['MAIL_REPLY_DOMAIN']}\r\n"
                "Subject: Re: case\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThe logs are attached.\r\n"
                "\r\nOn Mon, 5 Jan 2026, Support wrote:\r\n> quoted\r\n").encode()
