@@ -10,6 +10,7 @@ from kb.accounts import forms, mail as account_mail
 from kb.accounts.models import ApiToken, Organization, Role, User
 from kb.accounts.limits import login_account_limit
 from kb.accounts.permissions import admin_required
+from kb.accounts.sessions import sign_in_again
 from kb.accounts.tokens import create_api_token, make_reset_token, user_for_reset_token
 from kb.accounts.users import AccountError, create_organization, create_user, timezone_choices, user_by_email
 from kb.extensions import db, limiter
@@ -78,11 +79,30 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Sign out (a POST, so no other site can sign a user out with a link)."""
+    """Sign out on every device (a POST, so no other site can sign a user out with a link)."""
     if forms.EmptyForm().validate_on_submit():
-        logout_user()
+        _sign_out_everywhere()
         flash("You are signed out.", "info")
     return redirect(url_for("site.home"))
+
+
+@bp.post("/account/sign-out-everywhere")
+@login_required
+def sign_out_everywhere():
+    """End every session and remembered login of this account, in every browser, this one included."""
+    if not forms.EmptyForm().validate_on_submit():
+        flash("The form expired; please try again.", "error")
+        return redirect(url_for("accounts.account"))
+    _sign_out_everywhere()
+    flash("You are signed out on every device.", "info")
+    return redirect(url_for("accounts.login"))
+
+
+def _sign_out_everywhere() -> None:
+    if current_user.is_authenticated:
+        current_user.end_sessions()
+        db.session.commit()
+    logout_user()
 
 
 @bp.route("/reset-password", methods=["GET", "POST"])
@@ -109,8 +129,9 @@ def reset_password(token: str):
         return redirect(url_for("accounts.reset_request"))
     form = forms.ResetPasswordForm()
     if form.validate_on_submit():
-        user.set_password(form.password.data)
+        user.set_password(form.password.data)  # ends every session of the account
         db.session.commit()
+        logout_user()
         flash("Your password has been changed. Sign in with the new one.", "success")
         return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_password.html", form=form), (400 if form.is_submitted() else 200)
@@ -137,9 +158,10 @@ def account():
             if not current_user.check_password(password.current_password.data):
                 password.current_password.errors.append("That is not your current password.")
             else:
-                current_user.set_password(password.password.data)
+                current_user.set_password(password.password.data)  # ends every session of the account
                 db.session.commit()
-                flash("Your password has been changed.", "success")
+                sign_in_again(current_user._get_current_object())
+                flash("Your password has been changed; every other device has been signed out.", "success")
                 return redirect(url_for("accounts.account"))
         if action == "token" and token_form.validate_on_submit():
             if len(current_user.api_tokens) >= current_app.config["API_TOKENS_PER_USER"]:
