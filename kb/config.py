@@ -65,6 +65,9 @@ DEFAULTS: dict[str, object] = {
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "EMAIL_MAX_LENGTH": 254,
     "DISPLAY_NAME_MAX_LENGTH": 80,
+    # Words (whole, any case, also spelled out with dots or spaces) only staff may use in a display name.
+    "RESERVED_DISPLAY_NAME_WORDS": ["support", "staff", "admin", "administrator", "moderator", "helpdesk",
+                                    "official", "sysadmin", "root"],
     "PASSWORD_MIN_LENGTH": 10,
     "PASSWORD_MAX_LENGTH": 256,
     "API_TOKEN_NAME_MAX_LENGTH": 80,

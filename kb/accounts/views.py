@@ -14,7 +14,7 @@ from kb.accounts.sessions import sign_in_again
 from kb.accounts.tokens import create_api_token, make_reset_token, user_for_reset_token
 from kb.accounts.users import AccountError, create_organization, create_user, timezone_choices, user_by_email
 from kb.extensions import db, limiter
-from kb.security import is_safe_next
+from kb.security import int_arg, is_safe_next
 from kb.types import utcnow
 
 bp = Blueprint("accounts", __name__)
@@ -214,7 +214,7 @@ def admin_users():
     role = request.args.get("role")
     if role in {r.value for r in Role}:
         query = query.where(User.role == Role(role))
-    page = db.paginate(query, per_page=50, error_out=False)
+    page = db.paginate(query, page=int_arg("page"), per_page=50, error_out=False)
     return render_template("accounts/admin_users.html", page=page, q=text, role=role, roles=list(Role))
 
 

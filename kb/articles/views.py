@@ -36,6 +36,7 @@ from kb.articles.models import (
 from kb.articles.permissions import can_edit, can_read, can_see_feedback
 from kb.extensions import db, limiter
 from kb.markup import render_article
+from kb.security import int_arg
 
 bp = Blueprint("articles", __name__)
 
@@ -82,7 +83,7 @@ def index():
     tag = request.args.get("tag", "").strip().lower()[:60]
     query = queries.list_query(include_unpublished=staff, type=type_ or None, category=category, tag=tag or None,
                                status=status or None)
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=current_app.config["PER_PAGE"],
+    page = db.paginate(query, page=int_arg("page"), per_page=current_app.config["PER_PAGE"],
                        error_out=False)
     return render_template(
         "articles/index.html", page=page, types=list(ArticleType), statuses=list(ArticleStatus),
@@ -98,7 +99,7 @@ def category(slug: str):
     if category is None:
         abort(404)
     query = queries.list_query(category=category)
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=current_app.config["PER_PAGE"],
+    page = db.paginate(query, page=int_arg("page"), per_page=current_app.config["PER_PAGE"],
                        error_out=False)
     return render_template("articles/category.html", category=category, page=page)
 
@@ -337,8 +338,8 @@ def history(slug: str):
     revisions = queries.revisions_of(article)
     numbers = {revision.id: number for number, revision in enumerate(revisions, start=1)}
     by_id = {revision.id: revision for revision in revisions}
-    new_id = request.args.get("to", type=int) or (revisions[-1].id if revisions else None)
-    old_id = request.args.get("from", type=int) or (revisions[-2].id if len(revisions) > 1 else new_id)
+    new_id = int_arg("to", None) or (revisions[-1].id if revisions else None)
+    old_id = int_arg("from", None) or (revisions[-2].id if len(revisions) > 1 else new_id)
     if (new_id and new_id not in by_id) or (old_id and old_id not in by_id):
         abort(404)
     diff = None

@@ -23,6 +23,7 @@ from kb.cases import severity as severity_info
 from kb.cases.models import Case, CaseStatus, EventKind
 from kb.cases.queue import SLA_FILTERS, queue
 from kb.extensions import db, limiter
+from kb.security import int_arg
 
 bp = Blueprint("cases", __name__)
 
@@ -45,7 +46,7 @@ def index():
         query = query.where(Case.status.in_([CaseStatus.RESOLVED, CaseStatus.CLOSED]))
     else:
         show = "all"
-    page = db.paginate(query.order_by(Case.updated_at.desc(), Case.id.desc()),
+    page = db.paginate(query.order_by(Case.updated_at.desc(), Case.id.desc()), page=int_arg("page"),
                        per_page=current_app.config["CASES_PER_PAGE"], error_out=False, max_per_page=200)
     return render_template("cases/index.html", page=page, show=show, sla_status=actions.sla_status)
 
@@ -367,7 +368,7 @@ def staff_queue():
     filters = {key: request.args.get(key, "") for key in ("severity", "status", "assignee", "plan", "sla", "escalated")}
     entries = queue(filters, viewer=current_user)
     per_page = current_app.config["CASE_QUEUE_PER_PAGE"]
-    page_number = request.args.get("page", 1, type=int) or 1
+    page_number = int_arg("page")
     page = _ListPage(entries, max(page_number, 1), per_page)
     return render_template("cases/staff_queue.html", page=page, filters=filters, sla_filters=SLA_FILTERS,
                            statuses=[s for s in CaseStatus if s.is_open], button_form=forms.EmptyForm())

@@ -23,6 +23,7 @@ from kb.forums.views.common import (
     thread_or_404,
     thread_url,
 )
+from kb.security import int_arg
 
 # --- Flags and threads -------------------------------------------------------------------------
 
@@ -30,7 +31,7 @@ from kb.forums.views.common import (
 @staff_only()
 def moderation_queue():
     """Open flags, oldest first, for staff."""
-    page = db.paginate(moderation.open_flags_query(current_user), per_page=current_app.config["FORUMS_FLAGS_PER_PAGE"], error_out=False)
+    page = db.paginate(moderation.open_flags_query(current_user), page=int_arg("page"), per_page=current_app.config["FORUMS_FLAGS_PER_PAGE"], error_out=False)
     return render_template("forums/moderation.html", page=page)
 
 
