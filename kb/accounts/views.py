@@ -12,7 +12,14 @@ from kb.accounts.limits import login_account_limit
 from kb.accounts.permissions import admin_required
 from kb.accounts.sessions import sign_in_again
 from kb.accounts.tokens import create_api_token, make_reset_token, user_for_reset_token
-from kb.accounts.users import AccountError, create_organization, create_user, timezone_choices, user_by_email
+from kb.accounts.users import (
+    AccountError,
+    authenticate,
+    create_organization,
+    create_user,
+    timezone_choices,
+    user_by_email,
+)
 from kb.extensions import db, limiter
 from kb.security import int_arg, is_safe_next
 from kb.types import utcnow
@@ -63,8 +70,8 @@ def login():
         return redirect(_next_url(request.args.get("next")))
     form = forms.LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user = user_by_email(form.email.data)
-        if user is None or not user.check_password(form.password.data):
+        user = authenticate(form.email.data, form.password.data)
+        if user is None:
             form.password.errors.append("That email and password do not match an account.")
         elif user.disabled:
             form.email.errors.append("This account has been disabled. Contact your administrator.")

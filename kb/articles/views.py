@@ -115,15 +115,18 @@ def show(slug: str):
         if html is not None:
             return page_cache.personalise(html)
     article = _readable_article(slug)
-    if use_cache and article.is_published:
-        html = _render_article(article, FeedbackForm(), csrf=page_cache.CSRF_MARKER)[0]
-        cache.put(slug, html, article.updated_at)
+    if use_cache and article.is_published and page_cache.storable():
+        related = queries.related_articles(article, current_app.config["ARTICLE_RELATED_COUNT"])
+        html = _render_article(article, FeedbackForm(), csrf=page_cache.CSRF_MARKER, related=related)[0]
+        cache.put(slug, html, page_cache.stamps(article, related))
         return page_cache.personalise(html)
     return _render_article(article, FeedbackForm())
 
 
-def _render_article(article: Article, feedback_form: FeedbackForm, status: int = 200, csrf: str | None = None):
-    related = queries.related_articles(article, current_app.config["ARTICLE_RELATED_COUNT"])
+def _render_article(article: Article, feedback_form: FeedbackForm, status: int = 200, csrf: str | None = None,
+                    related: list[Article] | None = None):
+    if related is None:
+        related = queries.related_articles(article, current_app.config["ARTICLE_RELATED_COUNT"])
     my_vote = _my_vote(article)
     staff = can_see_feedback(current_user)
     return render_template(

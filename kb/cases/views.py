@@ -94,15 +94,15 @@ def new():
             business_impact=form.business_impact.data,
             environment=form.environment.data,
         )
-        linked_elsewhere = False
+        link_problem = None
         if thread is not None:
             try:
                 links.link_thread(case, thread, current_user)
-            except actions.CaseError:
-                linked_elsewhere = True  # someone linked the thread to another case meanwhile
+            except actions.CaseError as exc:
+                link_problem = str(exc)  # not the user's thread, or linked to another case meanwhile
         db.session.commit()
-        if linked_elsewhere:
-            flash("The forum thread was already linked to another case, so this case is not linked to it.", "info")
+        if link_problem:
+            flash(f"{link_problem} This case is not linked to the thread.", "info")
         notify.send_case_opened(case, actions.sla_sentence(case))
         flash(f"Case #{case.number} is open. {_sla_sentence(case)}", "success")
         return redirect(url_for("cases.detail", number=case.number))
