@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from flask import Flask, request, url_for
+from flask import Flask, abort, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.routing import IntegerConverter
 
@@ -76,6 +76,13 @@ def content_security_policy(app: Flask) -> str:
 def register_security(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseIntConverter
     app.add_template_global(url_with_args, "url_with_args")
+
+    @app.before_request
+    def refuse_nul_in_address():
+        # NUL is never part of a real address, and PostgreSQL refuses it in any text it is compared with.
+        if "\x00" in request.path or any("\x00" in key or "\x00" in value
+                                         for key, value in request.args.items(multi=True)):
+            abort(400, description="The address contains a NUL character (%00). Remove it and try again.")
     policy = content_security_policy(app)
 
     @app.after_request

@@ -200,3 +200,19 @@ def test_an_oversized_category_position_is_a_form_error(world, position):
     assert response.status_code == 400
     assert "position must be a whole number from 0 to 2,147,483,647" in page
     assert "Overflow topics" in page, "what was typed is kept"
+
+
+@pytest.mark.parametrize("path", ["/search", "/search/suggest", "/admin/users", "/articles/", "/forums/getting-started/",
+                                  "/staff/queue"])
+def test_nul_in_the_query_string_is_a_clear_400(world, path):
+    for args in ({"q": "heron\x00 guide"}, {"tag": "a\x00"}, {"filter\x00": "x"}):
+        response = world.client("admin").get(path, query_string=args)
+        assert response.status_code == 400, f"{path} {args!r} -> {response.status_code}"
+        assert "NUL character" in response.get_data(as_text=True)
+    assert world.client("admin").get(path, query_string={"q": "heron guide"}).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/articles/public-heron%00-guide", "/categories/heron%00", "/forums/getting%00/"])
+def test_nul_in_the_path_is_a_clear_400(world, path):
+    response = world.client("anonymous").get(path)
+    assert response.status_code == 400 and "NUL character" in response.get_data(as_text=True)
