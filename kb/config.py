@@ -67,7 +67,7 @@ DEFAULTS: dict[str, object] = {
     "DISPLAY_NAME_MAX_LENGTH": 80,
     # Words (whole, any case, also spelled out with dots or spaces) only staff may use in a display name.
     "RESERVED_DISPLAY_NAME_WORDS": ["support", "staff", "admin", "administrator", "moderator", "helpdesk",
-                                    "official", "sysadmin", "root"],
+                                    "official", "sysadmin"],
     "PASSWORD_MIN_LENGTH": 10,
     "PASSWORD_MAX_LENGTH": 256,
     "API_TOKEN_NAME_MAX_LENGTH": 80,

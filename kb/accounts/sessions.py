@@ -17,6 +17,7 @@ from flask_login.config import COOKIE_NAME
 
 from kb.accounts.models import User
 from kb.extensions import db
+from kb.security import DB_INT_MAX
 
 _IDENTITY = re.compile(r"(\d{1,10}):(\d{1,10}):(\d{1,12})", re.ASCII)
 # A little slack for clocks of several hosts that disagree.
@@ -30,7 +31,7 @@ def user_for_identity(identity: str) -> User | None:
         return None
     user_id, version, issued = (int(part) for part in match.groups())
     age = time.time() - issued
-    if user_id > 2**31 - 1 or age < -_CLOCK_SKEW_SECONDS or age > lifetime_seconds():
+    if user_id > DB_INT_MAX or age < -_CLOCK_SKEW_SECONDS or age > lifetime_seconds():
         return None
     user = db.session.get(User, user_id)
     if user is None or user.disabled or user.session_version != version:
