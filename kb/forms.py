@@ -14,7 +14,7 @@ import re
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, TextAreaField
 
-_LINE_BREAKS = re.compile(r"[\t\n\r\v\f\x85\u2028\u2029]")
+_LINE_BREAKS = re.compile(r"[\t\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")  # what str.splitlines() breaks at, and tab
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
