@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, abort, request, url_for
 from flask.sessions import SecureCookieSessionInterface
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import IntegerConverter
 
 
@@ -78,11 +79,15 @@ def register_security(app: Flask) -> None:
     app.add_template_global(url_with_args, "url_with_args")
 
     @app.before_request
-    def refuse_nul_in_address():
-        # NUL is never part of a real address, and PostgreSQL refuses it in any text it is compared with.
-        if "\x00" in request.path or any("\x00" in key or "\x00" in value
-                                         for key, value in request.args.items(multi=True)):
+    def no_nul_in_address():
+        # NUL is never part of a real address, and PostgreSQL refuses it in any text it is compared with:
+        # a path with one names nothing (400); query-string values lose it, as form fields do.
+        if "\x00" in request.path:
             abort(400, description="The address contains a NUL character (%00). Remove it and try again.")
+        if any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
+            request.args = ImmutableMultiDict(
+                [(key.replace("\x00", ""), value.replace("\x00", "")) for key, value in request.args.items(multi=True)]
+            )
     policy = content_security_policy(app)
 
     @app.after_request
