@@ -4,11 +4,25 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_login import current_user
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from kb.accounts.models import Plan, Role
-from kb.accounts.users import AccountError, check_display_name, clean_display_name, normalize_email, valid_timezone
+from kb.accounts.users import (
+    AccountError,
+    check_display_name,
+    clean_display_name,
+    normalize_email,
+    valid_timezone,
+)
 from kb.forms import BaseForm
 
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from flask import current_app
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    ValidationError,
+)
 
 from kb.forms import BaseForm
 from kb.forums.models import FLAG_REASONS

@@ -174,7 +174,7 @@ def test_search_pager_and_facets_ignore_underscore_keys(world):
 
 @pytest.mark.parametrize("escape", ["\\ud800", "\\udfff", "a\\udc00b", "\\ud800\\ud800"])
 def test_api_json_with_a_lone_surrogate_is_a_400(world, escape):
-    body = '{"title": "Lone %s surrogate in replication", "severity": 4, "description": "x %s y"}' % (escape, escape)
+    body = f'{{"title": "Lone {escape} surrogate in replication", "severity": 4, "description": "x {escape} y"}}'
     response = world.app.test_client().post("/api/v1/cases", data=body.encode("ascii"),
                                             headers={"Authorization": f"Bearer {world.tokens['customer']}",
                                                      "Content-Type": "application/json"})
