@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 
@@ -38,9 +39,9 @@ DEFAULTS: dict[str, object] = {
     "SESSION_COOKIE_SECURE": False,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
-    "REMEMBER_COOKIE_HTTPONLY": True,
-    "REMEMBER_COOKIE_SAMESITE": "Lax",
-    "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * 30,
+    # How long a login is honoured: the remember cookie's lifetime, and checked on the server for every
+    # session too. The remember cookie takes the session cookie's Secure, HttpOnly and SameSite.
+    "LOGIN_LIFETIME_DAYS": 30,
     "PASSWORD_RESET_MAX_AGE": 60 * 60,
     "IMAGE_HOSTS": [],  # extra hosts user-content images may come from
     # Operations: /metrics for a bearer of this token (404 while empty); log lines as text or json.
@@ -64,6 +65,9 @@ DEFAULTS: dict[str, object] = {
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "EMAIL_MAX_LENGTH": 254,
     "DISPLAY_NAME_MAX_LENGTH": 80,
+    # Words (whole, any case, also spelled out with dots or spaces) only staff may use in a display name.
+    "RESERVED_DISPLAY_NAME_WORDS": ["support", "staff", "admin", "administrator", "moderator", "helpdesk",
+                                    "official", "sysadmin"],
     "PASSWORD_MIN_LENGTH": 10,
     "PASSWORD_MAX_LENGTH": 256,
     "API_TOKEN_NAME_MAX_LENGTH": 80,
@@ -117,6 +121,7 @@ def finalize(app) -> None:
     from kb.proxy import finalize_proxy_config  # kb.proxy needs ConfigError from here
 
     finalize_proxy_config(config)
+    _derive_remember_cookie(config)
     if not config.get("INDEX_DIR"):
         config["INDEX_DIR"] = str(instance / "search-index")
     if not config.get("CONTENT_DIR"):
@@ -136,6 +141,17 @@ def _check_rate_limit_storage(config) -> None:
             "KB_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0 (a store all workers share), or, if exactly one "
             "process serves the site, KB_RATELIMIT_SINGLE_PROCESS=true."
         )
+
+
+def _derive_remember_cookie(config) -> None:
+    """The remember cookie is as well protected as the session cookie, and lives LOGIN_LIFETIME_DAYS."""
+    days = config["LOGIN_LIFETIME_DAYS"]
+    if isinstance(days, bool) or not isinstance(days, int) or not 0 < days <= 3650:
+        raise ConfigError(f"KB_LOGIN_LIFETIME_DAYS must be a whole number of days from 1 to 3650, not {days!r}.")
+    config["REMEMBER_COOKIE_DURATION"] = timedelta(days=days)
+    config["REMEMBER_COOKIE_SECURE"] = bool(config["SESSION_COOKIE_SECURE"])
+    config["REMEMBER_COOKIE_HTTPONLY"] = bool(config["SESSION_COOKIE_HTTPONLY"])
+    config["REMEMBER_COOKIE_SAMESITE"] = config["SESSION_COOKIE_SAMESITE"]
 
 
 def _development_secret(instance: Path) -> str:

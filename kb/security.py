@@ -1,11 +1,13 @@
-"""Security headers and the safe-redirect rule used by every feature."""
+"""Security headers, the safe-redirect rule and safe reading of the query string, for every feature."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
-from flask import Flask, request
+from flask import Flask, abort, request, url_for
 from flask.sessions import SecureCookieSessionInterface
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import IntegerConverter
 
 
@@ -19,6 +21,39 @@ def is_safe_next(target: str | None) -> bool:
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc
+
+
+# The range of an Integer column on every database the site runs on (PostgreSQL's int4 is the narrowest).
+DB_INT_MAX = 2**31 - 1
+_INTEGER = re.compile(r"\s*(-?)(\d+)\s*", re.ASCII)
+
+
+def int_arg(name: str, default: int | None = 1, *, low: int = 1, high: int = DB_INT_MAX) -> int | None:
+    """An integer from the query string clamped to [low, high]; ``default`` when it is missing or not a number."""
+    match = _INTEGER.fullmatch(request.args.get(name, ""))
+    if match is None:
+        return default
+    sign, digits = match.groups()
+    if len(digits) > 12:  # far outside any range; int() of thousands of digits is slow, then refused
+        return low if sign else high
+    return min(max(int(sign + digits), low), high)
+
+
+def query_args(**overrides) -> dict:
+    """This request's query string as ``url_for`` arguments, overrides applied.
+
+    Keys starting with ``_`` are dropped (``url_for`` reads ``_external``, ``_method``, ``_scheme``,
+    ``_anchor`` as its own options), and so are keys naming a URL part of this page (``?slug=``).
+    """
+    view_args = request.view_args or {}
+    args = {k: v for k, v in request.args.items() if not k.startswith("_") and k not in view_args}
+    args.update(overrides)
+    return args
+
+
+def url_with_args(endpoint: str, **overrides) -> str:
+    """The URL of ``endpoint`` with this page's URL parts and query string, e.g. for the next page."""
+    return url_for(endpoint, **{**(request.view_args or {}), **query_args(**overrides)})
 
 
 def content_security_policy(app: Flask) -> str:
@@ -41,6 +76,18 @@ def content_security_policy(app: Flask) -> str:
 
 def register_security(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseIntConverter
+    app.add_template_global(url_with_args, "url_with_args")
+
+    @app.before_request
+    def no_nul_in_address():
+        # NUL is never part of a real address, and PostgreSQL refuses it in any text it is compared with:
+        # a path with one names nothing (400); query-string values lose it, as form fields do.
+        if "\x00" in request.path:
+            abort(400, description="The address contains a NUL character (%00). Remove it and try again.")
+        if any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
+            request.args = ImmutableMultiDict(
+                [(key.replace("\x00", ""), value.replace("\x00", "")) for key, value in request.args.items(multi=True)]
+            )
     policy = content_security_policy(app)
 
     @app.after_request
@@ -69,5 +116,5 @@ class ApiAwareSessionInterface(SecureCookieSessionInterface):
 class DatabaseIntConverter(IntegerConverter):
     """``<int:...>`` in every URL: ids beyond a 32-bit integer column are a 404, not a database error."""
 
-    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
+    def __init__(self, map, fixed_digits=0, min=None, max=DB_INT_MAX, signed=False):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)

@@ -6,14 +6,14 @@ from flask import Flask, request
 
 from kb.accounts import mail_admin  # noqa: F401  (registers /admin/mail on bp)
 from kb.accounts.views import bp
-from kb.extensions import db, login_manager
+from kb.extensions import login_manager
 from kb.hooks import register_nav
 from kb.security import ApiAwareSessionInterface
 
 
 def init_app(app: Flask) -> None:
     from kb.accounts.cli import create_org_command, create_user_command
-    from kb.accounts.models import User
+    from kb.accounts.sessions import user_for_identity
     from kb.accounts.tokens import user_from_authorization_header
 
     app.register_blueprint(bp)
@@ -27,12 +27,11 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "basic"
 
     @login_manager.user_loader
-    def load_user(user_id: str):
+    def load_user(identity: str):
         # The API is bearer-token only: a browser's session cookie must not authenticate it (no CSRF there).
         if request.path.startswith("/api/"):
             return None
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and not user.disabled else None
+        return user_for_identity(identity)
 
     @login_manager.request_loader
     def load_user_from_token(req):

@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
+from flask_login import current_user
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from kb.accounts.models import Plan, Role
-from kb.accounts.users import AccountError, normalize_email, valid_timezone
+from kb.accounts.users import (
+    AccountError,
+    check_display_name,
+    clean_display_name,
+    normalize_email,
+    valid_timezone,
+)
+from kb.forms import BaseForm
 
 
 def _config_length(min_key: str | None = None, max_key: str | None = None):
@@ -34,6 +49,23 @@ def _email(form, field):
         raise ValidationError(str(exc)) from None
 
 
+def _display_name(form, field):
+    try:
+        check_display_name(field.data or "", getattr(current_user, "is_staff", False),
+                           current_app.config["RESERVED_DISPLAY_NAME_WORDS"])
+    except AccountError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+def _display_name_field() -> StringField:
+    """Registration and the profile page: one display-name field, cleaned and checked the same way."""
+    return StringField(
+        "Display name",
+        filters=[clean_display_name],
+        validators=[DataRequired(), _config_length(max_key="DISPLAY_NAME_MAX_LENGTH"), _display_name],
+    )
+
+
 def _timezone(form, field):
     try:
         valid_timezone(field.data or "")
@@ -41,18 +73,16 @@ def _timezone(form, field):
         raise ValidationError(str(exc)) from None
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     email = EmailField("Email", validators=[DataRequired(), _config_length(max_key="EMAIL_MAX_LENGTH")])
     password = PasswordField("Password", validators=[DataRequired(), _config_length(max_key="PASSWORD_MAX_LENGTH")])
     remember = BooleanField("Keep me signed in on this device")
     next = HiddenField()
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(BaseForm):
     email = EmailField("Email", validators=[DataRequired(), _config_length(max_key="EMAIL_MAX_LENGTH"), _email])
-    display_name = StringField(
-        "Display name", validators=[DataRequired(), _config_length(max_key="DISPLAY_NAME_MAX_LENGTH")]
-    )
+    display_name = _display_name_field()
     password = PasswordField(
         "Password",
         validators=[DataRequired(), _config_length("PASSWORD_MIN_LENGTH", "PASSWORD_MAX_LENGTH")],
@@ -61,11 +91,11 @@ class RegisterForm(FlaskForm):
     next = HiddenField()
 
 
-class ResetRequestForm(FlaskForm):
+class ResetRequestForm(BaseForm):
     email = EmailField("Email", validators=[DataRequired(), _config_length(max_key="EMAIL_MAX_LENGTH")])
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(BaseForm):
     password = PasswordField(
         "New password",
         validators=[DataRequired(), _config_length("PASSWORD_MIN_LENGTH", "PASSWORD_MAX_LENGTH")],
@@ -73,10 +103,8 @@ class ResetPasswordForm(FlaskForm):
     confirm = PasswordField("Repeat new password", validators=[EqualTo("password", "The passwords do not match.")])
 
 
-class ProfileForm(FlaskForm):
-    display_name = StringField(
-        "Display name", validators=[DataRequired(), _config_length(max_key="DISPLAY_NAME_MAX_LENGTH")]
-    )
+class ProfileForm(BaseForm):
+    display_name = _display_name_field()
     timezone = StringField(
         "Timezone",
         validators=[DataRequired(), Length(max=64), _timezone],
@@ -84,7 +112,7 @@ class ProfileForm(FlaskForm):
     )
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(BaseForm):
     current_password = PasswordField("Current password", validators=[DataRequired()])
     password = PasswordField(
         "New password",
@@ -93,23 +121,23 @@ class ChangePasswordForm(FlaskForm):
     confirm = PasswordField("Repeat new password", validators=[EqualTo("password", "The passwords do not match.")])
 
 
-class TokenForm(FlaskForm):
+class TokenForm(BaseForm):
     name = StringField(
         "Token name", validators=[DataRequired(), _config_length(max_key="API_TOKEN_NAME_MAX_LENGTH")]
     )
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(BaseForm):
     """For buttons that only need a CSRF token (log out, revoke, disable)."""
 
 
-class UserAdminForm(FlaskForm):
+class UserAdminForm(BaseForm):
     role = SelectField("Role", choices=[SelectChoice(r.value, r.value.title()) for r in Role])
     organization_id = SelectField("Organisation", coerce=int, choices=[])
     disabled = BooleanField("Disabled (cannot log in or use API tokens)")
 
 
-class OrganizationForm(FlaskForm):
+class OrganizationForm(BaseForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     plan = SelectField("Plan", choices=[SelectChoice(p.value, p.value.title()) for p in Plan])
     timezone = StringField("Timezone", validators=[DataRequired(), Length(max=64), _timezone])

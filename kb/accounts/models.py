@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import enum
+import time
 from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, Enum, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from kb.extensions import db
@@ -82,6 +83,8 @@ class User(UserMixin, db.Model):
     disabled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Part of every login identity: raising it ends every session and remember cookie of the user.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     organization: Mapped[Organization | None] = relationship(back_populates="members")
     api_tokens: Mapped[list["ApiToken"]] = relationship(
@@ -93,6 +96,21 @@ class User(UserMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+    def get_id(self) -> str:
+        """The identity Flask-Login stores in the session and the remember cookie: id, session version, issue time."""
+        return f"{self.id}:{self.session_version or 1}:{int(time.time())}"
+
+    def end_sessions(self) -> None:
+        """Sign this user out everywhere: every identity handed out so far stops working."""
+        self.session_version = (self.session_version or 1) + 1
+
+    @validates("password_hash", "role", "disabled")
+    def _end_sessions_on_change(self, key: str, value):
+        # A new password, role or disabled state must not leave a session that predates it.
+        if self.id is not None and getattr(self, key) != value:
+            self.end_sessions()
+        return value
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

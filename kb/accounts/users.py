@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+import secrets
+import unicodedata
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from kb.accounts.models import Organization, Plan, Role, User
 from kb.extensions import db
@@ -22,6 +27,33 @@ def normalize_email(raw: str) -> str:
     except EmailNotValidError as exc:
         raise AccountError(str(exc)) from None
     return result.normalized.lower()
+
+
+# Bidirectional overrides and isolates, marks, and zero-width characters: invisible, and in a name
+# they only serve to make one person's name look like another's (or reverse what follows it).
+_INVISIBLE = re.compile("[\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufeff\uffa0]")
+_SPACES = re.compile(r"\s+")
+_NOT_LETTERS = re.compile(r"[\W_]+")
+
+
+def clean_display_name(raw):
+    """A display name without invisible or direction-changing characters, single-spaced and trimmed."""
+    if not isinstance(raw, str):
+        return raw
+    return _SPACES.sub(" ", _INVISIBLE.sub("", raw)).strip()
+
+
+def check_display_name(name: str, staff: bool, reserved_words) -> str:
+    """Words such as "Support" or "Admin" are for staff: a customer may not look like the support team."""
+    if staff:
+        return name
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    reserved = {word.casefold() for word in reserved_words}
+    words = set(_NOT_LETTERS.split(folded)) | {_NOT_LETTERS.sub("", folded)}
+    taken = sorted(words & reserved)
+    if taken:
+        raise AccountError(f"Display names with “{taken[0]}” in them are kept for the support team; choose another.")
+    return name
 
 
 def valid_timezone(name: str) -> str:
@@ -54,6 +86,21 @@ def user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == normalized))
 
 
+_DUMMY_HASH: str | None = None
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user with this address and password, or None; an unknown address costs the same hashing time."""
+    global _DUMMY_HASH
+    user = user_by_email(email)
+    if user is None:
+        if _DUMMY_HASH is None:
+            _DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    return user if user.check_password(password) else None
+
+
 def create_user(
     email: str,
     password: str,
@@ -71,9 +118,11 @@ def create_user(
         raise AccountError(f"The password must be at least {min_password_length} characters long.")
     if timezone is None:
         timezone = organization.timezone if organization is not None else "UTC"
+    name = clean_display_name(display_name or "") or address.split("@")[0]
+    check_display_name(name, role in (Role.STAFF, Role.ADMIN), current_app.config["RESERVED_DISPLAY_NAME_WORDS"])
     user = User(
         email=address,
-        display_name=(display_name or address.split("@")[0]).strip()[:80],
+        display_name=name[:80],
         role=role,
         organization=organization,
         timezone=valid_timezone(timezone),

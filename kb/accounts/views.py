@@ -11,10 +11,18 @@ from kb.accounts import forms, mail as account_mail
 from kb.accounts.models import ApiToken, Organization, Role, User
 from kb.accounts.limits import login_account_limit
 from kb.accounts.permissions import admin_required
+from kb.accounts.sessions import sign_in_again
 from kb.accounts.tokens import create_api_token, make_reset_token, user_for_reset_token
-from kb.accounts.users import AccountError, create_organization, create_user, timezone_choices, user_by_email
+from kb.accounts.users import (
+    AccountError,
+    authenticate,
+    create_organization,
+    create_user,
+    timezone_choices,
+    user_by_email,
+)
 from kb.extensions import db, limiter
-from kb.security import is_safe_next
+from kb.security import int_arg, is_safe_next
 from kb.types import utcnow
 
 bp = Blueprint("accounts", __name__)
@@ -63,8 +71,8 @@ def login():
         return redirect(_next_url(request.args.get("next")))
     form = forms.LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user = user_by_email(form.email.data)
-        if user is None or not user.check_password(form.password.data):
+        user = authenticate(form.email.data, form.password.data)
+        if user is None:
             form.password.errors.append("That email and password do not match an account.")
         elif user.disabled:
             form.email.errors.append("This account has been disabled. Contact your administrator.")
@@ -79,11 +87,30 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Sign out (a POST, so no other site can sign a user out with a link)."""
+    """Sign out on every device (a POST, so no other site can sign a user out with a link)."""
     if forms.EmptyForm().validate_on_submit():
-        logout_user()
+        _sign_out_everywhere()
         flash("You are signed out.", "info")
     return redirect(url_for("site.home"))
+
+
+@bp.post("/account/sign-out-everywhere")
+@login_required
+def sign_out_everywhere():
+    """End every session and remembered login of this account, in every browser, this one included."""
+    if not forms.EmptyForm().validate_on_submit():
+        flash("The form expired; please try again.", "error")
+        return redirect(url_for("accounts.account"))
+    _sign_out_everywhere()
+    flash("You are signed out on every device.", "info")
+    return redirect(url_for("accounts.login"))
+
+
+def _sign_out_everywhere() -> None:
+    if current_user.is_authenticated:
+        current_user.end_sessions()
+        db.session.commit()
+    logout_user()
 
 
 @bp.route("/reset-password", methods=["GET", "POST"])
@@ -111,8 +138,9 @@ def reset_password(token: str):
         return redirect(url_for("accounts.reset_request"))
     form = forms.ResetPasswordForm()
     if form.validate_on_submit():
-        user.set_password(form.password.data)
+        user.set_password(form.password.data)  # ends every session of the account
         db.session.commit()
+        logout_user()
         flash("Your password has been changed. Sign in with the new one.", "success")
         return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_password.html", form=form), (400 if form.is_submitted() else 200)
@@ -139,9 +167,10 @@ def account():
             if not current_user.check_password(password.current_password.data):
                 password.current_password.errors.append("That is not your current password.")
             else:
-                current_user.set_password(password.password.data)
+                current_user.set_password(password.password.data)  # ends every session of the account
                 db.session.commit()
-                flash("Your password has been changed.", "success")
+                sign_in_again(current_user._get_current_object())
+                flash("Your password has been changed; every other device has been signed out.", "success")
                 return redirect(url_for("accounts.account"))
         if action == "token" and token_form.validate_on_submit():
             if len(current_user.api_tokens) >= current_app.config["API_TOKENS_PER_USER"]:
@@ -194,7 +223,7 @@ def admin_users():
     role = request.args.get("role")
     if role in {r.value for r in Role}:
         query = query.where(User.role == Role(role))
-    page = db.paginate(query, per_page=50, error_out=False)
+    page = db.paginate(query, page=int_arg("page"), per_page=50, error_out=False)
     return render_template("accounts/admin_users.html", page=page, q=text, role=role, roles=list(Role))
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional, ValidationError
 
 from kb.articles import editing
 from kb.articles.models import ArticleType
+from kb.forms import BaseForm
 from kb.markup import check_field
 
 
@@ -26,7 +26,7 @@ class ConfigLength:
             raise ValidationError(f"{self.what} can be at most {limit} characters (it is {len(field.data)}).")
 
 
-class ArticleForm(FlaskForm):
+class ArticleForm(BaseForm):
     title = StringField("Title", validators=[DataRequired("Give the article a title."),
                                              ConfigLength("ARTICLE_TITLE_MAX_LENGTH", "The title")])
     slug = StringField("Address (slug)", validators=[Optional()], filters=[lambda v: (v or "").strip().lower()])
@@ -61,7 +61,7 @@ class ArticleForm(FlaskForm):
             raise ValidationError(str(exc)) from None
 
 
-class FeedbackForm(FlaskForm):
+class FeedbackForm(BaseForm):
     helpful = RadioField("Was this article helpful?", choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No")],
                          validators=[DataRequired("Choose yes or no.")])
     comment = TextAreaField("What could we improve? (optional)",
@@ -69,9 +69,9 @@ class FeedbackForm(FlaskForm):
                             render_kw={"rows": 3})
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(BaseForm):
     verified_version = SelectField("Verified for version")
 
 
-class ActionForm(FlaskForm):
+class ActionForm(BaseForm):
     """A button that changes state: only the CSRF token."""

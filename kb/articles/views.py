@@ -37,6 +37,7 @@ from kb.articles.models import (
 from kb.articles.permissions import can_edit, can_read, can_see_feedback
 from kb.extensions import db, limiter
 from kb.markup import render_article
+from kb.security import int_arg
 
 bp = Blueprint("articles", __name__)
 
@@ -83,7 +84,7 @@ def index():
     tag = request.args.get("tag", "").strip().lower()[:60]
     query = queries.list_query(include_unpublished=staff, type=type_ or None, category=category, tag=tag or None,
                                status=status or None)
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=current_app.config["PER_PAGE"],
+    page = db.paginate(query, page=int_arg("page"), per_page=current_app.config["PER_PAGE"],
                        error_out=False)
     return render_template(
         "articles/index.html", page=page, types=list(ArticleType), statuses=list(ArticleStatus),
@@ -99,7 +100,7 @@ def category(slug: str):
     if category is None:
         abort(404)
     query = queries.list_query(category=category)
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=current_app.config["PER_PAGE"],
+    page = db.paginate(query, page=int_arg("page"), per_page=current_app.config["PER_PAGE"],
                        error_out=False)
     return render_template("articles/category.html", category=category, page=page)
 
@@ -115,15 +116,18 @@ def show(slug: str):
         if html is not None:
             return page_cache.personalise(html)
     article = _readable_article(slug)
-    if use_cache and article.is_published:
-        html = _render_article(article, FeedbackForm(), csrf=page_cache.CSRF_MARKER)[0]
-        cache.put(slug, html, article.updated_at)
+    if use_cache and article.is_published and page_cache.storable():
+        related = queries.related_articles(article, current_app.config["ARTICLE_RELATED_COUNT"])
+        html = _render_article(article, FeedbackForm(), csrf=page_cache.CSRF_MARKER, related=related)[0]
+        cache.put(slug, html, page_cache.stamps(article, related))
         return page_cache.personalise(html)
     return _render_article(article, FeedbackForm())
 
 
-def _render_article(article: Article, feedback_form: FeedbackForm, status: int = 200, csrf: str | None = None):
-    related = queries.related_articles(article, current_app.config["ARTICLE_RELATED_COUNT"])
+def _render_article(article: Article, feedback_form: FeedbackForm, status: int = 200, csrf: str | None = None,
+                    related: list[Article] | None = None):
+    if related is None:
+        related = queries.related_articles(article, current_app.config["ARTICLE_RELATED_COUNT"])
     my_vote = _my_vote(article)
     staff = can_see_feedback(current_user)
     return render_template(
@@ -338,8 +342,8 @@ def history(slug: str):
     revisions = queries.revisions_of(article)
     numbers = {revision.id: number for number, revision in enumerate(revisions, start=1)}
     by_id = {revision.id: revision for revision in revisions}
-    new_id = request.args.get("to", type=int) or (revisions[-1].id if revisions else None)
-    old_id = request.args.get("from", type=int) or (revisions[-2].id if len(revisions) > 1 else new_id)
+    new_id = int_arg("to", None) or (revisions[-1].id if revisions else None)
+    old_id = int_arg("from", None) or (revisions[-2].id if len(revisions) > 1 else new_id)
     if (new_id and new_id not in by_id) or (old_id and old_id not in by_id):
         abort(404)
     diff = None

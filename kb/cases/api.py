@@ -7,6 +7,8 @@ Authorization header), so a forged cross-site request has nothing to ride on.
 
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
@@ -161,7 +163,19 @@ def _json_body() -> dict:
         raise ApiError(400, "The request body is not valid JSON.")
     if not isinstance(data, dict):
         raise ApiError(400, "The request body must be a JSON object with the case fields.")
+    if not _encodable(data):
+        raise ApiError(400, "The request body contains a lone surrogate escape (such as \\ud800), "
+                            "which is not a character; send text as valid UTF-8.")
     return data
+
+
+def _encodable(data) -> bool:
+    """JSON may spell half of a UTF-16 pair (\\ud800) that no database column can store."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 # The text fields and their length settings: the same table the OpenAPI document is built from.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -17,6 +16,7 @@ from wtforms.validators import DataRequired, InputRequired, ValidationError
 
 from kb.cases import severity as severity_info
 from kb.cases.models import CaseStatus
+from kb.forms import BaseForm
 from kb.markup import check_field
 
 
@@ -44,7 +44,7 @@ def severity_choices() -> list[SelectChoice]:
 YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
 
 
-class CaseForm(FlaskForm):
+class CaseForm(BaseForm):
     title = StringField("Summary of the problem", validators=[_not_blank, _max_length("CASE_TITLE_MAX_LENGTH")])
     severity = RadioField("Severity", choices=severity_choices(),
                           validators=[InputRequired("Choose a severity; the questions above can suggest one.")])
@@ -65,37 +65,37 @@ class CaseForm(FlaskForm):
         return {q.key: getattr(self, q.key).data or "" for q in severity_info.QUESTIONS}
 
 
-class CommentForm(FlaskForm):
+class CommentForm(BaseForm):
     body = TextAreaField("Your comment", validators=[_not_blank, _max_length("CASE_COMMENT_MAX_LENGTH"), check_field])
     internal = BooleanField("Internal note (only support staff see it)")
 
 
-class StatusForm(FlaskForm):
+class StatusForm(BaseForm):
     status = SelectField("Status", choices=[SelectChoice(s.value, s.label) for s in CaseStatus], validators=[DataRequired()])
 
 
-class SeverityForm(FlaskForm):
+class SeverityForm(BaseForm):
     severity = SelectField("Severity", choices=[SelectChoice(str(s.number), f"{s.number} – {s.name}")
                                                      for s in severity_info.SEVERITIES],
                            validators=[DataRequired()])
 
 
-class AssignForm(FlaskForm):
+class AssignForm(BaseForm):
     assignee = SelectField("Working on it", choices=[], validate_choice=True)
 
 
-class EscalateForm(FlaskForm):
+class EscalateForm(BaseForm):
     reason = TextAreaField("Why does this case need more attention?",
                            validators=[_not_blank, _max_length("CASE_ESCALATION_REASON_MAX_LENGTH"), check_field])
 
 
-class LinkThreadForm(FlaskForm):
+class LinkThreadForm(BaseForm):
     thread = StringField("Forum thread address or number", validators=[_not_blank, _max_length("CASE_TITLE_MAX_LENGTH")])
 
 
-class SummaryForm(FlaskForm):
+class SummaryForm(BaseForm):
     body = TextAreaField("Summary to post in the thread", validators=[_not_blank, _max_length("CASE_COMMENT_MAX_LENGTH"), check_field])
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(BaseForm):
     """Just the CSRF token: buttons that change state (watch, close, reopen, take)."""

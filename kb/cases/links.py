@@ -14,7 +14,7 @@ from sqlalchemy import select
 from kb.cases import severity as severity_info
 from kb.cases.actions import CaseError, clean, current_policy, parse_number, sla_status
 from kb.cases.models import Case, CaseEvent, CaseThreadLink, EventKind
-from kb.cases.permissions import can_see_case
+from kb.cases.permissions import can_link_this_thread, can_see_case
 from kb.extensions import db
 from kb.forums import notifications as forum_notifications
 from kb.forums.models import Post, Thread
@@ -46,7 +46,9 @@ def link_for_thread(thread_id: int) -> CaseThreadLink | None:
 
 
 def link_thread(case: Case, thread: Thread, user) -> CaseThreadLink:
-    """Link a thread to the case; a thread belongs to at most one case."""
+    """Link a thread to the case; a thread belongs to at most one case, linked by its author or staff."""
+    if not can_link_this_thread(user, thread):
+        raise CaseError("Only the thread's author or support staff can link that thread to a case.")
     existing = link_for_thread(thread.id)
     if existing is not None:
         if existing.case_id == case.id:
@@ -131,22 +133,22 @@ def summary_pending(case: Case) -> bool:
 
 
 def render_thread_aside(thread=None, **_) -> str:
-    """On a thread page: the linked case for those who may see it; only that one exists for others."""
+    """On a thread page: the linked case for those who may see it, nothing about it for anyone else."""
     if thread is None:
         return ""
     link = link_for_thread(thread.id)
     if link is None:
         if not _can_open_from(thread):
             return ""
-        return render_template("cases/_thread_aside.html", case=None, linked=False, thread=thread, can_open=True)
+        return render_template("cases/_thread_aside.html", case=None, thread=thread, can_open=True)
     case = link.case
-    visible = can_see_case(current_user, case)
+    if not can_see_case(current_user, case):
+        return ""  # even that a case exists is for those who may see it
     return render_template(
         "cases/_thread_aside.html",
-        case=case if visible else None,
-        linked=True,
-        sla=sla_status(case) if visible else None,
-        severity=severity_info.get(case.severity) if visible else None,
+        case=case,
+        sla=sla_status(case),
+        severity=severity_info.get(case.severity),
         thread=thread,
         can_open=False,
     )
@@ -155,7 +157,8 @@ def render_thread_aside(thread=None, **_) -> str:
 def _can_open_from(thread) -> bool:
     from kb.cases.permissions import can_open_case
 
-    return can_open_case(current_user) and can_see_thread(current_user, thread)
+    return (can_open_case(current_user) and can_see_thread(current_user, thread)
+            and can_link_this_thread(current_user, thread))
 
 
 def render_composer_guidance(**_) -> str:

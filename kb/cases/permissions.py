@@ -45,6 +45,11 @@ def can_link_thread(user, case: Case) -> bool:
     return can_see_case(user, case)
 
 
+def can_link_this_thread(user, thread) -> bool:
+    """Only a thread's author or staff may tie the thread to a case (no one else's question is claimed)."""
+    return _active(user) and (is_staff(user) or getattr(thread, "author_id", None) == user.id)
+
+
 def visible_cases(user) -> Select:
     """Cases this user may list: all for staff, their organisation's for customers, none otherwise."""
     query = select(Case)

@@ -24,6 +24,7 @@ from kb.cases.models import Case, CaseStatus, EventKind
 from kb.cases.queue import SLA_FILTERS, queue
 from kb.cases.urls import case_url
 from kb.extensions import db, limiter
+from kb.security import int_arg
 
 bp = Blueprint("cases", __name__)
 
@@ -46,7 +47,7 @@ def index():
         query = query.where(Case.status.in_([CaseStatus.RESOLVED, CaseStatus.CLOSED]))
     else:
         show = "all"
-    page = db.paginate(query.order_by(Case.updated_at.desc(), Case.id.desc()),
+    page = db.paginate(query.order_by(Case.updated_at.desc(), Case.id.desc()), page=int_arg("page"),
                        per_page=current_app.config["CASES_PER_PAGE"], error_out=False, max_per_page=200)
     return render_template("cases/index.html", page=page, show=show, sla_status=actions.sla_status)
 
@@ -94,17 +95,17 @@ def new():
             business_impact=form.business_impact.data,
             environment=form.environment.data,
         )
-        linked_elsewhere = False
+        link_problem = None
         if thread is not None:
             try:
                 links.link_thread(case, thread, current_user)
-            except actions.CaseError:
-                linked_elsewhere = True  # someone linked the thread to another case meanwhile
+            except actions.CaseError as exc:
+                link_problem = str(exc)  # not the user's thread, or linked to another case meanwhile
         db.session.flush()
         notify.send_case_opened(case, actions.sla_sentence(case))
         db.session.commit()
-        if linked_elsewhere:
-            flash("The forum thread was already linked to another case, so this case is not linked to it.", "info")
+        if link_problem:
+            flash(f"{link_problem} This case is not linked to the thread.", "info")
         flash(f"Case #{case.number} is open. {_sla_sentence(case)}", "success")
         return redirect(case_url(case))
     if request.method == "POST" and any(form.answers().values()):
@@ -372,7 +373,7 @@ def staff_queue():
     filters = {key: request.args.get(key, "") for key in ("severity", "status", "assignee", "plan", "sla", "escalated")}
     entries = queue(filters, viewer=current_user)
     per_page = current_app.config["CASE_QUEUE_PER_PAGE"]
-    page_number = request.args.get("page", 1, type=int) or 1
+    page_number = int_arg("page")
     page = _ListPage(entries, max(page_number, 1), per_page)
     return render_template("cases/staff_queue.html", page=page, filters=filters, sla_filters=SLA_FILTERS,
                            statuses=[s for s in CaseStatus if s.is_open], button_form=forms.EmptyForm())

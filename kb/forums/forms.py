@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    ValidationError,
+)
 
+from kb.forms import BaseForm
 from kb.forums.models import FLAG_REASONS, Access
 from kb.markup import check_field
+from kb.security import DB_INT_MAX
 
 
 def config_length(min_key: str | None = None, max_key: str | None = None, what: str = "This"):
@@ -28,70 +35,69 @@ def config_length(min_key: str | None = None, max_key: str | None = None, what: 
     return check
 
 
-def no_nul(value):
-    """NUL characters are never meaningful in a post, and PostgreSQL refuses them in text columns."""
-    return value.replace("\x00", "") if isinstance(value, str) else value
-
-
-class ThreadForm(FlaskForm):
+class ThreadForm(BaseForm):
     title = StringField(
-        "Title", filters=[no_nul],
+        "Title",
         validators=[DataRequired("Give your question a title."), config_length("FORUMS_TITLE_MIN_LENGTH", "FORUMS_TITLE_MAX_LENGTH", "The title")],
         render_kw={"autocomplete": "off", "data-deflect": ""},
     )
     body = TextAreaField(
-        "Your question", filters=[no_nul],
+        "Your question",
         validators=[DataRequired("Describe your question."), config_length("FORUMS_POST_MIN_LENGTH", "FORUMS_POST_MAX_LENGTH", "Your post"), check_field],
         render_kw={"rows": 12},
     )
-    tags = StringField("Tags (optional)", filters=[no_nul], validators=[config_length(None, "FORUMS_TAGS_FIELD_MAX_LENGTH", "The tags field")])
+    tags = StringField("Tags (optional)", validators=[config_length(None, "FORUMS_TAGS_FIELD_MAX_LENGTH", "The tags field")])
     confirm_no_secrets = BooleanField("I checked: what the scanner found is not a real secret, post it anyway")
 
 
-class ReplyForm(FlaskForm):
+class ReplyForm(BaseForm):
     body = TextAreaField(
-        "Your reply", filters=[no_nul],
+        "Your reply",
         validators=[DataRequired("Write your reply first."), config_length("FORUMS_POST_MIN_LENGTH", "FORUMS_POST_MAX_LENGTH", "Your reply"), check_field],
         render_kw={"rows": 8},
     )
     confirm_no_secrets = BooleanField("I checked: what the scanner found is not a real secret, post it anyway")
 
 
-class EditForm(FlaskForm):
-    title = StringField("Title", filters=[no_nul], validators=[config_length("FORUMS_TITLE_MIN_LENGTH", "FORUMS_TITLE_MAX_LENGTH", "The title")])
+class EditForm(BaseForm):
+    title = StringField("Title", validators=[config_length("FORUMS_TITLE_MIN_LENGTH", "FORUMS_TITLE_MAX_LENGTH", "The title")])
     body = TextAreaField(
-        "Text", filters=[no_nul],
+        "Text",
         validators=[DataRequired("The post cannot be empty; delete it instead."), config_length("FORUMS_POST_MIN_LENGTH", "FORUMS_POST_MAX_LENGTH", "Your post"), check_field],
         render_kw={"rows": 12},
     )
-    tags = StringField("Tags (optional)", filters=[no_nul], validators=[config_length(None, "FORUMS_TAGS_FIELD_MAX_LENGTH", "The tags field")])
+    tags = StringField("Tags (optional)", validators=[config_length(None, "FORUMS_TAGS_FIELD_MAX_LENGTH", "The tags field")])
     confirm_no_secrets = BooleanField("I checked: what the scanner found is not a real secret, save it anyway")
 
 
-class FlagForm(FlaskForm):
+class FlagForm(BaseForm):
     reason = SelectField("Why should a moderator look at this post?", choices=[SelectChoice(k, v) for k, v in FLAG_REASONS.items()],
                          validators=[InputRequired()])
-    note = TextAreaField("Anything else a moderator should know (optional)", filters=[no_nul],
+    note = TextAreaField("Anything else a moderator should know (optional)",
                          validators=[config_length(None, "FORUMS_FLAG_NOTE_MAX_LENGTH", "The note")],
                          render_kw={"rows": 3})
 
 
-class MoveForm(FlaskForm):
+class MoveForm(BaseForm):
     category_id = SelectField("Move to category", coerce=int, choices=[])
 
 
 _ACCESS_CHOICES = [SelectChoice(access, access.label) for access in Access]
 
 
-class CategoryForm(FlaskForm):
-    name = StringField("Name", filters=[no_nul], validators=[DataRequired(), Length(max=120)])
-    slug = StringField("Slug (used in the address)", filters=[no_nul], validators=[DataRequired(), Length(max=80)])
-    description = TextAreaField("Description", filters=[no_nul], validators=[Length(max=1000)], render_kw={"rows": 3})
-    position = IntegerField("Position (lower comes first)", default=100, validators=[InputRequired()])
+class CategoryForm(BaseForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    slug = StringField("Slug (used in the address)", validators=[DataRequired(), Length(max=80)])
+    description = TextAreaField("Description", validators=[Length(max=1000)], render_kw={"rows": 3})
+    position = IntegerField(
+        "Position (lower comes first)", default=100,
+        validators=[InputRequired("Give a position, a whole number."),
+                    NumberRange(0, DB_INT_MAX, f"The position must be a whole number from 0 to {DB_INT_MAX:,}.")],
+    )
     read_access = SelectField("Who can read", coerce=Access, choices=_ACCESS_CHOICES)
     post_access = SelectField("Who can start threads", coerce=Access, choices=_ACCESS_CHOICES[1:])
 
 
-class SecretPatternForm(FlaskForm):
-    name = StringField("Name", filters=[no_nul], validators=[DataRequired(), Length(max=80)])
-    pattern = StringField("Regular expression (Python syntax)", filters=[no_nul], validators=[DataRequired(), Length(max=500)])
+class SecretPatternForm(BaseForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=80)])
+    pattern = StringField("Regular expression (Python syntax)", validators=[DataRequired(), Length(max=500)])

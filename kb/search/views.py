@@ -18,7 +18,7 @@ from kb.accounts.permissions import staff_required
 from kb.extensions import limiter
 from kb.search import analytics
 from kb.search.api import search, suggest
-from kb.security import is_safe_next
+from kb.security import is_safe_next, query_args
 
 bp = Blueprint("search", __name__)
 
@@ -36,7 +36,7 @@ def _int_arg(name: str, default: int, maximum: int) -> int:
 
 
 def _args_without(*names: str, **overrides) -> dict:
-    args = {k: v for k, v in request.args.items() if k not in names and k != "page"}
+    args = {k: v for k, v in query_args().items() if k not in names and k != "page"}
     args.update({k: v for k, v in overrides.items() if v})
     return args
 

@@ -72,7 +72,7 @@ def test_duplicate_organisation_name(client, admin, org):
     assert response.status_code == 400 and "already exists" in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("zone", ["x" * 300, "Europe/" + "a" * 5000, "../../etc/passwd", "UTC\x00"])
+@pytest.mark.parametrize("zone", ["x" * 300, "Europe/" + "a" * 5000, "../../etc/passwd", "Nowhere\x00/Land"])
 def test_hostile_timezone_names_are_a_clear_400(client, admin, zone):
     login(client, admin)
     response = client.post("/admin/organizations", data={"name": "Tz Test", "plan": "standard", "timezone": zone})

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import statistics
+import time
 
 import pytest
 from sqlalchemy import select
@@ -232,3 +234,19 @@ def test_rate_limits_can_be_switched_off(app_config, tmp_path):
         codes = {client.post("/login", data={"email": "a@example.com", "password": "x"}).status_code for _ in range(3)}
         assert codes == {400}
         db.session.remove()
+
+
+def test_login_takes_as_long_for_an_unknown_address(client, customer):
+    """An unknown address hashes a dummy password, so timing does not tell which addresses have accounts."""
+    def seconds(email):
+        start = time.perf_counter()
+        response = client.post("/login", data={"email": email, "password": "wrong password!"})
+        elapsed = time.perf_counter() - start
+        assert response.status_code == 400 and "do not match" in response.get_data(as_text=True)
+        return elapsed
+
+    known, unknown = [], []
+    for number in range(5):
+        known.append(seconds(customer.email))
+        unknown.append(seconds(f"nobody{number}@example.com"))
+    assert statistics.median(unknown) >= 0.5 * statistics.median(known), (known, unknown)

@@ -37,3 +37,13 @@ def test_cli_errors_are_clear(runner):
     result = runner.invoke(args=["create-user", "--email", "a@x.example", "--password", "short"])
     assert result.exit_code != 0 and "at least 10 characters" in result.output
     assert db.session.scalar(select(Organization)) is None and db.session.scalar(select(User)) is None
+
+
+def test_cli_reserves_staff_looking_names_for_staff(runner):
+    result = runner.invoke(args=["create-user", "--email", "c@x.example", "--name", "Support\u202e Desk",
+                                 "--password", "p" * 12])
+    assert result.exit_code != 0 and "kept for the support team" in result.output
+    result = runner.invoke(args=["create-user", "--email", "s@x.example", "--role", "staff",
+                                 "--name", "Support\u202e Desk", "--password", "p" * 12])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(User)).display_name == "Support Desk"

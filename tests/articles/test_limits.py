@@ -42,7 +42,7 @@ def test_page_cache_size_and_ttl():
     cache = PageCache(size=2)
     now = utcnow()
     for slug in ("a", "b", "c"):
-        cache.put(slug, slug, now)
+        cache.put(slug, slug, {1: now})
     assert list(cache.entries) == ["b", "c"]
     assert cache.get("b", ttl=-1, check_every=3600) is None  # expired
     assert cache.get("c", ttl=60, check_every=3600) == "c"

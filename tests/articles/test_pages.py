@@ -349,3 +349,44 @@ def test_staff_edit_shows_at_once_on_the_same_worker(app, client, published, sta
     login(client, staff)
     client.post(f"{url}/archive")
     assert reader.get(url).status_code == 404
+
+
+def test_a_head_request_never_fills_the_cache_with_its_variant(app, client, published):
+    """HEAD used to store a page whose sign-in link had lost its ``next``; GET readers then got it."""
+    url = f"/articles/{published.slug}"
+    assert client.head(url).status_code == 200
+    page = client.get(url).get_data(as_text=True)
+    assert f"/login?next={url}" in page.replace("%2F", "/")
+    assert client.head(url).status_code == 200, "a HEAD may be answered from the cache"
+    assert f"/login?next={url}" in app.test_client().get(url).get_data(as_text=True).replace("%2F", "/")
+
+
+@pytest.fixture
+def neighbours(make_article):
+    """Two articles in each other's "Related" list (same category and tags)."""
+    first = make_article(title="Open the replication ports", slug="open-ports")
+    second = make_article(title="Check the firewall rules for replication", slug="firewall-rules")
+    return first, second
+
+
+def test_archiving_an_article_drops_it_from_cached_related_lists_at_once(app, client, neighbours, staff):
+    first, second = neighbours
+    app.config["ARTICLE_PAGE_CACHE_CHECK_SECONDS"] = 3600
+    url = f"/articles/{first.slug}"
+    assert second.title in client.get(url).get_data(as_text=True)
+    editor = app.test_client()
+    login(editor, staff)
+    editor.post(f"/articles/{second.slug}/archive")
+    assert second.title not in client.get(url).get_data(as_text=True)
+
+
+def test_another_workers_status_change_reaches_cached_related_lists(app, client, neighbours):
+    first, second = neighbours
+    app.config["ARTICLE_PAGE_CACHE_CHECK_SECONDS"] = 0
+    url = f"/articles/{first.slug}"
+    assert second.title in client.get(url).get_data(as_text=True)
+    # Plain SQL, as another worker would: this process's flush listener never sees it.
+    table = Article.__table__
+    db.session.execute(table.update().where(table.c.id == second.id).values(status="archived", updated_at=utcnow()))
+    db.session.commit()
+    assert second.title not in client.get(url).get_data(as_text=True)

@@ -64,7 +64,7 @@ def test_thread_aside_hides_case_details_from_others(client, customer, other_cus
         if viewer:
             login(client, viewer)
         html = page(client, f"/threads/{thread.id}")
-        assert "A support case is linked to this thread." in html
+        assert "support case" not in html.lower(), "not even that a case exists"
         assert "CONFIDENTIAL" not in html and f"#{case.number}" not in html
         if viewer:
             client.post("/logout")
@@ -98,6 +98,10 @@ def test_link_an_existing_thread(client, customer, make_user, org, other_custome
     login(client, colleague)
     bad = client.post(f"/cases/{case.number}/link-thread", data={"link-thread": "not a thread"})
     assert bad.status_code == 400 and "No forum thread" in bad.get_data(as_text=True)
+    not_theirs = client.post(f"/cases/{case.number}/link-thread", data={"link-thread": str(thread.id)})
+    assert not_theirs.status_code == 400 and "author or support staff can link" in not_theirs.get_data(as_text=True)
+    client.post("/logout")
+    login(client, customer)
     ok = client.post(f"/cases/{case.number}/link-thread", data={"link-thread": f"https://support.example/threads/{thread.id}-vpg-stuck"})
     assert ok.status_code == 302
     assert db.session.query(CaseThreadLink).one().thread_id == thread.id
@@ -182,5 +186,34 @@ def test_opening_from_an_already_linked_thread_still_opens_the_case(client, cust
     assert client.get("/cases/new?thread=99999999999999999999999").status_code == 404
     response = client.post("/cases/new", data={"title": "Second", "description": "d", "severity": "3",
                                                 "thread": str(thread.id)}, follow_redirects=True)
-    assert response.status_code == 200 and "already linked to another case" in response.get_data(as_text=True)
+    assert response.status_code == 200 and "already linked to another support case" in response.get_data(as_text=True)
     assert db.session.query(CaseThreadLink).one().case_id == first.id
+
+
+def test_only_the_author_or_staff_may_link_a_thread(client, customer, other_customer, staff, thread, make_case):
+    """Another organisation's customer used to claim a public thread for their own case."""
+    theirs = make_case(other_customer, title="Globex case")
+    login(client, other_customer)
+    assert "Open a support case from this thread" not in page(client, f"/threads/{thread.id}")
+    response = client.post(f"/cases/{theirs.number}/link-thread", data={"link-thread": str(thread.id)})
+    assert response.status_code == 400 and "author or support staff can link" in response.get_data(as_text=True)
+    opened = client.post("/cases/new", data={"title": "Claiming it", "description": "d", "severity": "3",
+                                             "thread": str(thread.id)}, follow_redirects=True)
+    assert "This case is not linked to the thread." in opened.get_data(as_text=True)
+    assert db.session.query(CaseThreadLink).count() == 0
+    client.post("/logout")
+    login(client, customer)
+    own = make_case(customer, title="Acme case")
+    assert client.post(f"/cases/{own.number}/link-thread", data={"link-thread": str(thread.id)}).status_code == 302
+    assert db.session.query(CaseThreadLink).one().case_id == own.id
+
+
+def test_a_linked_case_shows_on_the_thread_only_to_those_who_may_see_it(client, customer, other_customer, staff,
+                                                                       thread, make_case):
+    case = make_case(customer, title="Acme replication case")
+    login(client, staff)
+    assert client.post(f"/cases/{case.number}/link-thread", data={"link-thread": str(thread.id)}).status_code == 302
+    assert f"Support case #{case.number}" in page(client, f"/threads/{thread.id}")
+    client.post("/logout")
+    login(client, other_customer)
+    assert "support case" not in page(client, f"/threads/{thread.id}").lower()

@@ -33,6 +33,7 @@ ACTIONS: dict[str, dict[str, str]] = {
     "accounts.reset_request": {"-": PUBLIC_ACTION},
     "accounts.reset_password": {"*": PUBLIC_ACTION},
     "accounts.account": {"-": SIGNED_IN_ACTION},
+    "accounts.sign_out_everywhere": {"-": SIGNED_IN_ACTION},
     "accounts.revoke_token": {"own": "D . D D D", "others": "D D . D D"},
     "accounts.admin_user": {"*": ADMIN_ACTION},
     "accounts.admin_organizations": {"-": ADMIN_ACTION},

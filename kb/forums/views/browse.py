@@ -20,6 +20,7 @@ from kb.forums.views.common import (
     restore_draft,
     thread_or_404,
 )
+from kb.security import int_arg
 
 
 @bp.route("/forums/")
@@ -40,7 +41,7 @@ def category(slug: str):
         filter_name = None
     query = threads.visible_threads(current_user).where(Thread.category_id == category.id)
     query = threads.by_activity(threads.filtered(query, filter_name, current_user))
-    page = db.paginate(query, per_page=current_app.config["FORUMS_THREADS_PER_PAGE"], error_out=False, count=True)
+    page = db.paginate(query, page=int_arg("page"), per_page=current_app.config["FORUMS_THREADS_PER_PAGE"], error_out=False, count=True)
     watching = notifications.subscription_for(current_user, category=category) is not None
     return render_template(
         "forums/category.html",
@@ -59,7 +60,7 @@ def thread(thread_id: int, slug: str | None):
     thread = thread_or_404(thread_id)
     question = threads.first_post(thread)
     replies = db.paginate(
-        threads.replies_query(thread), per_page=current_app.config["FORUMS_POSTS_PER_PAGE"], error_out=False
+        threads.replies_query(thread), page=int_arg("page"), per_page=current_app.config["FORUMS_POSTS_PER_PAGE"], error_out=False
     )
     accepted = None
     if thread.accepted_post_id:

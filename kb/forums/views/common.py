@@ -124,7 +124,7 @@ def is_new_account() -> bool:
 
 
 def user_key() -> str:
-    return f"user:{current_user.get_id()}" if current_user.is_authenticated else f"ip:{request.remote_addr}"
+    return f"user:{current_user.id}" if current_user.is_authenticated else f"ip:{request.remote_addr}"
 
 
 def _counts(response) -> bool:

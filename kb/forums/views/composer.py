@@ -36,6 +36,7 @@ from kb.forums.views.common import (
     thread_or_404,
     user_key,
 )
+from kb.security import int_arg
 
 
 def _render_new_thread(category: ForumCategory, form: ThreadForm, status: int = 200, **extra):
@@ -148,7 +149,7 @@ def reply(thread_id: int):
         draft = restore_draft(form_path)
         if draft:
             form.body.data = draft.get("body", "")
-        quote_id = request.args.get("quote", type=int)
+        quote_id = int_arg("quote", None)
         if quote_id:
             quoted = db.session.get(Post, quote_id)
             if quoted is not None and quoted.thread_id == thread.id and permissions.can_see_post(current_user, quoted) and quoted.visible:

@@ -24,6 +24,7 @@ from kb.forums.views.common import (
     post_or_404,
     thread_or_404,
 )
+from kb.security import int_arg
 
 # --- Flags and threads -------------------------------------------------------------------------
 
@@ -31,7 +32,7 @@ from kb.forums.views.common import (
 @staff_required
 def moderation_queue():
     """Open flags, oldest first, for staff."""
-    page = db.paginate(moderation.open_flags_query(current_user), per_page=current_app.config["FORUMS_FLAGS_PER_PAGE"], error_out=False)
+    page = db.paginate(moderation.open_flags_query(current_user), page=int_arg("page"), per_page=current_app.config["FORUMS_FLAGS_PER_PAGE"], error_out=False)
     return render_template("forums/moderation.html", page=page)
 
 

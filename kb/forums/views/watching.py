@@ -18,6 +18,7 @@ from kb.forums.views.common import (
     login_redirect,
     thread_or_404,
 )
+from kb.security import int_arg
 
 
 def _switch_watching(back_url: str, messages: dict[bool, str], **target):
@@ -73,6 +74,7 @@ def notifications_page():
     """Replies and new threads in what you watch; opening the page marks them read."""
     page = db.paginate(
         notifications.notifications_query(current_user),
+        page=int_arg("page"),
         per_page=current_app.config["FORUMS_NOTIFICATIONS_PER_PAGE"],
         error_out=False,
     )
