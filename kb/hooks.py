@@ -32,7 +32,7 @@ class HomeSection:
 
 def _registry(app: Flask) -> dict:
     return app.extensions.setdefault(
-        "kb_hooks", {"nav": [], "home": [], "sitemap": [], "health": {}, "init": [], "slots": {}}
+        "kb_hooks", {"nav": [], "home": [], "sitemap": [], "health": {}, "init": [], "slots": {}, "notifications": {}}
     )
 
 
@@ -111,3 +111,26 @@ def register_metric(app: Flask, name: str, documentation: str, collect: Callable
 
 def metrics(app: Flask) -> dict[str, tuple[str, tuple[str, ...], Callable[[], dict | float]]]:
     return dict(_registry(app).get("metrics", {}))
+
+
+@dataclass(frozen=True)
+class NotificationSource:
+    """A feature's on-site notifications, shown in the one /notifications list beside forum activity.
+
+    ``newest(user, limit)`` returns up to ``limit`` items, newest first; each has ``key`` (str),
+    ``created_at``, ``unread`` (bool) and ``html`` (escaped markup for one list line).
+    ``mark_read(user, keys)`` marks those keys read (every one when ``keys`` is None).
+    """
+
+    count: Callable[[object], int]
+    unread: Callable[[object], int]
+    newest: Callable[[object, int], list]
+    mark_read: Callable[[object, list | None], None]
+
+
+def register_notification_source(app: Flask, name: str, source: NotificationSource) -> None:
+    _registry(app)["notifications"][name] = source
+
+
+def notification_sources(app: Flask) -> dict[str, NotificationSource]:
+    return dict(_registry(app)["notifications"])

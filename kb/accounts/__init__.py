@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, request
 
+from kb.accounts import admin_views  # noqa: F401  (registers the admin pages on bp)
 from kb.accounts.views import bp
 from kb.extensions import db, login_manager
 from kb.hooks import register_nav

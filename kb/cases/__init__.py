@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from kb.cases import policy_pages  # noqa: F401  (registers the policy pages on bp)
+from kb.cases import policy_pages, staff_views  # noqa: F401  (register their pages on bp)
 from kb.cases.views import bp
 
 
@@ -43,11 +43,28 @@ def init_app(app: Flask) -> None:
 
 def _register_slots(app: Flask) -> None:
     """Thread-page aside and composer guidance, shown by the forum pages."""
-    from kb.cases import links
-    from kb.hooks import register_slot
+    from kb.cases import activity, links
+    from kb.hooks import register_notification_source, register_slot
 
     register_slot(app, "thread-aside", links.render_thread_aside)
     register_slot(app, "composer-guidance", links.render_composer_guidance)
+    register_slot(app, "admin-organization", _organization_cases)
+    register_notification_source(app, "cases", activity.SOURCE)
+
+
+def _organization_cases(organization) -> str:
+    """The organisation's open cases, for its admin page."""
+    from flask import render_template
+    from sqlalchemy import select
+
+    from kb.cases.models import OPEN_STATUSES, Case
+    from kb.extensions import db
+
+    cases = db.session.scalars(
+        select(Case).where(Case.organization_id == organization.id, Case.status.in_(OPEN_STATUSES))
+        .order_by(Case.severity, Case.created_at)
+    ).all()
+    return render_template("cases/_organization_cases.html", cases=cases)
 
 
 def _check_policy(app: Flask) -> None:
@@ -61,9 +78,10 @@ def _check_policy(app: Flask) -> None:
             closes=app.config.get("CASE_BUSINESS_CLOSES"),
             weekdays=app.config.get("CASE_BUSINESS_WEEKDAYS"),
             targets=app.config.get("CASE_SLA_TARGETS"),
+            update_targets=app.config.get("CASE_UPDATE_TARGETS"),
         )
     except (ValueError, TypeError, AttributeError) as exc:
-        raise ConfigError(f"The support policy settings (KB_CASE_BUSINESS_*, KB_CASE_SLA_TARGETS) are not valid: {exc}") from None
+        raise ConfigError(f"The support policy settings (KB_CASE_BUSINESS_*, KB_CASE_SLA_TARGETS, KB_CASE_UPDATE_TARGETS) are not valid: {exc}") from None
 
 
 def _home_context(user) -> dict:
@@ -71,18 +89,11 @@ def _home_context(user) -> dict:
     from kb.cases.actions import sla_status
     from kb.cases.models import Case, CaseStatus
     from kb.cases.permissions import can_open_case, visible_cases
-    from kb.cases.queue import queue
+    from kb.cases.queue import queue_counts
     from kb.extensions import db
 
     if getattr(user, "is_staff", False):
-        entries = queue()
-        counts = {
-            "open": len(entries),
-            "breached": sum(1 for e in entries if e.sla.state == "breached"),
-            "at_risk": sum(1 for e in entries if e.sla.state == "at_risk"),
-            "unassigned": sum(1 for e in entries if e.case.assignee_id is None),
-        }
-        return {"show": True, "staff": True, "counts": counts}
+        return {"show": True, "staff": True, "counts": queue_counts()}
     if not can_open_case(user):
         return {"show": False}
     query = (visible_cases(user).where(Case.status.in_([s for s in CaseStatus if s.is_open]))

@@ -19,7 +19,7 @@ from kb.templating import duration_words
 def sla_sweep_command(now_text: str | None) -> None:
     """Mark cases at risk or breached and email the assigned staff member (or all staff) once per change."""
     from kb.cases import notify
-    from kb.cases.sweep import sweep
+    from kb.cases.sweep import sweep, sweep_updates
 
     now = None
     if now_text:
@@ -30,23 +30,34 @@ def sla_sweep_command(now_text: str | None) -> None:
         if now.tzinfo is None:
             raise click.BadParameter("include the UTC offset, e.g. +00:00", param_hint="--now")
     checked, alerts = sweep(now)
+    update_checked, update_alerts = sweep_updates(now)
     db.session.commit()
     for alert in alerts:
         case, status = alert.case, alert.sla
         subject, body = notify.sla_alert_text(case, status.state, status.remaining)
         recipients = notify.send_staff_alert(case, subject, body)
-        when = (f"overdue by {duration_words(-status.remaining)}" if status.state == "breached"
-                else f"{duration_words(status.remaining)} left")
-        click.echo(f"Case #{case.number}: {status.label.lower()} ({when}); emailed {', '.join(recipients) or 'nobody (no staff accounts)'}")
+        click.echo(f"Case #{case.number}: {status.label.lower()} ({_when(status.remaining)}); emailed {', '.join(recipients) or 'nobody (no staff accounts)'}")
     click.echo(f"Checked {checked} open unanswered case{'s' if checked != 1 else ''}; "
                f"{len(alerts)} alert{'s' if len(alerts) != 1 else ''} sent.")
+    for alert in update_alerts:
+        case, status = alert.case, alert.sla
+        subject, body = notify.update_alert_text(case, status.state, status.remaining)
+        recipients = notify.send_staff_alert(case, subject, body)
+        click.echo(f"Case #{case.number}: next update {'overdue' if status.state == 'breached' else 'at risk'} "
+                   f"({_when(status.remaining)}); emailed {', '.join(recipients) or 'nobody (no staff accounts)'}")
+    click.echo(f"Checked {update_checked} answered case{'s' if update_checked != 1 else ''} for updates; "
+               f"{len(update_alerts)} update alert{'s' if len(update_alerts) != 1 else ''} sent.")
+
+
+def _when(remaining) -> str:
+    return f"overdue by {duration_words(-remaining)}" if remaining.total_seconds() < 0 else f"{duration_words(remaining)} left"
 
 
 @click.command("mail-in")
 @with_appcontext
 def mail_in_command() -> None:
     """Read one email (RFC 822) on stdin and add it as a comment to the case it replies to."""
-    from kb.cases import mailin, notify
+    from kb.cases import activity, mailin, notify
 
     limit = int(current_app.config["CASE_MAILIN_MAX_BYTES"])
     stream = click.get_binary_stream("stdin")
@@ -57,6 +68,7 @@ def mail_in_command() -> None:
         db.session.rollback()
         click.echo(f"Rejected: {exc.reason}", err=True)
         sys.exit(exc.code)
+    activity.record(result.case, result.events, result.events[0].author)
     db.session.commit()
     notify.send_public_update(result.case, result.events, result.events[0].author)
     click.echo(f"Added a comment from {result.sender} to case #{result.case.number}.")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField,
     HiddenField,
     RadioField,
     SelectField,
@@ -66,7 +65,6 @@ class CaseForm(FlaskForm):
 
 class CommentForm(FlaskForm):
     body = TextAreaField("Your comment", validators=[_not_blank, _max_length("CASE_COMMENT_MAX_LENGTH"), check_field])
-    internal = BooleanField("Internal note (only support staff see it)")
 
 
 class StatusForm(FlaskForm):
@@ -76,6 +74,27 @@ class StatusForm(FlaskForm):
 class SeverityForm(FlaskForm):
     severity = SelectField("Severity", choices=[(str(s.number), f"{s.number} – {s.name}") for s in severity_info.SEVERITIES],
                            validators=[DataRequired()])
+    reason = TextAreaField("Why the severity changes (the customer sees this)",
+                           validators=[_max_length("CASE_SEVERITY_REASON_MAX_LENGTH"), check_field])
+
+
+KEEP = ""  # the composer's "leave as it is" choice
+
+
+class StaffUpdateForm(FlaskForm):
+    """The staff composer: a reply to the customer or an internal note, and any changes, in one submit.
+
+    Which of the two the text becomes is decided by the button pressed (``send``), never by a checkbox.
+    """
+
+    body = TextAreaField("Message", validators=[_max_length("CASE_COMMENT_MAX_LENGTH"), check_field])
+    send = HiddenField()  # filled by the pressed submit button: "reply" or "note"
+    status = SelectField("Then set the status", default=KEEP, choices=[(KEEP, "Leave as it is")] + [(s.value, s.label) for s in CaseStatus])
+    severity = SelectField("Severity", default=KEEP, choices=[(KEEP, "Leave as it is")] + [
+        (str(s.number), f"{s.number} – {s.name}") for s in severity_info.SEVERITIES])
+    severity_reason = TextAreaField("Why the severity changes (the customer sees this)",
+                                    validators=[_max_length("CASE_SEVERITY_REASON_MAX_LENGTH"), check_field])
+    assignee = SelectField("Working on it", choices=[], validate_choice=True)
 
 
 class AssignForm(FlaskForm):

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from kb.cases.actions import SlaStatus, sla_status
+from kb.cases.clocks import SlaStatus, sla_status, update_status
 from kb.cases.models import OPEN_STATUSES, Case, CaseEvent, EventKind
 from kb.extensions import db
 from kb.types import utcnow
@@ -43,5 +43,34 @@ def sweep(now: datetime | None = None) -> tuple[int, list[Alert]]:
             continue
         case.sla_alerted_state = status.state
         db.session.add(CaseEvent(case=case, kind=EventKind.SLA, new_value=status.state, via="sweep", created_at=now))
+        alerts.append(Alert(case, status))
+    return checked, alerts
+
+
+def sweep_updates(now: datetime | None = None) -> tuple[int, list[Alert]]:
+    """Check every answered case whose update clock runs; alert at-risk and overdue updates once per state.
+
+    Separate from the first-response sweep so each clock keeps its own remembered state
+    (``update_alerted_state``, cleared whenever a public staff reply restarts the clock).
+    """
+    now = now or utcnow()
+    query = (
+        select(Case)
+        .where(Case.status.in_(OPEN_STATUSES), Case.first_response_at.is_not(None),
+               Case.next_update_due_at.is_not(None))
+        .options(selectinload(Case.organization), selectinload(Case.assignee))
+        .order_by(Case.id)
+    )
+    checked, alerts = 0, []
+    for case in db.session.scalars(query):
+        checked += 1
+        status = update_status(case, now)
+        if status is None or status.state not in ("at_risk", "breached"):
+            continue
+        if _RANK[status.state] <= _RANK.get(case.update_alerted_state, 0):
+            continue
+        case.update_alerted_state = status.state
+        db.session.add(CaseEvent(case=case, kind=EventKind.SLA, old_value="update", new_value=status.state,
+                                 via="sweep", created_at=now))
         alerts.append(Alert(case, status))
     return checked, alerts

@@ -1,4 +1,4 @@
-"""Case pages: the case list, opening and working a case, the staff queue (policy pages: policy_pages.py)."""
+"""Case pages: the case list, opening a case, its page and comments (staff-only pages: staff_views.py)."""
 
 from __future__ import annotations
 
@@ -17,11 +17,9 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from kb.accounts.models import Role, User
-from kb.accounts.permissions import staff_required
-from kb.cases import actions, forms, links, notify, permissions
+from kb.cases import actions, activity, composer, forms, links, notify, permissions
 from kb.cases import severity as severity_info
 from kb.cases.models import Case, CaseStatus, EventKind
-from kb.cases.queue import SLA_FILTERS, queue
 from kb.extensions import db, limiter
 
 bp = Blueprint("cases", __name__)
@@ -47,7 +45,8 @@ def index():
         show = "all"
     page = db.paginate(query.order_by(Case.updated_at.desc(), Case.id.desc()),
                        per_page=current_app.config["CASES_PER_PAGE"], error_out=False, max_per_page=200)
-    return render_template("cases/index.html", page=page, show=show, sla_status=actions.sla_status)
+    unread = activity.unread_case_ids(current_user, [case.id for case in page.items])
+    return render_template("cases/index.html", page=page, show=show, sla_status=actions.sla_status, unread=unread)
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
@@ -126,19 +125,32 @@ def _case_or_404(number) -> Case:
     return case
 
 
+def _assignee_choices() -> list[tuple[str, str]]:
+    staff_users = db.session.scalars(
+        select(User).where(User.role.in_([Role.STAFF, Role.ADMIN]), User.disabled.is_(False)).order_by(User.display_name)
+    )
+    return [("", "Nobody")] + [(str(u.id), u.display_name) for u in staff_users]
+
+
+def _update_form(case: Case) -> forms.StaffUpdateForm:
+    form = forms.StaffUpdateForm(prefix="update", data={"assignee": str(case.assignee_id or "")})
+    form.assignee.choices = _assignee_choices()
+    return form
+
+
 def _detail_context(case: Case, **overrides) -> dict:
     staff = current_user.is_staff
     assign_form = forms.AssignForm(prefix="assign")
     if staff:
-        staff_users = db.session.scalars(
-            select(User).where(User.role.in_([Role.STAFF, Role.ADMIN]), User.disabled.is_(False)).order_by(User.display_name)
-        )
-        assign_form.assignee.choices = [("", "Nobody")] + [(str(u.id), u.display_name) for u in staff_users]
+        assign_form.assignee.choices = _assignee_choices()
         assign_form.assignee.data = str(case.assignee_id or "")
     context = {
         "case": case,
         "events": case.events if staff else actions.public_events(case),
         "sla": actions.sla_status(case),
+        "update": actions.clocks.update_status(case),
+        "update_form": _update_form(case) if staff and "update_form" not in overrides else overrides.get("update_form"),
+        "button_label": composer.button_label,
         "severity_info": severity_info.get(case.severity),
         "comment_form": forms.CommentForm(prefix="comment"),
         "status_form": forms.StatusForm(prefix="status", status=case.status.value),
@@ -165,30 +177,63 @@ def _detail_context(case: Case, **overrides) -> dict:
 def detail(number: int):
     """One case: its details, SLA clock and timeline (internal notes for staff only)."""
     case = _case_or_404(number)
-    return render_template("cases/detail.html", **_detail_context(case))
+    response = render_template("cases/detail.html", **_detail_context(case))
+    activity.mark_case_read(current_user, case)
+    db.session.commit()
+    return response
 
 
 @bp.post("/cases/<int:number>/comment")
 @login_required
 @_limit()
 def comment(number: int):
-    """Add a public comment (or, for staff, an internal note) and email the watchers."""
+    """Add a customer's comment, or take the staff composer's reply or note and changes; email the watchers."""
     case = _case_or_404(number)
+    if current_user.is_staff:
+        return _staff_update(case)
     form = forms.CommentForm(prefix="comment")
     if form.validate_on_submit():
-        internal = bool(form.internal.data) and current_user.is_staff
         try:
-            events = actions.add_comment(case, current_user, form.body.data, internal=internal)
+            events = actions.add_comment(case, current_user, form.body.data)
         except actions.CaseError as exc:
             form.body.errors.append(str(exc))
         else:
+            activity.record(case, events, current_user)
             db.session.commit()
-            event = events[0]
-            if not internal:
-                notify.send_public_update(case, events, current_user)
-            flash("Internal note added." if internal else "Your comment was added.", "success")
-            return redirect(url_for("cases.detail", number=case.number) + f"#event-{event.id}")
+            notify.send_public_update(case, events, current_user)
+            flash("Your comment was added.", "success")
+            return redirect(url_for("cases.detail", number=case.number) + f"#event-{events[0].id}")
     return render_template("cases/detail.html", **_detail_context(case, comment_form=form)), 400
+
+
+def _staff_update(case: Case):
+    """One staff submit: a reply or an internal note (by the button pressed) plus status, severity, assignee."""
+    form = _update_form(case)
+    if form.validate_on_submit():
+        chosen = form.assignee.data or ""
+        update = composer.StaffUpdate(
+            body=form.body.data or "", mode=request.form.get("update-send", ""), status=form.status.data,
+            severity=form.severity.data, severity_reason=form.severity_reason.data or "",
+            assign=chosen != str(case.assignee_id or ""),
+            assignee=db.session.get(User, int(chosen)) if chosen else None,
+        )
+        errors = composer.check(update, case)
+        if not errors:
+            try:
+                events = composer.apply(update, case, current_user)
+            except actions.CaseError as exc:
+                errors = {"body": str(exc)}
+        if not errors:
+            activity.record(case, events, current_user)
+            db.session.commit()
+            notify.send_public_update(case, events, current_user)
+            flash("Internal note added." if update.mode == composer.NOTE else "Sent to the customer."
+                  if update.body.strip() else "The case is updated.", "success")
+            anchor = f"#event-{events[0].id}" if events else ""
+            return redirect(url_for("cases.detail", number=case.number) + anchor)
+        for name, message in errors.items():
+            getattr(form, name).errors.append(message)
+    return render_template("cases/detail.html", **_detail_context(case, update_form=form)), 400
 
 
 @bp.post("/cases/<int:number>/status")
@@ -204,62 +249,13 @@ def status(number: int):
         except actions.CaseError as exc:
             form.status.errors.append(str(exc))
             return render_template("cases/detail.html", **_detail_context(case, status_form=form)), 403
+        activity.record(case, [event], current_user)
         db.session.commit()
         if event is not None:
             notify.send_public_update(case, [event], current_user)
             flash(f"The case is now {case.status.label.lower()}.", "success")
         return redirect(url_for("cases.detail", number=case.number))
     return render_template("cases/detail.html", **_detail_context(case, status_form=form)), 400
-
-
-@bp.post("/cases/<int:number>/severity")
-@login_required
-@_limit()
-def change_severity(number: int):
-    """Staff re-grade a case; the due time follows."""
-    case = _case_or_404(number)
-    if not permissions.can_work_case(current_user, case):
-        abort(403)
-    form = forms.SeverityForm(prefix="severity")
-    if form.validate_on_submit():
-        event = actions.change_severity(case, current_user, form.severity.data)
-        db.session.commit()
-        if event is not None:
-            notify.send_public_update(case, [event], current_user)
-            flash(f"Severity changed to {severity_info.label(case.severity)}.", "success")
-        return redirect(url_for("cases.detail", number=case.number))
-    return render_template("cases/detail.html", **_detail_context(case, severity_form=form)), 400
-
-
-@bp.post("/cases/<int:number>/assign")
-@login_required
-@_limit()
-def assign(number: int):
-    """Staff record who is working the case ("take" assigns it to yourself)."""
-    case = _case_or_404(number)
-    if not permissions.can_work_case(current_user, case):
-        abort(403)
-    if request.form.get("take") == "1":
-        if not forms.EmptyForm().validate_on_submit():
-            abort(400)
-        assignee = current_user._get_current_object()
-    else:
-        form = forms.AssignForm(prefix="assign")
-        form.assignee.choices = [("", "Nobody")] + [
-            (str(u.id), u.display_name) for u in db.session.scalars(select(User).where(User.role.in_([Role.STAFF, Role.ADMIN])))
-        ]
-        if not form.validate_on_submit():
-            return render_template("cases/detail.html", **_detail_context(case, assign_form=form)), 400
-        assignee = db.session.get(User, int(form.assignee.data)) if form.assignee.data else None
-    try:
-        actions.assign(case, current_user, assignee)
-    except actions.CaseError as exc:
-        abort(400, str(exc))
-    db.session.commit()
-    flash(f"Assigned to {assignee.display_name}." if assignee else "Nobody is assigned now.", "success")
-    if request.form.get("back") == "queue":
-        return redirect(url_for("cases.staff_queue"))
-    return redirect(url_for("cases.detail", number=case.number))
 
 
 @bp.post("/cases/<int:number>/escalate")
@@ -275,6 +271,7 @@ def escalate(number: int):
         except actions.CaseError as exc:
             form.reason.errors.append(str(exc))
         else:
+            activity.record(case, [event], current_user)
             db.session.commit()
             notify.send_escalation_alert(case, event)
             notify.send_public_update(case, [event], current_user)
@@ -322,65 +319,3 @@ def link_thread(number: int):
                 flash(f"Linked the thread “{thread.title}”.", "success")
                 return redirect(url_for("cases.detail", number=case.number))
     return render_template("cases/detail.html", **_detail_context(case, link_form=form)), 400
-
-
-@bp.route("/cases/<int:number>/summary", methods=["GET", "POST"])
-@staff_required
-@_limit()
-def summary(number: int):
-    """Staff post an edited, redacted summary of the resolution to the linked threads (or skip it)."""
-    case = _case_or_404(number)
-    if not case.thread_links:
-        abort(404)
-    form = forms.SummaryForm()
-    if request.method == "POST" and request.form.get("skip") == "1":
-        if not forms.EmptyForm().validate_on_submit():
-            abort(400)
-        from kb.types import utcnow
-
-        case.summary_handled_at = utcnow()
-        db.session.commit()
-        flash("No summary will be posted.", "info")
-        return redirect(url_for("cases.detail", number=case.number))
-    if form.validate_on_submit():
-        try:
-            posted = links.post_summary(case, current_user, form.body.data)
-        except actions.CaseError as exc:
-            form.body.errors.append(str(exc))
-        else:
-            db.session.commit()
-            links.send_summary_emails(posted)
-            flash(f"Summary posted to {len(posted)} thread{'s' if len(posted) != 1 else ''}.", "success")
-            return redirect(url_for("cases.detail", number=case.number))
-    elif request.method == "GET":
-        form.body.data = links.default_summary(case)
-    threads = links.linked_threads(case, current_user)
-    status = 400 if request.method == "POST" else 200
-    return render_template("cases/summary.html", case=case, form=form, threads=threads,
-                           button_form=forms.EmptyForm()), status
-
-
-@bp.route("/staff/queue")
-@staff_required
-def staff_queue():
-    """Open cases, most urgent first: breached, escalated, severity, time left, plan, age."""
-    filters = {key: request.args.get(key, "") for key in ("severity", "status", "assignee", "plan", "sla", "escalated")}
-    entries = queue(filters, viewer=current_user)
-    per_page = current_app.config["CASE_QUEUE_PER_PAGE"]
-    page_number = request.args.get("page", 1, type=int) or 1
-    page = _ListPage(entries, max(page_number, 1), per_page)
-    return render_template("cases/staff_queue.html", page=page, filters=filters, sla_filters=SLA_FILTERS,
-                           statuses=[s for s in CaseStatus if s.is_open], button_form=forms.EmptyForm())
-
-
-class _ListPage:
-    """Pagination over an already sorted list, with the attributes the pager macro reads."""
-
-    def __init__(self, items: list, page: int, per_page: int):
-        self.total = len(items)
-        self.per_page = per_page
-        self.pages = max(1, -(-self.total // per_page))
-        self.page = min(page, self.pages)
-        self.items = items[(self.page - 1) * per_page : self.page * per_page]
-        self.has_prev, self.has_next = self.page > 1, self.page < self.pages
-        self.prev_num, self.next_num = self.page - 1, self.page + 1

@@ -72,11 +72,15 @@ def _sitemap():
 
 
 def _user_menu() -> str:
+    from flask import current_app
+
     from kb.forums.notifications import unread_count
+    from kb.hooks import notification_sources
 
     if not current_user.is_authenticated:
         return ""
-    return render_template("forums/_user_menu.html", unread=unread_count(current_user))
+    unread = unread_count(current_user) + sum(s.unread(current_user) for s in notification_sources(current_app).values())
+    return render_template("forums/_user_menu.html", unread=unread)
 
 
 def _register_search(app: Flask) -> None:
