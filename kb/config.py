@@ -84,6 +84,11 @@ DEFAULTS: dict[str, object] = {
     "MARKUP_MAX_HEADINGS": 200,
     "MARKUP_MAX_TABLE_ROWS": 1_000,
     "MARKUP_MAX_LINK_REFERENCES": 500,
+    # User and organisation admin.
+    "ORG_DOMAINS_MAX": 20,  # email domains one organisation may list
+    "INVITE_MAX_AGE": 60 * 60 * 24 * 7,  # seconds an invitation's set-password link works
+    "EMAIL_VERIFY_MAX_AGE": 60 * 60 * 24 * 3,  # seconds an email verification link works
+    "UNVERIFIED_MAY_POST": True,  # may accounts whose address is not verified yet post in the forums?
     # The product the site supports.
     "PRODUCT_NAME": "HarborSync DR",
     "PRODUCT_VERSIONS": ["7.2", "7.3", "8.0"],

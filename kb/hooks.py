@@ -57,7 +57,9 @@ COMPOSER_GUIDANCE = Slot("composer-guidance", "forums/_outage.html", (),
                          "In the forum composer's outage notice: when a case is the better route, and severities.")
 USER_MENU = Slot("user-menu", "base.html", (),
                  "In the header for signed-in users, before their name: e.g. notifications and their unread count.")
-SLOTS: dict[str, Slot] = {slot.name: slot for slot in (THREAD_ASIDE, COMPOSER_GUIDANCE, USER_MENU)}
+ADMIN_ORGANIZATION = Slot("admin-organization", "accounts/admin_organization.html", ("organization",),
+                          "On an organisation's admin page: what other features hold for it, e.g. its open cases.")
+SLOTS: dict[str, Slot] = {slot.name: slot for slot in (THREAD_ASIDE, COMPOSER_GUIDANCE, USER_MENU, ADMIN_ORGANIZATION)}
 
 
 class HookError(RuntimeError):
@@ -88,7 +90,8 @@ class HomeSection:
 def _registry(app: Flask) -> dict:
     return app.extensions.setdefault(
         "kb_hooks",
-        {"nav": [], "home": [], "sitemap": [], "health": {}, "init": [], "slots": {}, "stylesheets": []},
+        {"nav": [], "home": [], "sitemap": [], "health": {}, "init": [], "slots": {}, "stylesheets": [],
+         "notifications": {}},
     )
 
 
@@ -220,3 +223,26 @@ def register_periodic(app: Flask, label: str, interval_setting: str, task: Calla
 
 def periodic_tasks(app: Flask) -> list[tuple[str, str, Callable[[], str | None]]]:
     return list(_registry(app).get("periodic", []))
+
+
+@dataclass(frozen=True)
+class NotificationSource:
+    """A feature's on-site notifications, shown in the one /notifications list beside forum activity.
+
+    ``newest(user, limit)`` returns up to ``limit`` items, newest first; each has ``key`` (str),
+    ``created_at``, ``unread`` (bool) and ``html`` (escaped markup for one list line).
+    ``mark_read(user, keys)`` marks those keys read (every one when ``keys`` is None).
+    """
+
+    count: Callable[[object], int]
+    unread: Callable[[object], int]
+    newest: Callable[[object, int], list]
+    mark_read: Callable[[object, list | None], None]
+
+
+def register_notification_source(app: Flask, name: str, source: NotificationSource) -> None:
+    _registry(app)["notifications"][name] = source
+
+
+def notification_sources(app: Flask) -> dict[str, NotificationSource]:
+    return dict(_registry(app)["notifications"])

@@ -26,6 +26,19 @@ def localtime(value: datetime | None, fmt: str = "%d %b %Y %H:%M %Z") -> str:
     return value.astimezone(viewer_zone()).strftime(fmt)
 
 
+def zonetime(value: datetime | None, zone: str, fmt: str = "%d %b %H:%M %Z") -> str:
+    """A stored UTC time in a named timezone (e.g. the customer's), UTC when the name is unusable."""
+    if value is None:
+        return ""
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        tz = ZoneInfo("UTC")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(tz).strftime(fmt)
+
+
 def duration_words(delta: timedelta) -> str:
     """'2 days 3 hours', '45 minutes', 'less than a minute': the two largest units."""
     seconds = int(abs(delta.total_seconds()))
@@ -51,6 +64,7 @@ def time_ago(value: datetime | None, now: datetime | None = None) -> str:
 
 def register_filters(app: Flask) -> None:
     app.add_template_filter(localtime, "localtime")
+    app.add_template_filter(zonetime, "zonetime")
     app.add_template_filter(duration_words, "duration_words")
     app.add_template_filter(time_ago, "time_ago")
 

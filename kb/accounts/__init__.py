@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, request
 
 from kb.accounts import mail_admin  # noqa: F401  (registers /admin/mail on bp)
+from kb.accounts import admin_views  # noqa: F401  (registers the admin pages on bp)
 from kb.accounts.views import bp
 from kb.extensions import login_manager
 from kb.hooks import register_nav

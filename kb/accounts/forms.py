@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import current_app
 from flask_login import current_user
 from wtforms import (
@@ -16,7 +18,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
-from kb.accounts.models import Plan, Role
+from kb.accounts.admin import normalize_domain
+from kb.accounts.models import Organization, Plan, Role
 from kb.accounts.users import (
     AccountError,
     check_display_name,
@@ -131,6 +134,13 @@ class EmptyForm(BaseForm):
     """For buttons that only need a CSRF token (log out, revoke, disable)."""
 
 
+class InviteForm(BaseForm):
+    email = EmailField("Email", validators=[DataRequired(), _config_length(max_key="EMAIL_MAX_LENGTH"), _email])
+    display_name = StringField("Display name (optional)", validators=[_config_length(max_key="DISPLAY_NAME_MAX_LENGTH")])
+    role = SelectField("Role", choices=[SelectChoice(r.value, r.value.title()) for r in Role])
+    organization_id = SelectField("Organisation", coerce=int, choices=[])
+
+
 class UserAdminForm(BaseForm):
     role = SelectField("Role", choices=[SelectChoice(r.value, r.value.title()) for r in Role])
     organization_id = SelectField("Organisation", coerce=int, choices=[])
@@ -142,14 +152,34 @@ class OrganizationForm(BaseForm):
     plan = SelectField("Plan", choices=[SelectChoice(p.value, p.value.title()) for p in Plan])
     timezone = StringField("Timezone", validators=[DataRequired(), Length(max=64), _timezone])
     holidays = TextAreaField("Holidays (one YYYY-MM-DD date per line)", validators=[Length(max=4000)])
+    domains = TextAreaField("Email domains (one per line, e.g. example.com)", validators=[Length(max=4000)])
+
+    @classmethod
+    def for_organization(cls, org: Organization) -> "OrganizationForm":
+        """The form filled from what is stored (on a POST the submitted values win)."""
+        return cls(data={"name": org.name, "plan": org.plan.value, "timezone": org.timezone,
+                         "holidays": "\n".join(sorted(org.holidays or [])), "domains": "\n".join(org.domain_names)})
+
+    def holiday_list(self) -> list[str]:
+        return sorted({date.fromisoformat(line).isoformat() for line in (self.holidays.data or "").split()})
+
+    def domain_list(self) -> list[str]:
+        return (self.domains.data or "").split()
 
     def validate_holidays(self, field):
-        from datetime import date
-
         for line in (field.data or "").split():
             try:
                 date.fromisoformat(line)
             except ValueError:
-                raise ValidationError(f"{line!r} is not a date in YYYY-MM-DD form.") from None
+                raise ValidationError(f"{line[:40]!r} is not a date in YYYY-MM-DD form.") from None
 
-
+    def validate_domains(self, field):
+        lines = (field.data or "").split()
+        limit = current_app.config["ORG_DOMAINS_MAX"]
+        if len(lines) > limit:
+            raise ValidationError(f"An organisation can list at most {limit} domains (you entered {len(lines)}).")
+        for line in lines:
+            try:
+                normalize_domain(line)
+            except AccountError as exc:
+                raise ValidationError(str(exc)) from None

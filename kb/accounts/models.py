@@ -7,7 +7,7 @@ import time
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Enum, ForeignKey, String
+from sqlalchemy import JSON, Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -65,6 +65,13 @@ class Organization(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     members: Mapped[list["User"]] = relationship(back_populates="organization", order_by="User.email")
+    domains: Mapped[list["OrganizationDomain"]] = relationship(
+        back_populates="organization", cascade="all, delete-orphan", order_by="OrganizationDomain.domain"
+    )
+
+    @property
+    def domain_names(self) -> list[str]:
+        return [d.domain for d in self.domains]
 
     def __repr__(self) -> str:
         return f"<Organization {self.name!r} {self.plan.value}>"
@@ -85,6 +92,8 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None]
     # Part of every login identity: raising it ends every session and remember cookie of the user.
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # When the owner proved the address is theirs (verification or invitation link); None until then.
+    email_verified_at: Mapped[datetime | None]
 
     organization: Mapped[Organization | None] = relationship(back_populates="members")
     api_tokens: Mapped[list["ApiToken"]] = relationship(
@@ -117,6 +126,10 @@ class User(UserMixin, db.Model):
         return not self.disabled
 
     @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    @property
     def is_staff(self) -> bool:
         return self.role.includes(Role.STAFF)
 
@@ -141,3 +154,34 @@ class ApiToken(db.Model):
     last_used_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(back_populates="api_tokens")
+
+
+class OrganizationDomain(db.Model):
+    """An email domain whose verified addresses join the organisation; a domain belongs to one organisation."""
+
+    __tablename__ = "organization_domains"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    domain: Mapped[str] = mapped_column(String(253), unique=True)
+
+    organization: Mapped[Organization] = relationship(back_populates="domains")
+
+
+class AdminAuditEntry(db.Model):
+    """One change an admin made to an organisation or a user: which field, from what, to what, by whom, when."""
+
+    __tablename__ = "admin_audit_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    field: Mapped[str] = mapped_column(String(40))
+    old_value: Mapped[str] = mapped_column(Text, default="")
+    new_value: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+    organization: Mapped[Organization | None] = relationship()
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])

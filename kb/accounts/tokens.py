@@ -1,4 +1,4 @@
-"""Personal API tokens and password-reset tokens."""
+"""Personal API tokens, and the signed links in account emails (password reset, invitation, address check)."""
 
 from __future__ import annotations
 
@@ -50,8 +50,12 @@ def user_from_authorization_header(header: str | None) -> User | None:
     return user_for_api_token(value.strip())
 
 
+def _serializer(salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
 def _reset_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="kb-password-reset")
+    return _serializer("kb-password-reset")
 
 
 def _password_fingerprint(user: User) -> str:
@@ -65,15 +69,53 @@ def make_reset_token(user: User) -> str:
 
 def user_for_reset_token(token: str) -> User | None:
     """The user a valid, unexpired, unused reset token belongs to; None otherwise."""
+    return _password_link_user("kb-password-reset", token, current_app.config["PASSWORD_RESET_MAX_AGE"])
+
+
+def make_invite_token(user: User) -> str:
+    """The set-password link of an invitation; it stops working once a password is chosen."""
+    return _serializer("kb-invite").dumps({"uid": user.id, "fp": _password_fingerprint(user)})
+
+
+def user_for_invite_token(token: str) -> User | None:
+    return _password_link_user("kb-invite", token, current_app.config["INVITE_MAX_AGE"])
+
+
+def make_verify_token(user: User) -> str:
+    """The address-check link: bound to the user and the address it was sent to."""
+    return _serializer("kb-verify-email").dumps({"uid": user.id, "email": user.email})
+
+
+def user_for_verify_token(token: str) -> User | None:
+    data = _load("kb-verify-email", token, current_app.config["EMAIL_VERIFY_MAX_AGE"])
+    user = _active_user(data)
+    if user is None or not hmac.compare_digest(str(data.get("email", "")), user.email):
+        return None
+    return user
+
+
+def _load(salt: str, token: str, max_age: int) -> dict | None:
+    if not isinstance(token, str) or len(token) > 1000:
+        return None
     try:
-        data = _reset_serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
+        data = _serializer(salt).loads(token, max_age=max_age)
     except (SignatureExpired, BadSignature):
         return None
-    if not isinstance(data, dict):
+    return data if isinstance(data, dict) else None
+
+
+def _active_user(data: dict | None) -> User | None:
+    if data is None or not isinstance(data.get("uid"), int) or isinstance(data.get("uid"), bool):
         return None
-    user = db.session.get(User, data.get("uid")) if isinstance(data.get("uid"), int) else None
-    if user is None or user.disabled:
+    if not 0 < data["uid"] < 2**31:
         return None
-    if not hmac.compare_digest(str(data.get("fp", "")), _password_fingerprint(user)):
+    user = db.session.get(User, data["uid"])
+    return None if user is None or user.disabled else user
+
+
+def _password_link_user(salt: str, token: str, max_age: int) -> User | None:
+    data = _load(salt, token, max_age)
+    user = _active_user(data)
+    if user is None or not hmac.compare_digest(str(data.get("fp", "")), _password_fingerprint(user)):
         return None
     return user

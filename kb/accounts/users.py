@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from kb.accounts.models import Organization, Plan, Role, User
 from kb.extensions import db
+from kb.types import utcnow
 
 
 class AccountError(ValueError):
@@ -109,8 +110,13 @@ def create_user(
     organization: Organization | None = None,
     timezone: str | None = None,
     min_password_length: int = 10,
+    verified: bool = True,
 ) -> User:
-    """Add a new user to the session; the caller commits."""
+    """Add a new user to the session; the caller commits.
+
+    Accounts an admin or the CLI creates count as verified; self-registered and invited ones do not
+    until their owner opens the emailed link.
+    """
     address = normalize_email(email)
     if user_by_email(address) is not None:
         raise AccountError("An account with this email address already exists.")
@@ -126,6 +132,7 @@ def create_user(
         role=role,
         organization=organization,
         timezone=valid_timezone(timezone),
+        email_verified_at=utcnow() if verified else None,
     )
     user.set_password(password)
     db.session.add(user)

@@ -4,25 +4,29 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import func, select
-from wtforms.fields.choices import SelectChoice
+from werkzeug.security import generate_password_hash
 
-from kb.accounts import forms, mail as account_mail
-from kb.accounts.models import ApiToken, Organization, Role, User
+from kb.accounts import forms, mail as account_mail, verification
 from kb.accounts.limits import login_account_limit
-from kb.accounts.permissions import admin_required
+from kb.accounts.models import ApiToken
 from kb.accounts.sessions import sign_in_again
-from kb.accounts.tokens import create_api_token, make_reset_token, user_for_reset_token
+from kb.accounts.tokens import (
+    create_api_token,
+    make_reset_token,
+    make_verify_token,
+    user_for_invite_token,
+    user_for_reset_token,
+    user_for_verify_token,
+)
 from kb.accounts.users import (
     AccountError,
     authenticate,
-    create_organization,
     create_user,
     timezone_choices,
     user_by_email,
 )
 from kb.extensions import db, limiter
-from kb.security import int_arg, is_safe_next
+from kb.security import is_safe_next
 from kb.types import utcnow
 
 bp = Blueprint("accounts", __name__)
@@ -39,27 +43,96 @@ def _next_url(candidate: str | None) -> str:
 @bp.route("/register", methods=["GET", "POST"])
 @_limit("REGISTER_RATE_LIMIT")
 def register():
-    """Create a customer account and sign it in."""
+    """Create a customer account and email a link to confirm the address.
+
+    The answer is the same whether or not the address already has an account (its owner gets an
+    email instead), so the form cannot be used to find out who has one.
+    """
     if current_user.is_authenticated:
         return redirect(url_for("site.home"))
     form = forms.RegisterForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
+        existing = user_by_email(form.email.data)
+        if existing is not None:
+            generate_password_hash(form.password.data)  # the same work as creating an account
+            if not existing.disabled:
+                account_mail.send_already_registered(existing)
+                db.session.commit()
+            return _registered(form.email.data)
         try:
             user = create_user(
                 form.email.data,
                 form.password.data,
                 display_name=form.display_name.data,
                 min_password_length=current_app.config["PASSWORD_MIN_LENGTH"],
+                verified=False,
             )
         except AccountError as exc:
             form.email.errors.append(str(exc))
         else:
+            db.session.flush()  # the confirmation link names the new user's id
+            account_mail.send_verification(user, make_verify_token(user))
             db.session.commit()
-            login_user(user)
-            flash("Welcome! Your account is ready.", "success")
-            return redirect(_next_url(form.next.data))
+            return _registered(user.email)
     status = 400 if form.is_submitted() else 200
     return render_template("accounts/register.html", form=form), status
+
+
+def _registered(email: str):
+    flash(f"Check your inbox: we sent a message to {email}. Open the link in it to confirm your address "
+          "and finish signing up.", "success")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/verify-email/<token>", methods=["GET", "POST"])
+@_limit("RESET_RATE_LIMIT")
+def verify_email(token: str):
+    """Confirm an address from the emailed link (a button, so mail scanners opening links change nothing)."""
+    user = user_for_verify_token(token)
+    if user is None:
+        flash("That confirmation link is invalid or expired. Sign in and ask for a new one on your account page.",
+              "error")
+        return redirect(url_for("accounts.login"))
+    form = forms.EmptyForm()
+    if form.validate_on_submit():
+        organization = verification.verify(user)
+        db.session.commit()
+        login_user(user)
+        joined = f" You now have access to {organization.name}'s support cases." if organization else ""
+        flash(f"Your address is confirmed.{joined}", "success")
+        return redirect(url_for("site.home"))
+    return render_template("accounts/verify_email.html", user=user, form=form), (400 if form.is_submitted() else 200)
+
+
+@bp.post("/account/verify-email")
+@login_required
+@_limit("RESET_RATE_LIMIT")
+def resend_verification():
+    """Send the address-confirmation link again."""
+    if forms.EmptyForm().validate_on_submit() and not current_user.email_verified:
+        account_mail.send_verification(current_user, make_verify_token(current_user))
+        db.session.commit()
+        flash(f"We sent a new confirmation link to {current_user.email}.", "info")
+    return redirect(url_for("accounts.account"))
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+@_limit("RESET_RATE_LIMIT")
+def accept_invite(token: str):
+    """Choose a password from an invitation; this also confirms the address."""
+    user = user_for_invite_token(token)
+    if user is None:
+        flash("That invitation link is invalid, already used or expired. Ask your administrator for a new one.", "error")
+        return redirect(url_for("accounts.login"))
+    form = forms.ResetPasswordForm()
+    if form.validate_on_submit():
+        user.set_password(form.password.data)
+        verification.verify(user)
+        db.session.commit()
+        login_user(user)
+        flash("Welcome! Your password is set.", "success")
+        return redirect(url_for("site.home"))
+    return render_template("accounts/accept_invite.html", form=form, user=user), (400 if form.is_submitted() else 200)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -209,88 +282,3 @@ def revoke_token(token_id: int):
         db.session.commit()
         flash(f"Token “{token.name}” has been revoked.", "success")
     return redirect(url_for("accounts.account"))
-
-
-@bp.route("/admin/users")
-@admin_required
-def admin_users():
-    """All users, filterable by role and searchable by email or name."""
-    query = select(User).order_by(User.email)
-    text = request.args.get("q", "").strip()[:200]
-    if text:
-        like = f"%{text.lower()}%"
-        query = query.where(func.lower(User.email).like(like) | func.lower(User.display_name).like(like))
-    role = request.args.get("role")
-    if role in {r.value for r in Role}:
-        query = query.where(User.role == Role(role))
-    page = db.paginate(query, page=int_arg("page"), per_page=50, error_out=False)
-    return render_template("accounts/admin_users.html", page=page, q=text, role=role, roles=list(Role))
-
-
-@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
-@admin_required
-def admin_user(user_id: int):
-    """Change a user's role, organisation or disabled state."""
-    user = db.get_or_404(User, user_id)
-    form = forms.UserAdminForm(obj=user, role=user.role.value, organization_id=user.organization_id or 0)
-    orgs = db.session.scalars(select(Organization).order_by(Organization.name)).all()
-    form.organization_id.choices = [SelectChoice(0, "— none —")] + [SelectChoice(o.id, o.name) for o in orgs]
-    if form.validate_on_submit():
-        if user.id == current_user.id and (form.disabled.data or form.role.data != Role.ADMIN.value):
-            flash("You cannot disable yourself or remove your own admin role.", "error")
-        else:
-            user.role = Role(form.role.data)
-            user.organization_id = form.organization_id.data or None
-            user.disabled = form.disabled.data
-            db.session.commit()
-            flash(f"Saved {user.email}.", "success")
-            return redirect(url_for("accounts.admin_users"))
-    return render_template("accounts/admin_user.html", user=user, form=form), (400 if form.is_submitted() else 200)
-
-
-@bp.route("/admin/organizations", methods=["GET", "POST"])
-@admin_required
-def admin_organizations():
-    """List organisations and add a new one."""
-    form = forms.OrganizationForm()
-    if form.validate_on_submit():
-        try:
-            org = create_organization(form.name.data, form.plan.data, form.timezone.data)
-            org.holidays = sorted(set((form.holidays.data or "").split()))
-        except AccountError as exc:
-            form.name.errors.append(str(exc))
-        else:
-            db.session.commit()
-            flash(f"Organisation {org.name} created.", "success")
-            return redirect(url_for("accounts.admin_organizations"))
-    orgs = db.session.scalars(select(Organization).order_by(Organization.name)).all()
-    return (
-        render_template("accounts/admin_organizations.html", orgs=orgs, form=form, timezones=timezone_choices()),
-        400 if form.is_submitted() else 200,
-    )
-
-
-@bp.route("/admin/organizations/<int:org_id>", methods=["GET", "POST"])
-@admin_required
-def admin_organization(org_id: int):
-    """Change an organisation's plan, timezone and holidays."""
-    org = db.get_or_404(Organization, org_id)
-    form = forms.OrganizationForm(obj=org, plan=org.plan.value, holidays="\n".join(org.holidays or []))
-    if form.validate_on_submit():
-        other = db.session.scalar(
-            select(Organization).where(func.lower(Organization.name) == form.name.data.strip().lower())
-        )
-        if other is not None and other.id != org.id:
-            form.name.errors.append("Another organisation already has that name.")
-        else:
-            org.name = form.name.data.strip()
-            org.plan = form.plan.data
-            org.timezone = form.timezone.data
-            org.holidays = sorted(set((form.holidays.data or "").split()))
-            db.session.commit()
-            flash(f"Saved {org.name}.", "success")
-            return redirect(url_for("accounts.admin_organizations"))
-    return (
-        render_template("accounts/admin_organization.html", org=org, form=form, timezones=timezone_choices()),
-        400 if form.is_submitted() else 200,
-    )

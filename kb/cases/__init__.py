@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from kb.cases import policy_pages  # noqa: F401  (registers the policy pages on bp)
+from kb.cases import policy_pages, staff_views  # noqa: F401  (register their pages on bp)
 from kb.cases.views import bp
 
 
@@ -56,8 +56,10 @@ def init_app(app: Flask) -> None:
 
 def _register_slots(app: Flask) -> None:
     """Thread-page aside and composer guidance, shown by the forum pages."""
-    from kb.cases import links
-    from kb.hooks import COMPOSER_GUIDANCE, THREAD_ASIDE, register_slot
+    from kb.cases import activity, contributions, links
+    from kb.hooks import ADMIN_ORGANIZATION, COMPOSER_GUIDANCE, THREAD_ASIDE, register_notification_source, register_slot
 
     register_slot(app, THREAD_ASIDE, links.render_thread_aside)
     register_slot(app, COMPOSER_GUIDANCE, links.render_composer_guidance)
+    register_slot(app, ADMIN_ORGANIZATION, contributions.organization_cases)
+    register_notification_source(app, "cases", activity.SOURCE)

@@ -5,8 +5,7 @@ Plain functions that add to the session; the view, API or CLI commits once and t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import select
@@ -14,9 +13,9 @@ from sqlalchemy import select
 from kb.accounts.models import User
 from kb.accounts.permissions import is_active_staff
 from kb.cases import severity as severity_info
-from kb.cases import sla
+from kb.cases import clocks, sla
+from kb.cases.clocks import SlaStatus, compute_due, current_policy, org_calendar, sla_status  # noqa: F401
 from kb.cases.models import (
-    OPEN_STATUSES,
     Case,
     CaseEvent,
     CaseStatus,
@@ -31,23 +30,6 @@ from kb.types import utcnow
 
 class CaseError(ValueError):
     """A clear, user-facing reason why a case change was refused."""
-
-
-def current_policy() -> sla.Policy:
-    """The support policy with this deployment's overrides of hours, weekdays and targets."""
-    config = current_app.config
-    key = (config.get("CASE_BUSINESS_OPENS"), config.get("CASE_BUSINESS_CLOSES"),
-           tuple(config.get("CASE_BUSINESS_WEEKDAYS") or ()) or None, repr(config.get("CASE_SLA_TARGETS")))
-    cache = current_app.extensions.setdefault("kb_cases_policy", {})
-    if key not in cache:
-        cache.clear()
-        cache[key] = sla.make_policy(
-            opens=config.get("CASE_BUSINESS_OPENS"),
-            closes=config.get("CASE_BUSINESS_CLOSES"),
-            weekdays=config.get("CASE_BUSINESS_WEEKDAYS"),
-            targets=config.get("CASE_SLA_TARGETS"),
-        )
-    return cache[key]
 
 
 def policy_context() -> dict:
@@ -69,35 +51,6 @@ def clean(text: str | None) -> str:
 
 def render(text: str) -> str:
     return render_post(text, current_app.config.get("IMAGE_HOSTS") or ())
-
-
-def org_calendar(org) -> tuple[str, list[str]]:
-    """The organisation's zone and holidays, with any unusable entry logged and left out.
-
-    A bad value that slipped into the database (the admin form validates both) must not
-    make every page of that organisation's cases fail.
-    """
-    zone = org.timezone
-    try:
-        sla.check_zone(zone)
-    except ValueError:
-        current_app.logger.warning("Organisation %s has an unknown timezone %r; using UTC", org.id, zone)
-        zone = "UTC"
-    holidays = []
-    for item in org.holidays or ():
-        try:
-            sla.holiday_dates([item])
-        except ValueError:
-            current_app.logger.warning("Organisation %s has an invalid holiday %r; ignoring it", org.id, item)
-            continue
-        holidays.append(item)
-    return zone, holidays
-
-
-def compute_due(case: Case) -> datetime:
-    org = case.organization
-    zone, holidays = org_calendar(org)
-    return sla.response_due(case.severity, org.plan, case.created_at, zone, holidays, policy=current_policy())
 
 
 def sla_sentence(case: Case, zone: str | None = None) -> str:
@@ -179,10 +132,12 @@ def add_comment(case: Case, author: User, body: str, *, internal: bool = False, 
     if not internal:
         case.updated_at = now
         if author.is_staff:
-            if counts_as_response and case.first_response_at is None:
-                case.first_response_at = now
-            if counts_as_response and case.status is CaseStatus.NEW:
-                events.append(_record_status(case, author, CaseStatus.OPEN, now, via))
+            if counts_as_response:  # not a staff reply by email, unless the site says so (see mail-in)
+                if case.first_response_at is None:
+                    case.first_response_at = now
+                clocks.start_update_clock(case, now)  # each public staff reply restarts the update cadence
+                if case.status is CaseStatus.NEW:
+                    events.append(_record_status(case, author, CaseStatus.OPEN, now, via))
         elif case.status is CaseStatus.WAITING:
             # The customer answered: the ball is back with support.
             events.append(_record_status(case, author, CaseStatus.OPEN, now, via))
@@ -208,8 +163,16 @@ def _record_status(case: Case, user: User | None, status: CaseStatus, now: datet
     event = CaseEvent(case=case, kind=EventKind.STATUS, author=user, old_value=case.status.value,
                       new_value=status.value, via=via, created_at=now)
     db.session.add(event)
+    previous = case.status
     case.status = status
     case.updated_at = now
+    if not status.is_open:
+        clocks.stop_update_clock(case)
+    elif status is CaseStatus.WAITING:
+        clocks.pause_update_clock(case, now)
+    elif case.first_response_at is not None:
+        # Back from waiting on the customer: resume; reopened after resolution: a fresh clock.
+        clocks.start_update_clock(case, now, resume=previous is CaseStatus.WAITING)
     if status is CaseStatus.RESOLVED:
         case.resolved_at = now
         case.summary_handled_at = None
@@ -218,20 +181,26 @@ def _record_status(case: Case, user: User | None, status: CaseStatus, now: datet
     return event
 
 
-def change_severity(case: Case, user: User, severity, *, now: datetime | None = None) -> CaseEvent | None:
-    """Staff re-grade a case; the response due time follows the new severity from the opening time."""
+def change_severity(case: Case, user: User, severity, reason: str = "", *,
+                    now: datetime | None = None) -> CaseEvent | None:
+    """Staff re-grade a case, saying why (the customer sees the reason); the due times follow."""
     if not can_work_case(user, case):
         raise CaseError("Only support staff can change the severity of a case.")
     severity = _severity(severity)
     if severity == case.severity:
         return None
+    reason = clean(reason).strip()
+    if not reason:
+        raise CaseError("Say why the severity changes; the customer sees the reason.")
     now = now or utcnow()
     event = CaseEvent(case=case, kind=EventKind.SEVERITY, author=user, old_value=str(case.severity),
-                      new_value=str(severity), created_at=now)
+                      new_value=str(severity), body=reason, body_html=render(reason), created_at=now)
     db.session.add(event)
     case.severity = severity
     case.response_due_at = compute_due(case)
     case.sla_alerted_state = ""
+    clocks.refresh_update_due(case)
+    case.update_alerted_state = ""
     case.updated_at = now
     return event
 
@@ -299,53 +268,3 @@ def _severity(value) -> int:
     if number not in sla.SEVERITIES or isinstance(value, bool):
         raise CaseError("Choose a severity from 1 (most urgent) to 4.")
     return number
-
-
-@dataclass(frozen=True)
-class SlaStatus:
-    """The first-response clock of one case at one moment, ready for pages, API and the sweep."""
-
-    state: str  # on_track, at_risk, breached, met, missed, stopped
-    due: datetime
-    remaining: timedelta  # negative once overdue
-    fraction_left: float
-
-    @property
-    def label(self) -> str:
-        return SLA_LABELS[self.state]
-
-    @property
-    def running(self) -> bool:
-        return self.state in ("on_track", "at_risk", "breached")
-
-
-SLA_LABELS = {
-    "on_track": "On track",
-    "at_risk": "At risk",
-    "breached": "Overdue",
-    "met": "Responded in time",
-    "missed": "Responded late",
-    "stopped": "Clock stopped",
-}
-
-
-def sla_status(case: Case, now: datetime | None = None) -> SlaStatus:
-    """Where the case stands against its first-response target at ``now``."""
-    now = now or utcnow()
-    due = case.response_due_at
-    if case.first_response_at is not None:
-        state = "met" if case.first_response_at <= due else "missed"
-        return SlaStatus(state, due, due - case.first_response_at, 1.0)
-    if case.status not in OPEN_STATUSES:
-        return SlaStatus("stopped", due, due - now, 1.0)
-    org = case.organization
-    zone, holidays = org_calendar(org)
-    left = sla.fraction_left(case.severity, org.plan, case.created_at, now, zone, holidays,
-                             policy=current_policy())
-    if now > due:
-        state = "breached"
-    elif left < float(current_app.config["CASE_AT_RISK_FRACTION"]):
-        state = "at_risk"
-    else:
-        state = "on_track"
-    return SlaStatus(state, due, due - now, left)

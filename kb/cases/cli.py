@@ -18,7 +18,7 @@ from kb.extensions import db
 @with_appcontext
 def sla_sweep_command(now_text: str | None) -> None:
     """Mark cases at risk or breached and email the assigned staff member (or all staff) once per change."""
-    from kb.cases.sweep import summary, sweep
+    from kb.cases.sweep import summary, sweep, sweep_updates
 
     now = None
     if now_text:
@@ -29,17 +29,18 @@ def sla_sweep_command(now_text: str | None) -> None:
         if now.tzinfo is None:
             raise click.BadParameter("include the UTC offset, e.g. +00:00", param_hint="--now")
     checked, alerts = sweep(now)
+    update_checked, update_alerts = sweep_updates(now)
     db.session.commit()
-    for alert in alerts:
+    for alert in alerts + update_alerts:
         click.echo(alert.describe())
-    click.echo(f"{summary(checked, alerts)} (the worker sends them).")
+    click.echo(f"{summary(checked, alerts, update_checked, update_alerts)} (the worker sends them).")
 
 
 @click.command("mail-in")
 @with_appcontext
 def mail_in_command() -> None:
     """Read one email (RFC 822) on stdin and add it as a comment to the case it replies to."""
-    from kb.cases import mailin, notify
+    from kb.cases import activity, mailin, notify
 
     limit = int(current_app.config["CASE_MAILIN_MAX_BYTES"])
     with click.open_file("-", "rb") as stream:
@@ -52,6 +53,7 @@ def mail_in_command() -> None:
         sys.exit(exc.code)
     if not result.repeat:
         # Queued before the commit, so the watchers' mail and the comment land (or roll back) together.
+        activity.record(result.case, result.events, result.events[0].author)
         notify.send_public_update(result.case, result.events, result.events[0].author)
         try:
             db.session.commit()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import current_app
 from wtforms import (
-    BooleanField,
     HiddenField,
     RadioField,
     SelectField,
@@ -67,7 +66,6 @@ class CaseForm(BaseForm):
 
 class CommentForm(BaseForm):
     body = TextAreaField("Your comment", validators=[_not_blank, _max_length("CASE_COMMENT_MAX_LENGTH"), check_field])
-    internal = BooleanField("Internal note (only support staff see it)")
 
 
 class StatusForm(BaseForm):
@@ -78,6 +76,27 @@ class SeverityForm(BaseForm):
     severity = SelectField("Severity", choices=[SelectChoice(str(s.number), f"{s.number} – {s.name}")
                                                      for s in severity_info.SEVERITIES],
                            validators=[DataRequired()])
+    reason = TextAreaField("Why the severity changes (the customer sees this)",
+                           validators=[_max_length("CASE_SEVERITY_REASON_MAX_LENGTH"), check_field])
+
+
+KEEP = ""  # the composer's "leave as it is" choice
+
+
+class StaffUpdateForm(BaseForm):
+    """The staff composer: a reply to the customer or an internal note, and any changes, in one submit.
+
+    Which of the two the text becomes is decided by the button pressed (``send``), never by a checkbox.
+    """
+
+    body = TextAreaField("Message", validators=[_max_length("CASE_COMMENT_MAX_LENGTH"), check_field])
+    send = HiddenField()  # filled by the pressed submit button: "reply" or "note"
+    status = SelectField("Then set the status", default=KEEP, choices=[SelectChoice(KEEP, "Leave as it is")] + [SelectChoice(s.value, s.label) for s in CaseStatus])
+    severity = SelectField("Severity", default=KEEP, choices=[SelectChoice(KEEP, "Leave as it is")] + [
+        SelectChoice(str(s.number), f"{s.number} – {s.name}") for s in severity_info.SEVERITIES])
+    severity_reason = TextAreaField("Why the severity changes (the customer sees this)",
+                                    validators=[_max_length("CASE_SEVERITY_REASON_MAX_LENGTH"), check_field])
+    assignee = SelectField("Working on it", choices=[], validate_choice=True)
 
 
 class AssignForm(BaseForm):

@@ -55,7 +55,10 @@ INTERNAL_KINDS = (EventKind.NOTE, EventKind.ASSIGNMENT, EventKind.SLA)
 
 class Case(db.Model):
     __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_status_due", "status", "response_due_at"),)
+    __table_args__ = (
+        Index("ix_cases_status_due", "status", "response_due_at"),
+        Index("ix_cases_status_update_due", "status", "next_update_due_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Set right after the first flush (id + CASE_NUMBER_OFFSET); what people quote and URLs use.
@@ -83,6 +86,13 @@ class Case(db.Model):
     escalation_reason: Mapped[str] = mapped_column(Text, default="")
     # The last SLA state staff were emailed about (at_risk, breached), so each change mails once.
     sla_alerted_state: Mapped[str] = mapped_column(String(12), default="")
+    # The update clock (after the first response): when it last (re)started, clock seconds used before
+    # a pause (waiting on the customer), when the next update is due (None while paused or closed),
+    # and the last update state staff were alerted about.
+    update_clock_started_at: Mapped[datetime | None]
+    update_clock_used: Mapped[int] = mapped_column(default=0)
+    next_update_due_at: Mapped[datetime | None]
+    update_alerted_state: Mapped[str] = mapped_column(String(12), default="")
     # When staff posted (or declined to post) a resolution summary to the linked threads.
     summary_handled_at: Mapped[datetime | None]
 
@@ -175,3 +185,23 @@ class CaseMailMessage(db.Model):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     event: Mapped[CaseEvent | None] = relationship()
+
+
+class CaseNotification(db.Model):
+    """An on-site notice of public case activity for one watcher, listed with forum notifications."""
+
+    __tablename__ = "case_notifications"
+    __table_args__ = (Index("ix_case_notifications_user_read", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("case_events.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))  # comment, status, severity, resolved, escalation
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+
+    case: Mapped[Case] = relationship()
+    event: Mapped[CaseEvent | None] = relationship()
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])

@@ -119,7 +119,8 @@ def describe(event: CaseEvent) -> str:
     if event.kind is EventKind.STATUS:
         return f"{who} changed the status to {CaseStatus(event.new_value).label}."
     if event.kind is EventKind.SEVERITY:
-        return f"{who} changed the severity from {event.old_value} to {severity_info.label(int(event.new_value))}."
+        change = f"{who} changed the severity from {event.old_value} to {severity_info.label(int(event.new_value))}"
+        return f"{change}, because:\n\n{event.body}" if event.body else f"{change}."
     if event.kind is EventKind.ESCALATION:
         return f"{who} escalated the case:\n\n{event.body}"
     if event.kind is EventKind.COMMENT:
@@ -194,13 +195,18 @@ def send_escalation_alert(case: Case, event: CaseEvent) -> list[str]:
     )
 
 
-def sla_alert_text(case: Case, state: str, remaining) -> tuple[str, str]:
+def sla_alert_text(case: Case, state: str, remaining, clock: str = "first response") -> tuple[str, str]:
+    """Subject and body of a staff alert about the first-response (or next-update) clock."""
     where = f"severity {case.severity} case from {case.organization.name} ({case.organization.plan.value} plan)"
     if state == "breached":
-        return "First response overdue", f"The first response to this {where} is overdue by {duration_words(-remaining)}."
+        return f"{clock.capitalize()} overdue", f"The {clock} to this {where} is overdue by {duration_words(-remaining)}."
     share = round(float(current_app.config["CASE_AT_RISK_FRACTION"]) * 100)
     return (
-        "First response at risk",
-        (f"Less than {share}% of the first-response target is left for this {where}: "
+        f"{clock.capitalize()} at risk",
+        (f"Less than {share}% of the {clock} target is left for this {where}: "
          f"{duration_words(remaining)} until it is due."),
     )
+
+
+def update_alert_text(case: Case, state: str, remaining) -> tuple[str, str]:
+    return sla_alert_text(case, state, remaining, clock="next update")

@@ -10,6 +10,7 @@ DEFAULTS: dict[str, object] = {
     "CASE_FIELD_MAX_LENGTH": 2_000,  # business impact and environment details
     "CASE_VERSION_MAX_LENGTH": 40,  # product version and build
     "CASE_ESCALATION_REASON_MAX_LENGTH": 2_000,
+    "CASE_SEVERITY_REASON_MAX_LENGTH": 2_000,  # the reason staff give for a severity change
     # The JSON API.
     "CASE_API_MAX_BODY": 64 * 1024,
     "CASE_API_RATE_LIMIT": "30 per minute;300 per hour",
@@ -44,6 +45,8 @@ DEFAULTS: dict[str, object] = {
     "CASE_BUSINESS_CLOSES": None,
     "CASE_BUSINESS_WEEKDAYS": None,
     "CASE_SLA_TARGETS": None,
+    # Overrides of the update cadence after the first response, same form: {"1/premium": "1 hours"}.
+    "CASE_UPDATE_TARGETS": None,
     # Case numbers start above this, so they never look like forum thread ids.
     "CASE_NUMBER_OFFSET": 10_000,
     # The knowledge-base article on escalating a case, linked from every case page.
@@ -68,6 +71,8 @@ def check_policy(app) -> None:
             closes=app.config.get("CASE_BUSINESS_CLOSES"),
             weekdays=app.config.get("CASE_BUSINESS_WEEKDAYS"),
             targets=app.config.get("CASE_SLA_TARGETS"),
+            update_targets=app.config.get("CASE_UPDATE_TARGETS"),
         )
     except (ValueError, TypeError, AttributeError) as exc:
-        raise ConfigError(f"The support policy settings (KB_CASE_BUSINESS_*, KB_CASE_SLA_TARGETS) are not valid: {exc}") from None
+        raise ConfigError("The support policy settings (KB_CASE_BUSINESS_*, KB_CASE_SLA_TARGETS, KB_CASE_UPDATE_TARGETS) "
+                          f"are not valid: {exc}") from None

@@ -92,15 +92,19 @@ def label(number: int) -> str:
 
 
 def targets_table(policy: sla.Policy | None = None) -> list[dict]:
-    """One row per severity: the first-response target on each plan, and whether it runs 24x7."""
+    """One row per severity: the first-response and update targets on each plan, and whether each runs 24x7."""
     policy = policy or sla.DEFAULT_POLICY
+
+    def cell(target: sla.Target) -> dict:
+        return {"label": target.label(), "around_the_clock": target.clock == sla.ELAPSED}
+
     rows = []
     for severity in SEVERITIES:
-        row = {"severity": severity, "plans": {}}
-        for plan in sla.PLANS:
-            target = policy.target(severity.number, plan)
-            row["plans"][plan] = {"label": target.label(), "around_the_clock": target.clock == sla.ELAPSED}
-        rows.append(row)
+        rows.append({
+            "severity": severity,
+            "plans": {plan: cell(policy.target(severity.number, plan)) for plan in sla.PLANS},
+            "updates": {plan: cell(policy.update_target(severity.number, plan)) for plan in sla.PLANS},
+        })
     return rows
 
 

@@ -1,4 +1,4 @@
-"""The first-response clock: when a case must get its first staff answer, from the support policy.
+"""The first-response and update clocks: when a case must get its first staff answer and its next update.
 
 Pure module (no Flask, no database): plain values in, an aware datetime out, so the policy pages,
 the case views, the sweep and the tests all use the very same rules.
@@ -56,6 +56,8 @@ class Policy:
     closes: time = time(17, 0)
     weekdays: frozenset[int] = frozenset({0, 1, 2, 3, 4})  # Monday = 0
     targets: Mapping[tuple[int, str], Target] = field(default_factory=dict)
+    # After the first response, how often the customer hears from support while the case is with us.
+    update_targets: Mapping[tuple[int, str], Target] = field(default_factory=dict)
 
     def __post_init__(self):
         if not self.opens < self.closes:
@@ -76,6 +78,14 @@ class Policy:
         except KeyError:
             raise ValueError(f"The policy has no target for severity {severity} on the {plan} plan.") from None
 
+    def update_target(self, severity: int, plan: str) -> Target:
+        severity = _check_severity(severity)
+        plan = _check_plan(plan)
+        try:
+            return self.update_targets[(severity, plan)]
+        except KeyError:
+            raise ValueError(f"The policy has no update target for severity {severity} on the {plan} plan.") from None
+
     def duration(self, target: Target) -> timedelta:
         """The target as time on its own clock."""
         if target.unit == "business_days":
@@ -94,21 +104,39 @@ DEFAULT_TARGETS: dict[tuple[int, str], Target] = {
     (1, "premium"): Target(1, "hours"),
 }
 
-DEFAULT_POLICY = Policy(targets=DEFAULT_TARGETS)
+# The update cadence: a Severity 1 is worked continuously, so Premium customers hear every hour around
+# the clock and Standard ones every four hours; Premium's out-of-hours Severity 2 gets an update every
+# four hours around the clock; everything else is updated within business days.
+DEFAULT_UPDATE_TARGETS: dict[tuple[int, str], Target] = {
+    (4, "standard"): Target(5, "business_days"),
+    (4, "premium"): Target(5, "business_days"),
+    (3, "standard"): Target(3, "business_days"),
+    (3, "premium"): Target(2, "business_days"),
+    (2, "standard"): Target(1, "business_days"),
+    (2, "premium"): Target(4, "hours"),
+    (1, "standard"): Target(4, "hours"),
+    (1, "premium"): Target(1, "hours"),
+}
+
+DEFAULT_POLICY = Policy(targets=DEFAULT_TARGETS, update_targets=DEFAULT_UPDATE_TARGETS)
 
 
 def make_policy(opens: str | time | None = None, closes: str | time | None = None,
                 weekdays: Iterable[int] | None = None,
-                targets: Mapping | None = None) -> Policy:
+                targets: Mapping | None = None, update_targets: Mapping | None = None) -> Policy:
     """A policy from configuration values ("08:30", [0..4], {"2/premium": "5 hours"}), defaults elsewhere."""
     merged = dict(DEFAULT_TARGETS)
     for key, value in (targets or {}).items():
         merged[_parse_target_key(key)] = _parse_target(value)
+    updates = dict(DEFAULT_UPDATE_TARGETS)
+    for key, value in (update_targets or {}).items():
+        updates[_parse_target_key(key)] = _parse_target(value)
     return Policy(
         opens=_parse_time(opens) if opens is not None else DEFAULT_POLICY.opens,
         closes=_parse_time(closes) if closes is not None else DEFAULT_POLICY.closes,
         weekdays=frozenset(int(d) for d in weekdays) if weekdays is not None else DEFAULT_POLICY.weekdays,
         targets=merged,
+        update_targets=updates,
     )
 
 
@@ -116,13 +144,37 @@ def response_due(severity: int, plan: str, opened_at: datetime, tz: str | tzinfo
                  holidays: Iterable[str | date] = (), *, policy: Policy | None = None) -> datetime:
     """When the first staff response is due, aware and expressed in the organisation's timezone."""
     policy = policy or DEFAULT_POLICY
-    target = policy.target(severity, plan)
-    zone = _zone(tz)
-    opened = _check_aware(opened_at).astimezone(UTC)
-    budget = policy.duration(target)
-    if target.clock == ELAPSED:
-        return (opened + budget).astimezone(zone)
-    return _add_business_time(opened, budget, zone, _holiday_set(holidays), policy)
+    return _due(policy.target(severity, plan), opened_at, timedelta(0), tz, holidays, policy)
+
+
+def update_due(severity: int, plan: str, started_at: datetime, tz: str | tzinfo,
+               holidays: Iterable[str | date] = (), *, used: timedelta = timedelta(0),
+               policy: Policy | None = None) -> datetime:
+    """When the next update is due: the update target, less clock time ``used`` before a pause, from ``started_at``.
+
+    The clock (re)starts at each public staff reply with ``used`` zero; while the case waits on the
+    customer it is paused, and it resumes from where it stopped when the case comes back to support.
+    """
+    policy = policy or DEFAULT_POLICY
+    return _due(policy.update_target(severity, plan), started_at, used, tz, holidays, policy)
+
+
+def update_clock_used(severity: int, plan: str, started_at: datetime, now: datetime, tz: str | tzinfo,
+                      holidays: Iterable[str | date] = (), *, used: timedelta = timedelta(0),
+                      policy: Policy | None = None) -> timedelta:
+    """Update-clock time used by ``now``: what ran before a pause plus what ran since ``started_at``."""
+    policy = policy or DEFAULT_POLICY
+    target = policy.update_target(severity, plan)
+    return used + _clock_time(target, started_at, now, tz, holidays, policy)
+
+
+def update_fraction_left(severity: int, plan: str, started_at: datetime, now: datetime, tz: str | tzinfo,
+                         holidays: Iterable[str | date] = (), *, used: timedelta = timedelta(0),
+                         policy: Policy | None = None) -> float:
+    """Share of the update target still unused at ``now``: 1.0 right after a reply, 0.0 or less once due."""
+    policy = policy or DEFAULT_POLICY
+    budget = policy.duration(policy.update_target(severity, plan))
+    return 1 - update_clock_used(severity, plan, started_at, now, tz, holidays, used=used, policy=policy) / budget
 
 
 def target_for(severity: int, plan: str, policy: Policy | None = None) -> Target:
@@ -133,19 +185,7 @@ def clock_time_between(severity: int, plan: str, start: datetime, end: datetime,
                        holidays: Iterable[str | date] = (), *, policy: Policy | None = None) -> timedelta:
     """How much of the target's clock ran between two instants (business time or real time)."""
     policy = policy or DEFAULT_POLICY
-    target = policy.target(severity, plan)
-    start = _check_aware(start).astimezone(UTC)
-    end = _check_aware(end).astimezone(UTC)
-    if end <= start:
-        return timedelta(0)
-    if target.clock == ELAPSED:
-        return end - start
-    total = timedelta(0)
-    for window_start, window_end in _windows(start, _zone(tz), _holiday_set(holidays), policy):
-        if window_start >= end:
-            break
-        total += min(window_end, end) - window_start
-    return total
+    return _clock_time(policy.target(severity, plan), start, end, tz, holidays, policy)
 
 
 def fraction_left(severity: int, plan: str, opened_at: datetime, now: datetime, tz: str | tzinfo,
@@ -179,6 +219,32 @@ def holiday_dates(holidays: Iterable[str | date]) -> frozenset[date]:
 
 
 # --- internals -------------------------------------------------------------------------------
+
+
+def _due(target: Target, start: datetime, used: timedelta, tz, holidays, policy: Policy) -> datetime:
+    zone = _zone(tz)
+    start = _check_aware(start).astimezone(UTC)
+    budget = max(policy.duration(target) - used, timedelta(0))
+    if target.clock == ELAPSED:
+        return (start + budget).astimezone(zone)
+    if budget == timedelta(0):
+        return start.astimezone(zone)
+    return _add_business_time(start, budget, zone, _holiday_set(holidays), policy)
+
+
+def _clock_time(target: Target, start: datetime, end: datetime, tz, holidays, policy: Policy) -> timedelta:
+    start = _check_aware(start).astimezone(UTC)
+    end = _check_aware(end).astimezone(UTC)
+    if end <= start:
+        return timedelta(0)
+    if target.clock == ELAPSED:
+        return end - start
+    total = timedelta(0)
+    for window_start, window_end in _windows(start, _zone(tz), _holiday_set(holidays), policy):
+        if window_start >= end:
+            break
+        total += min(window_end, end) - window_start
+    return total
 
 
 def _add_business_time(opened: datetime, budget: timedelta, zone: ZoneInfo, holidays: frozenset[date],

@@ -1,4 +1,4 @@
-"""Case pages: the case list, opening and working a case, the staff queue (policy pages: policy_pages.py)."""
+"""Case pages: the case list, opening a case, its page and comments (staff-only pages: staff_views.py)."""
 
 from __future__ import annotations
 
@@ -11,17 +11,15 @@ from flask import (
     render_template,
     request,
     session,
-    url_for,
 )
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from kb.accounts.models import User
-from kb.accounts.permissions import active_staff, staff_required
-from kb.cases import actions, forms, links, notify, permissions
+from kb.accounts.permissions import active_staff
+from kb.cases import actions, activity, composer, forms, links, notify, permissions
 from kb.cases import severity as severity_info
 from kb.cases.models import Case, CaseStatus, EventKind
-from kb.cases.queue import SLA_FILTERS, queue
 from kb.cases.urls import case_url
 from kb.extensions import db, limiter
 from kb.security import int_arg
@@ -49,7 +47,8 @@ def index():
         show = "all"
     page = db.paginate(query.order_by(Case.updated_at.desc(), Case.id.desc()), page=int_arg("page"),
                        per_page=current_app.config["CASES_PER_PAGE"], error_out=False, max_per_page=200)
-    return render_template("cases/index.html", page=page, show=show, sla_status=actions.sla_status)
+    unread = activity.unread_case_ids(current_user, [case.id for case in page.items])
+    return render_template("cases/index.html", page=page, show=show, sla_status=actions.sla_status, unread=unread)
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
@@ -135,6 +134,12 @@ def _assignee_choices() -> list[SelectChoice]:
     return [SelectChoice("", "Nobody")] + [SelectChoice(str(u.id), u.display_name) for u in staff]
 
 
+def _update_form(case: Case) -> forms.StaffUpdateForm:
+    form = forms.StaffUpdateForm(prefix="update", data={"assignee": str(case.assignee_id or "")})
+    form.assignee.choices = _assignee_choices()
+    return form
+
+
 def _detail_context(case: Case, **overrides) -> dict:
     staff = current_user.is_staff
     assign_form = forms.AssignForm(prefix="assign")
@@ -145,6 +150,9 @@ def _detail_context(case: Case, **overrides) -> dict:
         "case": case,
         "events": case.events if staff else actions.public_events(case),
         "sla": actions.sla_status(case),
+        "update": actions.clocks.update_status(case),
+        "update_form": _update_form(case) if staff and "update_form" not in overrides else overrides.get("update_form"),
+        "button_label": composer.button_label,
         "severity_info": severity_info.get(case.severity),
         "comment_form": forms.CommentForm(prefix="comment"),
         "status_form": forms.StatusForm(prefix="status", status=case.status.value),
@@ -171,30 +179,63 @@ def _detail_context(case: Case, **overrides) -> dict:
 def detail(number: int):
     """One case: its details, SLA clock and timeline (internal notes for staff only)."""
     case = _case_or_404(number)
-    return render_template("cases/detail.html", **_detail_context(case))
+    response = render_template("cases/detail.html", **_detail_context(case))
+    activity.mark_case_read(current_user, case)
+    db.session.commit()
+    return response
 
 
 @bp.post("/cases/<int:number>/comment")
 @login_required
 @_limit()
 def comment(number: int):
-    """Add a public comment (or, for staff, an internal note) and email the watchers."""
+    """Add a customer's comment, or take the staff composer's reply or note and changes; email the watchers."""
     case = _case_or_404(number)
+    if current_user.is_staff:
+        return _staff_update(case)
     form = forms.CommentForm(prefix="comment")
     if form.validate_on_submit():
-        internal = bool(form.internal.data) and current_user.is_staff
         try:
-            events = actions.add_comment(case, current_user, form.body.data, internal=internal)
+            events = actions.add_comment(case, current_user, form.body.data)
         except actions.CaseError as exc:
             form.body.errors.append(str(exc))
         else:
-            event = events[0]
-            if not internal:
-                notify.send_public_update(case, events, current_user)
+            activity.record(case, events, current_user)
+            notify.send_public_update(case, events, current_user)
             db.session.commit()
-            flash("Internal note added." if internal else "Your comment was added.", "success")
-            return redirect(case_url(case) + f"#event-{event.id}")
+            flash("Your comment was added.", "success")
+            return redirect(case_url(case) + f"#event-{events[0].id}")
     return render_template("cases/detail.html", **_detail_context(case, comment_form=form)), 400
+
+
+def _staff_update(case: Case):
+    """One staff submit: a reply or an internal note (by the button pressed) plus status, severity, assignee."""
+    form = _update_form(case)
+    if form.validate_on_submit():
+        chosen = form.assignee.data or ""
+        update = composer.StaffUpdate(
+            body=form.body.data or "", mode=request.form.get("update-send", ""), status=form.status.data,
+            severity=form.severity.data, severity_reason=form.severity_reason.data or "",
+            assign=chosen != str(case.assignee_id or ""),
+            assignee=db.session.get(User, int(chosen)) if chosen else None,
+        )
+        errors = composer.check(update, case)
+        if not errors:
+            try:
+                events = composer.apply(update, case, current_user)
+            except actions.CaseError as exc:
+                errors = {"body": str(exc)}
+        if not errors:
+            activity.record(case, events, current_user)
+            notify.send_public_update(case, events, current_user)
+            db.session.commit()
+            flash("Internal note added." if update.mode == composer.NOTE else "Sent to the customer."
+                  if update.body.strip() else "The case is updated.", "success")
+            anchor = f"#event-{events[0].id}" if events else ""
+            return redirect(case_url(case) + anchor)
+        for name, message in errors.items():
+            getattr(form, name).errors.append(message)
+    return render_template("cases/detail.html", **_detail_context(case, update_form=form)), 400
 
 
 @bp.post("/cases/<int:number>/status")
@@ -210,6 +251,7 @@ def status(number: int):
         except actions.CaseError as exc:
             form.status.errors.append(str(exc))
             return render_template("cases/detail.html", **_detail_context(case, status_form=form)), 403
+        activity.record(case, [event], current_user)
         if event is not None:
             notify.send_public_update(case, [event], current_user)
         db.session.commit()
@@ -217,55 +259,6 @@ def status(number: int):
             flash(f"The case is now {case.status.label.lower()}.", "success")
         return redirect(case_url(case))
     return render_template("cases/detail.html", **_detail_context(case, status_form=form)), 400
-
-
-@bp.post("/cases/<int:number>/severity")
-@login_required
-@_limit()
-def change_severity(number: int):
-    """Staff re-grade a case; the due time follows."""
-    case = _case_or_404(number)
-    if not permissions.can_work_case(current_user, case):
-        abort(403)
-    form = forms.SeverityForm(prefix="severity")
-    if form.validate_on_submit():
-        event = actions.change_severity(case, current_user, form.severity.data)
-        if event is not None:
-            notify.send_public_update(case, [event], current_user)
-        db.session.commit()
-        if event is not None:
-            flash(f"Severity changed to {severity_info.label(case.severity)}.", "success")
-        return redirect(case_url(case))
-    return render_template("cases/detail.html", **_detail_context(case, severity_form=form)), 400
-
-
-@bp.post("/cases/<int:number>/assign")
-@login_required
-@_limit()
-def assign(number: int):
-    """Staff record who is working the case ("take" assigns it to yourself)."""
-    case = _case_or_404(number)
-    if not permissions.can_work_case(current_user, case):
-        abort(403)
-    if request.form.get("take") == "1":
-        if not forms.EmptyForm().validate_on_submit():
-            abort(400)
-        assignee = current_user._get_current_object()
-    else:
-        form = forms.AssignForm(prefix="assign")
-        form.assignee.choices = _assignee_choices()
-        if not form.validate_on_submit():
-            return render_template("cases/detail.html", **_detail_context(case, assign_form=form)), 400
-        assignee = db.session.get(User, int(form.assignee.data)) if form.assignee.data else None
-    try:
-        actions.assign(case, current_user, assignee)
-    except actions.CaseError as exc:
-        abort(400, str(exc))
-    db.session.commit()
-    flash(f"Assigned to {assignee.display_name}." if assignee else "Nobody is assigned now.", "success")
-    if request.form.get("back") == "queue":
-        return redirect(url_for("cases.staff_queue"))
-    return redirect(case_url(case))
 
 
 @bp.post("/cases/<int:number>/escalate")
@@ -281,6 +274,7 @@ def escalate(number: int):
         except actions.CaseError as exc:
             form.reason.errors.append(str(exc))
         else:
+            activity.record(case, [event], current_user)
             notify.send_escalation_alert(case, event)
             notify.send_public_update(case, [event], current_user)
             db.session.commit()
@@ -328,65 +322,3 @@ def link_thread(number: int):
                 flash(f"Linked the thread “{thread.title}”.", "success")
                 return redirect(case_url(case))
     return render_template("cases/detail.html", **_detail_context(case, link_form=form)), 400
-
-
-@bp.route("/cases/<int:number>/summary", methods=["GET", "POST"])
-@staff_required
-@_limit()
-def summary(number: int):
-    """Staff post an edited, redacted summary of the resolution to the linked threads (or skip it)."""
-    case = _case_or_404(number)
-    if not case.thread_links:
-        abort(404)
-    form = forms.SummaryForm()
-    if request.method == "POST" and request.form.get("skip") == "1":
-        if not forms.EmptyForm().validate_on_submit():
-            abort(400)
-        from kb.types import utcnow
-
-        case.summary_handled_at = utcnow()
-        db.session.commit()
-        flash("No summary will be posted.", "info")
-        return redirect(case_url(case))
-    if form.validate_on_submit():
-        try:
-            posted = links.post_summary(case, current_user, form.body.data)
-        except actions.CaseError as exc:
-            form.body.errors.append(str(exc))
-        else:
-            links.send_summary_emails(posted)
-            db.session.commit()
-            flash(f"Summary posted to {len(posted)} thread{'s' if len(posted) != 1 else ''}.", "success")
-            return redirect(case_url(case))
-    elif request.method == "GET":
-        form.body.data = links.default_summary(case)
-    threads = links.linked_threads(case, current_user)
-    status = 400 if request.method == "POST" else 200
-    return render_template("cases/summary.html", case=case, form=form, threads=threads,
-                           button_form=forms.EmptyForm()), status
-
-
-@bp.route("/staff/queue")
-@staff_required
-def staff_queue():
-    """Open cases, most urgent first: breached, escalated, severity, time left, plan, age."""
-    filters = {key: request.args.get(key, "") for key in ("severity", "status", "assignee", "plan", "sla", "escalated")}
-    entries = queue(filters, viewer=current_user)
-    per_page = current_app.config["CASE_QUEUE_PER_PAGE"]
-    page_number = int_arg("page")
-    page = _ListPage(entries, max(page_number, 1), per_page)
-    return render_template("cases/staff_queue.html", page=page, filters=filters, sla_filters=SLA_FILTERS,
-                           statuses=[s for s in CaseStatus if s.is_open], button_form=forms.EmptyForm())
-
-
-class _ListPage:
-    """Pagination over an already sorted list, with the attributes the pager macro reads."""
-
-    def __init__(self, items: list, page: int, per_page: int):
-        self.total = len(items)
-        self.per_page = per_page
-        self.pages = max(1, -(-self.total // per_page))
-        self.page = min(page, self.pages)
-        self.items = items[(self.page - 1) * per_page : self.page * per_page]
-        self.has_prev, self.has_next = self.page > 1, self.page < self.pages
-        self.prev_num, self.next_num = self.page - 1, self.page + 1

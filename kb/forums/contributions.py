@@ -11,6 +11,7 @@ from kb.forums import threads
 from kb.forums.models import Access, ForumCategory, Thread
 from kb.forums.notifications import unread_count
 from kb.forums.urls import thread_url
+from kb.hooks import notification_sources
 from kb.urls import build_url
 
 
@@ -39,7 +40,8 @@ def user_menu() -> str:
     """The notifications link with its unread count, for signed-in users."""
     if not current_user.is_authenticated:
         return ""
-    return render_template("forums/_user_menu.html", unread=unread_count(current_user))
+    others = sum(source.unread(current_user) for source in notification_sources(current_app).values())
+    return render_template("forums/_user_menu.html", unread=unread_count(current_user) + others)
 
 
 def prune_drafts() -> str | None:

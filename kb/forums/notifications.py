@@ -14,6 +14,7 @@ from kb.extensions import db
 from kb.forums import permissions, urls
 from kb.forums.models import ForumCategory, Notification, Post, Subscription, Thread
 from kb.mail import Letter, send_template_each
+from kb.paging import ListPage
 from kb.types import utcnow
 
 
@@ -182,3 +183,17 @@ def mark_read(user, notification_ids: list[int] | None = None) -> None:
     if notification_ids is not None:
         query = query.where(Notification.id.in_(notification_ids))
     db.session.execute(query.values(read_at=utcnow()))
+
+
+def merged_page(user, sources: dict, page: int, per_page: int) -> ListPage:
+    """Forum notifications and other features' items in one newest-first list, one page of it."""
+    total = db.session.scalar(select(func.count()).select_from(_readable_notifications(user).subquery())) or 0
+    total += sum(source.count(user) for source in sources.values())
+    pages = max(1, -(-total // per_page))
+    page = min(page, pages)
+    wanted = page * per_page  # the newest `wanted` of each source hold the newest `wanted` overall
+    items = list(db.session.scalars(notifications_query(user).limit(wanted)))
+    for source in sources.values():
+        items += source.newest(user, wanted)
+    items.sort(key=lambda item: item.created_at, reverse=True)
+    return ListPage(items[(page - 1) * per_page : page * per_page], page, per_page, total=total)

@@ -35,9 +35,17 @@ def can_read(user, category) -> bool:
     return category is not None and meets(user, category.read_access)
 
 
+def address_ok_for_posting(user) -> bool:
+    """Unverified addresses post only when KB_UNVERIFIED_MAY_POST allows it; staff always may."""
+    if not _authenticated(user) or is_staff(user) or current_app.config.get("UNVERIFIED_MAY_POST", True):
+        return True
+    return getattr(user, "email_verified_at", None) is not None
+
+
 def can_post(user, category) -> bool:
     """May the user start a thread in this category?"""
-    return _authenticated(user) and can_read(user, category) and meets(user, category.post_access)
+    return (_authenticated(user) and can_read(user, category) and meets(user, category.post_access)
+            and address_ok_for_posting(user))
 
 
 def can_see_thread(user, thread) -> bool:
@@ -45,7 +53,8 @@ def can_see_thread(user, thread) -> bool:
 
 
 def can_reply(user, thread) -> bool:
-    return _authenticated(user) and can_see_thread(user, thread) and (not thread.locked or is_staff(user))
+    return (_authenticated(user) and can_see_thread(user, thread) and (not thread.locked or is_staff(user))
+            and address_ok_for_posting(user))
 
 
 def can_see_post(user, post) -> bool:

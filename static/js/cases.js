@@ -54,3 +54,18 @@
     });
   });
 }());
+
+// Staff composer: the reply button says what else it will do ("Send and set to Waiting on customer").
+(function () {
+  "use strict";
+  document.querySelectorAll("[data-case-composer]").forEach(function (composer) {
+    var status = composer.querySelector('select[name="update-status"]');
+    var button = composer.querySelector(".composer-send-reply");
+    if (!status || !button) { return; }
+    function relabel() {
+      var option = status.options[status.selectedIndex];
+      button.textContent = status.value ? "Send and set to " + option.text : button.getAttribute("data-label-base");
+    }
+    status.addEventListener("change", relabel);
+  });
+})();

@@ -26,20 +26,28 @@ def register(client, **overrides):
     return client.post("/register", data=data)
 
 
-def test_register_normalises_email_and_signs_in(client):
+def test_register_normalises_email_and_asks_to_confirm_the_address(client, mail_outbox):
     response = register(client)
-    assert response.status_code == 302
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
     user = db.session.scalar(select(User))
     assert user.email == "new.person@example.com"
-    assert user.role is Role.CUSTOMER
+    assert user.role is Role.CUSTOMER and not user.email_verified
     assert user.password_hash != PASSWORD and user.check_password(PASSWORD)
-    assert "New Person" in client.get("/").get_data(as_text=True)
+    [message] = mail_outbox
+    assert message["To"] == "new.person@example.com" and "/verify-email/" in message.get_body(("plain",)).get_content()
 
 
-def test_register_duplicate_email_differing_in_case(client, customer):
-    response = register(client, email=customer.email.upper())
-    assert response.status_code == 400
-    assert "already exists" in response.get_data(as_text=True)
+def test_register_with_an_existing_address_answers_the_same_and_mails_the_owner(client, customer, mail_outbox):
+    new = register(client, email="someone.new@example.com")
+    mail_outbox.clear()
+    existing = register(client, email=customer.email.upper())
+    assert existing.status_code == new.status_code == 302
+    assert existing.headers["Location"] == new.headers["Location"]
+    page = client.get("/login").get_data(as_text=True)
+    assert "Check your inbox" in page and "already" not in page
+    [message] = mail_outbox
+    assert message["To"] == customer.email and "already has one" in message.get_body(("plain",)).get_content()
+    assert "/verify-email/" not in message.get_body(("plain",)).get_content()
 
 
 @pytest.mark.parametrize(

@@ -44,7 +44,7 @@ def test_public_staff_reply_emails_watchers_but_not_the_author(client, case, cus
     actions.set_watching(case, outsider, True)  # e.g. moved out of the organisation since
     db.session.commit()
     login(client, staff)
-    client.post(f"/cases/{case.number}/comment", data={"comment-body": "Please send the appliance logs."})
+    client.post(f"/cases/{case.number}/comment", data={"update-body": "Please send the appliance logs.", "update-send": "reply"})
     recipients = sorted(address for m in mail_outbox for address in m.envelope_rcpt)
     assert recipients == sorted([customer.email, colleague.email])
     message = mail_outbox[0]
@@ -61,7 +61,7 @@ def test_public_staff_reply_emails_watchers_but_not_the_author(client, case, cus
 
 def test_internal_notes_are_never_emailed(client, case, staff, mail_outbox):
     login(client, staff)
-    client.post(f"/cases/{case.number}/comment", data={"comment-body": "NOTE-ONLY", "comment-internal": "y"})
+    client.post(f"/cases/{case.number}/comment", data={"update-body": "NOTE-ONLY", "update-send": "note"})
     client.post(f"/cases/{case.number}/assign", data={"take": "1"})
     assert mail_outbox == []
 
@@ -187,7 +187,7 @@ def test_non_utf8_messages_are_decoded(runner, case, customer, charset):
 
 def test_round_trip_from_the_notification_email(client, runner, case, customer, staff, mail_outbox):
     login(client, staff)
-    client.post(f"/cases/{case.number}/comment", data={"comment-body": "Which build are you on?"})
+    client.post(f"/cases/{case.number}/comment", data={"update-body": "Which build are you on?", "update-send": "reply"})
     [notification] = mail_outbox
     reply = EmailMessage()
     reply["From"] = customer.email

@@ -74,7 +74,7 @@ def test_each_watcher_can_reply_only_from_their_own_notification(client, runner,
     actions.set_watching(case, colleague, True)
     db.session.commit()
     login(client, staff)
-    client.post(f"/cases/{case.number}/comment", data={"comment-body": "Which build are you on?"})
+    client.post(f"/cases/{case.number}/comment", data={"update-body": "Which build are you on?", "update-send": "reply"})
     to_alice = next(m for m in mail_outbox if m.envelope_rcpt == [customer.email])
     forwarded = EmailMessage()
     forwarded["From"] = colleague.email

@@ -196,7 +196,7 @@ def test_internal_notes_never_reach_customers(client, customer, staff, make_case
     case = make_case(customer)
     login(client, staff)
     assert client.post(f"/cases/{case.number}/comment",
-                       data={"comment-body": "SECRET-NOTE customer is on an old build", "comment-internal": "y"}).status_code == 302
+                       data={"update-body": "SECRET-NOTE customer is on an old build", "update-send": "note"}).status_code == 302
     db.session.refresh(case)
     assert case.first_response_at is None  # a note is not a response
     assert "SECRET-NOTE" in text(client.get(f"/cases/{case.number}"))
@@ -220,13 +220,13 @@ def test_customers_cannot_write_internal_notes(client, customer, make_case):
 def test_first_public_staff_reply_stops_the_clock_and_opens_the_case(client, customer, staff, make_case):
     case = make_case(customer, severity=2)
     login(client, staff)
-    client.post(f"/cases/{case.number}/comment", data={"comment-body": "Looking at it now."})
+    client.post(f"/cases/{case.number}/comment", data={"update-body": "Looking at it now.", "update-send": "reply"})
     db.session.refresh(case)
     assert case.first_response_at is not None and case.status is CaseStatus.OPEN
     page = text(client.get(f"/cases/{case.number}"))
     assert "Responded in time" in page
     first = case.first_response_at
-    client.post(f"/cases/{case.number}/comment", data={"comment-body": "More."})
+    client.post(f"/cases/{case.number}/comment", data={"update-body": "More.", "update-send": "reply"})
     db.session.refresh(case)
     assert case.first_response_at == first
 
@@ -266,7 +266,7 @@ def test_staff_change_status_and_severity_with_history(client, customer, staff, 
     case = make_case(customer, severity=4, created_at=utc(2026, 1, 5, 10, 0))
     old_due = case.response_due_at
     login(client, staff)
-    client.post(f"/cases/{case.number}/severity", data={"severity-severity": "2"})
+    client.post(f"/cases/{case.number}/severity", data={"severity-severity": "2", "severity-reason": "Production is affected."})
     client.post(f"/cases/{case.number}/status", data={"status-status": "waiting"})
     db.session.refresh(case)
     assert case.severity == 2 and case.status is CaseStatus.WAITING
@@ -274,7 +274,8 @@ def test_staff_change_status_and_severity_with_history(client, customer, staff, 
     kinds = [(e.kind, e.old_value, e.new_value) for e in case.events]
     assert (EventKind.SEVERITY, "4", "2") in kinds and (EventKind.STATUS, "new", "waiting") in kinds
     page = text(client.get(f"/cases/{case.number}"))
-    assert "Changed the severity from 4 to 2." in page and "Waiting on customer" in page
+    assert "Changed the severity from 4 to" in page and "Sev 2 · High" in page and "Production is affected." in page
+    assert "Waiting on customer" in page
 
 
 def test_customers_cannot_change_severity(client, customer, make_case):
@@ -340,7 +341,7 @@ def test_home_page_section(client, customer, staff, make_user, make_case):
     assert "Home page case" in client.get("/").get_data(as_text=True)
     client.post("/logout")
     login(client, staff)
-    assert "1 open case: 0 overdue, 0 at risk, 1 with nobody working on it." in client.get("/").get_data(as_text=True)
+    assert "1 open case: 0 overdue, 0 at risk, 0 with an update overdue, 1 with nobody working on it." in client.get("/").get_data(as_text=True)
     client.post("/logout")
     login(client, make_user("customer"))
     assert "Your organisation's open cases" not in client.get("/").get_data(as_text=True)

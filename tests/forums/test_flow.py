@@ -17,6 +17,7 @@ def test_new_user_asks_staff_answers_and_thread_is_solved(client, categories, st
         data={"email": "new@cust.example", "display_name": "Nina New", "password": "a long password 1", "confirm": "a long password 1"},
     )
     assert response.status_code == 302
+    assert client.post("/login", data={"email": "new@cust.example", "password": "a long password 1"}).status_code == 302
     response = client.post(
         "/forums/replication/new",
         data={"title": "Journal history shorter than configured", "body": "We set 24 hours but see **6**.", "tags": "journal, 8.0"},

@@ -38,7 +38,11 @@ EXPECT: dict[str, dict[str, str]] = {
     "accounts.reset_request": {"-": PUBLIC},
     "accounts.reset_password": {"public": ">/reset-password >/reset-password >/reset-password >/reset-password "
                                           ">/reset-password"},
+    "accounts.verify_email": {"public": ">/login >/login >/login >/login >/login"},
+    "accounts.accept_invite": {"public": ">/login >/login >/login >/login >/login"},
     "accounts.account": {"-": SIGNED_IN},
+    "accounts.admin_invite": {"-": ADMIN},
+    "accounts.admin_audit": {"-": ADMIN},
     "accounts.admin_users": {"-": ADMIN},
     "accounts.admin_user": {"*": ADMIN},
     "accounts.admin_organizations": {"-": ADMIN},

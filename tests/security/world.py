@@ -68,6 +68,8 @@ class World:
             self.set("own", token_id=own_token.id, user_id=users["customer"].id, org_id=acme.id)
             self.set("others", token_id=other_token.id, user_id=users["other_customer"].id, org_id=globex.id)
             self.set("public", "accounts.reset_password", token="not-a-valid-reset-token")
+            self.set("public", "accounts.verify_email", token="not-a-valid-verify-token")
+            self.set("public", "accounts.accept_invite", token="not-a-valid-invite-token")
             self.secrets["acme-iguana-token"] = {"customer"}
             self.secrets["globex-tapir-token"] = {"other_customer"}
             self.secrets[own_plain] = set()
@@ -263,7 +265,7 @@ def _seed_cases(world: World) -> None:
             "business_impact": "Some", "environment": "Two sites", "product_version": "8.0", "product_build": ""})
         numbers[role] = _last_number(location)
     world.post("staff", f"/cases/{numbers['customer']}/comment",
-               {"comment-body": INTERNAL_NOTE, "comment-internal": "y"})
+               {"update-body": INTERNAL_NOTE, "update-send": "note"})
     # Each case linked to its customer's public thread: the thread page must not reveal the case.
     for role, variant in (("customer", "own"), ("other_customer", "others")):
         thread_id = world.values("forums.thread", variant).get("thread_id")

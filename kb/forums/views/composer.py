@@ -39,6 +39,10 @@ from kb.forums.views.common import (
 from kb.security import int_arg
 
 
+UNVERIFIED_MESSAGE = ("Confirm your email address before posting: open the link we emailed you, "
+                      "or ask for a new one on your account page.")
+
+
 def _render_new_thread(category: ForumCategory, form: ThreadForm, status: int = 200, **extra):
     signals = deflection.detect_outage(f"{form.title.data or ''}\n{form.body.data or ''}")
     severity = deflection.suggested_severity(signals)
@@ -78,6 +82,8 @@ def new_thread(slug: str):
     detour = signed_out(form_path, ("title", "body", "tags"))
     if detour:
         return detour
+    if not permissions.address_ok_for_posting(current_user):
+        return error_response(403, UNVERIFIED_MESSAGE)
     if not permissions.can_post(current_user, category):
         return error_response(403, f"Only the support team starts threads in {category.name}. "
                                    "You can reply to them, or ask in another category.")
@@ -142,6 +148,8 @@ def reply(thread_id: int):
     detour = signed_out(form_path, ("body",))
     if detour:
         return detour
+    if not permissions.address_ok_for_posting(current_user):
+        return error_response(403, UNVERIFIED_MESSAGE)
     if not permissions.can_reply(current_user, thread):
         return error_response(403, "This thread is locked, so it takes no new replies. Start a new thread instead.")
     form = ReplyForm()

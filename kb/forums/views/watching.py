@@ -11,6 +11,7 @@ from kb.forums import notifications
 from kb.forums.models import ForumCategory, Thread
 from kb.forums.urls import thread_url
 from kb.forums.views import bp
+from kb.hooks import notification_sources
 from kb.forums.views.common import (
     category_or_404,
     empty_form_ok,
@@ -71,17 +72,19 @@ def unsubscribe(token: str):
 @bp.get("/notifications")
 @login_required
 def notifications_page():
-    """Replies and new threads in what you watch; opening the page marks them read."""
-    page = db.paginate(
-        notifications.notifications_query(current_user),
-        page=int_arg("page"),
-        per_page=current_app.config["FORUMS_NOTIFICATIONS_PER_PAGE"],
-        error_out=False,
-    )
-    unread_ids = [n.id for n in page.items if n.read_at is None]
+    """Replies and new threads in what you watch, and other features' activity (cases); opening the page marks them read."""
+    per_page = current_app.config["FORUMS_NOTIFICATIONS_PER_PAGE"]
+    page_number = int_arg("page", high=10_000)
+    page = notifications.merged_page(current_user, notification_sources(current_app), page_number, per_page)
+    unread_ids = [n.id for n in page.items if getattr(n, "key", None) is None and n.read_at is None]
+    unread_keys = [n.key for n in page.items if getattr(n, "key", None) is not None and n.unread]
     response = render_template("forums/notifications.html", page=page, unread_ids=set(unread_ids))
     if unread_ids:
         notifications.mark_read(current_user, unread_ids)
+    for source in notification_sources(current_app).values():
+        if unread_keys:
+            source.mark_read(current_user, unread_keys)
+    if unread_ids or unread_keys:
         db.session.commit()
     return response
 
@@ -92,5 +95,7 @@ def notifications_read():
     """Mark every notification read."""
     if empty_form_ok():
         notifications.mark_read(current_user)
+        for source in notification_sources(current_app).values():
+            source.mark_read(current_user, None)
         db.session.commit()
     return redirect(url_for("forums.notifications_page"))
