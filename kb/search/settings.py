@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 DEFAULTS: dict[str, object] = {
+    # Which engine holds the index: "whoosh" (an index folder per host, the default).
+    "SEARCH_ENGINE": "whoosh",
+    # The Whoosh engine reads its codec's posting blocks directly when the installed Whoosh is a
+    # version that was checked (kb/search/engines/whoosh/internals.py); false uses only its public
+    # API (same results, slower queries and rebuilds).
+    "SEARCH_WHOOSH_FAST_PATHS": True,
     # Queries: anything longer is cut to this many characters before parsing.
     "SEARCH_QUERY_MAX_LENGTH": 500,
     # At most this many words (terms, phrases, prefixes) of a query are used.

@@ -20,10 +20,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from whoosh import index as windex
-from whoosh.codec import whoosh3
 from whoosh.writing import LockError
 
-from kb.search.schema import doc_fields, doc_key, make_schema, schema_fingerprint
+from kb.search.documents import doc_key
+from kb.search.engines.whoosh.schema import doc_fields, make_schema, schema_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -33,34 +33,6 @@ WRITELOCK = "WRITELOCK"
 # A rebuild starts a new segment once its writer's posting pool reaches this share of its budget; the
 # rest is headroom for the document being added, so the pool never spills (see RebuildTarget).
 SEGMENT_FILL = 0.85
-
-
-def _cache_missing_columns() -> None:
-    """Make Whoosh's per-document reader remember that a column does not exist, not only that it does.
-
-    ``W3PerDocReader._cached_reader`` caches the column readers it finds but asks the file system
-    again for every miss. While a segment's postings are written it looks up the length column of
-    each posting's field, and fields that are not scorable (``spell``, the IDs, ``updated``) have
-    none, so it cost one ``os.stat`` per posting: hundreds of thousands per thousand documents.
-    A per-document reader belongs to a finished segment whose files never change, so a miss stays a
-    miss and caching it (as None) is safe.
-    """
-    original = whoosh3.W3PerDocReader._cached_reader
-    if getattr(original, "caches_misses", False):
-        return
-
-    def _cached_reader(self, fieldname, column):
-        try:
-            return self._readers[fieldname]
-        except KeyError:
-            reader = self._readers[fieldname] = original(self, fieldname, column)
-            return reader
-
-    _cached_reader.caches_misses = True
-    whoosh3.W3PerDocReader._cached_reader = _cached_reader
-
-
-_cache_missing_columns()
 
 
 # --- where the index lives -------------------------------------------------------------------

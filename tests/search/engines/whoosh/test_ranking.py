@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask_login import AnonymousUserMixin
 
 from kb.extensions import db
-from kb.search import backend, postings, search
-from kb.search.schema import LEAD_WORDS
+from kb.search import search
+from kb.search.engines.whoosh import postings, searchers
+from kb.search.engines.whoosh.schema import LEAD_WORDS
 from tests.search.notes import Note, add_note
 
 ANON = AnonymousUserMixin()
@@ -67,6 +70,6 @@ def test_reading_only_the_needed_posting_blocks_ranks_exactly_like_reading_every
     monkeypatch.setattr(postings, "FULL_READ_RATIO", 0)
     partial = ranked()
     monkeypatch.setattr(postings, "FULL_READ_BELOW", 10**9)
-    backend.holder_for(backend.index_root(search_app.config)).cache.clear()
+    searchers.holder_for(Path(search_app.config["INDEX_DIR"])).cache.clear()
     assert ranked() == partial
     assert partial[0] == 7 and len(partial[1]) == 7
