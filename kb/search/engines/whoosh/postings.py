@@ -97,7 +97,7 @@ def _read_field_lengths(leaf, fieldname: str) -> list[int]:
         else:
             part = internals.field_lengths(leaf, fieldname)
         if part is None:
-            part = [leaf.doc_field_length(d, fieldname, 0) for d in range(leaf.doc_count_all())]
+            part = [leaf.doc_field_length(d, fieldname, 0) or 0 for d in range(leaf.doc_count_all())]
     return part
 
 
