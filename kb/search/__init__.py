@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Flask, current_app, request
 
 from kb.hooks import register_health_check, register_init_step, register_metric
-from kb.search import indexing, settings
+from kb.search import indexing, outbox, settings
 from kb.search.api import (
     SearchResults,
     check,
@@ -51,6 +51,8 @@ def _init_step() -> str:
     app = current_app._get_current_object()
     engine = engine_for(app)
     reason = engine.rebuild_reason()
+    if reason is None and outbox.out_of_date(engine.consumer(), float(app.config["SEARCH_OUTBOX_RETENTION_HOURS"])):
+        reason = "this host's index was away longer than the outbox keeps changes"
     if reason is not None:
         empty = engine.count() == 0
         count = indexing.rebuild(app)

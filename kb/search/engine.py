@@ -117,6 +117,10 @@ class Engine(Protocol):
     def expire(self) -> None:
         """Make this process's next search look for changes at once (after it wrote)."""
 
+    def consumer(self) -> str | None:
+        """The id under which this index reads the outbox with a cursor of its own (one per host's
+        index folder), or None for an engine that writes within the content's transaction."""
+
 
 def _make(app: Flask) -> Engine:
     name = str(app.config.get("SEARCH_ENGINE") or "whoosh").strip().lower()

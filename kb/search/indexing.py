@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from itertools import chain
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import delete, event, func, insert, select
+from sqlalchemy import event, insert
 
 from kb.extensions import db
 from kb.search.documents import SearchDoc, doc_digest, doc_key
+from kb.search import outbox
 from kb.search.engine import engine_for
 from kb.search.models import SearchOutbox
 from kb.types import utcnow
@@ -121,74 +122,80 @@ def install_listeners() -> None:
 _drain_lock = threading.Lock()
 
 
-def pending_count() -> int:
-    with db.engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(SearchOutbox.__table__)).scalar_one()
-
-
-def _has_pending() -> bool:
-    with db.engine.connect() as conn:
-        return conn.execute(select(SearchOutbox.id).limit(1)).first() is not None
+def pending_count(app: Flask | None = None) -> int:
+    """Outbox rows the index of this host has not applied yet."""
+    app = app or current_app._get_current_object()
+    return outbox.pending_count(engine_for(app).consumer())
 
 
 def drain(app: Flask, max_rounds: int = 100) -> int:
-    """Apply pending outbox rows to the index if this process can get the writer; never waits for it.
-
-    Returns how many documents were (re)indexed or removed.
-    """
+    """Apply the outbox rows this host's index has not seen, if this process can get the writer;
+    never waits for it. Returns how many documents were (re)indexed or removed."""
     applied = 0
     with app.app_context():
+        consumer = engine_for(app).consumer()
+        if consumer is None:  # the engine writes with the content's transaction: nothing to drain
+            return 0
         for _ in range(max_rounds):
             if not _drain_lock.acquire(blocking=False):
                 return applied  # another thread here drains, and looks again after it lets go
             try:
-                done, got_writer = _drain_rounds(app, max_rounds)
+                done, more = _drain_rounds(app, consumer, max_rounds)
                 applied += done
             finally:
                 _drain_lock.release()
-            if not got_writer or not _has_pending():
+            if not more:
                 return applied
     return applied
 
 
-def _drain_rounds(app: Flask, max_rounds: int) -> tuple[int, bool]:
+def _drain_rounds(app: Flask, consumer: str, max_rounds: int) -> tuple[int, bool]:
+    """Apply batches of rows; returns (documents applied, whether to look again)."""
     engine = engine_for(app)
-    batch_size = int(app.config["SEARCH_DRAIN_BATCH"])
+    config = app.config
+    batch_size = int(config["SEARCH_DRAIN_BATCH"])
     kinds = state(app).kinds
     applied = 0
     for _ in range(max_rounds):
-        if not _has_pending():
-            return applied, True
+        if not outbox.has_pending(consumer):
+            return applied, False
+        start = outbox.position(consumer)
         with engine.batch() as batch:
             if batch is None:
                 return applied, False  # the holder looks at the outbox again after releasing
             try:
-                rows = db.session.execute(
-                    select(SearchOutbox.id, SearchOutbox.kind, SearchOutbox.doc_id)
-                    .order_by(SearchOutbox.id).limit(batch_size)
-                ).all()
+                rows = outbox.rows_after(start, batch_size)
                 db.session.rollback()
-                by_kind: dict[str, set[int]] = defaultdict(set)
-                for row in rows:
-                    by_kind[row.kind].add(row.doc_id)
-                for kind_name, ids in by_kind.items():
-                    ordered = sorted(ids)
-                    kind = kinds.get(kind_name)
-                    docs = (kind.build(ordered) if kind is not None else None) or {}
-                    for doc_id in ordered:
-                        doc = docs.get(doc_id)
-                        if doc is None:
-                            batch.remove(kind_name, doc_id)
-                        else:
-                            batch.put(doc)
-                        applied += 1
+                applied += _apply(batch, kinds, rows)
             finally:
                 db.session.remove()
-        row_ids = [row.id for row in rows]
-        for start in range(0, len(row_ids), 500):
-            db.session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_(row_ids[start:start + 500])))
+        reached = outbox.advanced(start, rows, float(config["SEARCH_OUTBOX_GAP_SECONDS"]))
+        outbox.move(consumer, reached)
+        outbox.prune(float(config["SEARCH_OUTBOX_RETENTION_HOURS"]))
         db.session.commit()
+        if reached < rows[-1].id:
+            return applied, False  # a row before the gap may still commit: the next drain retries
     return applied, True
+
+
+def _apply(batch, kinds: dict[str, Kind], rows) -> int:
+    """Put each row's rebuilt document into the batch, or remove it when its builder says it is gone."""
+    by_kind: dict[str, set[int]] = defaultdict(set)
+    for row in rows:
+        by_kind[row.kind].add(row.doc_id)
+    applied = 0
+    for kind_name, ids in by_kind.items():
+        ordered = sorted(ids)
+        kind = kinds.get(kind_name)
+        docs = (kind.build(ordered) if kind is not None else None) or {}
+        for doc_id in ordered:
+            doc = docs.get(doc_id)
+            if doc is None:
+                batch.remove(kind_name, doc_id)
+            else:
+                batch.put(doc)
+            applied += 1
+    return applied
 
 
 def drain_if_due(app: Flask) -> None:
@@ -200,7 +207,7 @@ def drain_if_due(app: Flask) -> None:
         return
     search_state.last_drain_check = now
     try:
-        if _has_pending():
+        if outbox.has_pending(engine_for(app).consumer()):
             drain(app)
     except Exception:
         log.exception("search: background drain failed; it will be retried")
@@ -237,7 +244,11 @@ def _all_docs(app: Flask, progress: Callable[[int, int], None] | None) -> Iterat
 
 def rebuild(app: Flask, progress: Callable[[int, int], None] | None = None) -> int:
     """Index every document of every kind into a fresh index and swap it in; returns the count."""
-    count = engine_for(app).rebuild(_all_docs(app, progress))
+    engine = engine_for(app)
+    count = engine.rebuild(_all_docs(app, progress))
+    with app.app_context():
+        outbox.rebuilt(engine.consumer())
+        db.session.remove()
     log.info("search: rebuilt the index with %d documents", count)
     drain(app)
     return count
@@ -285,7 +296,7 @@ def check(app: Flask) -> CheckReport:
                     if doc is not None:
                         expected[doc_key(name, doc_id)] = doc_digest(doc)
                 db.session.remove()
-        pending = pending_count()
+        pending = pending_count(app)
     indexed = engine_for(app).digests()
     report = CheckReport(pending=pending, expected=len(expected), indexed=len(indexed))
     report.missing = sorted(k for k in expected if k not in indexed)

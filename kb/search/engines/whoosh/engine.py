@@ -31,6 +31,7 @@ from kb.search.engines.whoosh.searchers import current_searcher, expire, health,
 from kb.search.engines.whoosh.storage import (
     current_generation,
     doc_count,
+    index_identity,
     index_exists,
     layout_changed,
     new_generation,
@@ -101,6 +102,9 @@ class WhooshEngine:
 
     def expire(self) -> None:
         expire(self.root)
+
+    def consumer(self) -> str:
+        return index_identity(self.root)
 
     def generation(self) -> str | None:
         """The index generation in service (tests and the benchmark check it)."""

@@ -133,6 +133,29 @@ def open_generation(root: Path, name: str):
     return ix
 
 
+IDENTITY = "INDEX_ID"
+
+
+def index_identity(root: Path) -> str:
+    """This index folder's id for its outbox cursor: made once, kept across rebuilds (generations
+    come and go inside the folder), different on every host."""
+    path = root / IDENTITY
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = root / f".{IDENTITY}.{os.getpid()}.{uuid.uuid4().hex}"
+    tmp.write_text(f"whoosh-{uuid.uuid4().hex}\n")
+    try:
+        os.link(tmp, path)  # fails when another process made it first; theirs wins
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+    return path.read_text().strip()
+
+
 def index_exists(root: Path) -> bool:
     return current_generation(root) is not None
 
