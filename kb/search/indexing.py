@@ -264,6 +264,7 @@ class CheckReport:
     pending: int = 0
     expected: int = 0
     indexed: int = 0
+    index: str = ""  # which index was checked (its outbox cursor's id)
 
     @property
     def ok(self) -> bool:
@@ -271,6 +272,8 @@ class CheckReport:
 
     def lines(self) -> list[str]:
         out = [f"{self.expected} documents expected, {self.indexed} in the index, {self.pending} waiting in the outbox."]
+        if self.index:
+            out.append(f"Checked this host's index ({self.index}).")
         for label, keys in (("missing", self.missing), ("stale", self.stale), ("extra", self.extra)):
             if keys:
                 out.append(f"{label} ({len(keys)}): " + ", ".join(keys[:50]) + (" …" if len(keys) > 50 else ""))
@@ -298,7 +301,8 @@ def check(app: Flask) -> CheckReport:
                 db.session.remove()
         pending = pending_count(app)
     indexed = engine_for(app).digests()
-    report = CheckReport(pending=pending, expected=len(expected), indexed=len(indexed))
+    report = CheckReport(pending=pending, expected=len(expected), indexed=len(indexed),
+                         index=engine_for(app).consumer() or "")
     report.missing = sorted(k for k in expected if k not in indexed)
     report.stale = sorted(k for k in expected if k in indexed and indexed[k] != expected[k])
     report.extra = sorted(k for k in indexed if k not in expected)

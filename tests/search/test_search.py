@@ -279,16 +279,3 @@ def test_suggest_limit_is_configurable(search_app, client):
 def test_empty_search_page(client, search_app):
     page = client.get("/search")
     assert page.status_code == 200 and b"Type a question" in page.data
-
-
-def test_term_cache_limit_bounds_memory_not_results(corpus, app):
-    from pathlib import Path
-
-    from kb.search.engines.whoosh import searchers
-
-    app.config["SEARCH_TERM_CACHE_POSTINGS"] = 1
-    for _ in range(2):
-        assert search("sizing journals", ANON).results[0].title == "Sizing journals"
-        assert search("appliance memory", ANON).results[0].title == "Replication appliance runs out of memory"
-    holder = searchers.holder_for(Path(app.config["INDEX_DIR"]))
-    assert sum(1 for _, frequencies in holder.cache["terms"].values() if frequencies) == 1

@@ -11,6 +11,7 @@ from kb.search import search
 from kb.search.engines.whoosh import postings, searchers
 from kb.search.engines.whoosh.schema import LEAD_WORDS
 from tests.search.notes import Note, add_note
+from tests.search.test_search import corpus  # noqa: F401 (a fixture)
 
 ANON = AnonymousUserMixin()
 # Words no query below asks for, to push a word past the opening of a page or to equal lengths.
@@ -73,3 +74,12 @@ def test_reading_only_the_needed_posting_blocks_ranks_exactly_like_reading_every
     searchers.holder_for(Path(search_app.config["INDEX_DIR"])).cache.clear()
     assert ranked() == partial
     assert partial[0] == 7 and len(partial[1]) == 7
+
+
+def test_term_cache_limit_bounds_memory_not_results(corpus, app):
+    app.config["SEARCH_TERM_CACHE_POSTINGS"] = 1
+    for _ in range(2):
+        assert search("sizing journals", ANON).results[0].title == "Sizing journals"
+        assert search("appliance memory", ANON).results[0].title == "Replication appliance runs out of memory"
+    holder = searchers.holder_for(Path(app.config["INDEX_DIR"]))
+    assert sum(1 for _, frequencies in holder.cache["terms"].values() if frequencies) == 1
