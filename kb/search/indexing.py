@@ -21,8 +21,8 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import event, insert
 
 from kb.extensions import db
-from kb.search.documents import SearchDoc, doc_digest, doc_key
 from kb.search import outbox
+from kb.search.documents import SearchDoc, doc_digest, doc_key
 from kb.search.engine import engine_for
 from kb.search.models import SearchOutbox
 from kb.types import utcnow

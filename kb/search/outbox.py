@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from kb.extensions import db
 from kb.search.models import SearchCursor, SearchOutbox
@@ -27,7 +28,7 @@ def position(consumer: str) -> int:
         db.session.add(SearchCursor(index_id=consumer, position=0, seen=utcnow()))
         try:
             db.session.commit()
-        except Exception:  # another process of this host registered it at the same moment
+        except IntegrityError:  # another process of this host registered it at the same moment
             db.session.rollback()
         return 0
     return found.position

@@ -23,16 +23,26 @@ from whoosh import query as wq
 from kb.search.documents import SearchDoc, doc_key
 from kb.search.engine import Hit, Outcome, SearchRequest
 from kb.search.engines.whoosh import internals
-from kb.search.engines.whoosh.matching import allowed_docs, matching_docs, query_docs, rank
+from kb.search.engines.whoosh.matching import (
+    allowed_docs,
+    matching_docs,
+    query_docs,
+    rank,
+)
 from kb.search.engines.whoosh.query_builder import build_query, corrections, respellable
 from kb.search.engines.whoosh.results import facet_counts, make_hit
 from kb.search.engines.whoosh.schema import doc_fields
-from kb.search.engines.whoosh.searchers import current_searcher, expire, health, holder_for
+from kb.search.engines.whoosh.searchers import (
+    current_searcher,
+    expire,
+    health,
+    holder_for,
+)
 from kb.search.engines.whoosh.storage import (
     current_generation,
     doc_count,
-    index_identity,
     index_exists,
+    index_identity,
     layout_changed,
     new_generation,
     stored_digests,

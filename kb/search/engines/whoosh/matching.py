@@ -18,7 +18,12 @@ from kb.search.engines.whoosh.postings import (
     term_postings,
     term_weights,
 )
-from kb.search.engines.whoosh.schema import CORE_FACETS, FACET_FIELD, FIELD_WEIGHTS, facet_term
+from kb.search.engines.whoosh.schema import (
+    CORE_FACETS,
+    FACET_FIELD,
+    FIELD_WEIGHTS,
+    facet_term,
+)
 from kb.search.engines.whoosh.searchers import Holder
 
 

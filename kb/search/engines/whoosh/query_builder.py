@@ -11,9 +11,8 @@ from rapidfuzz.distance import OSA
 from whoosh import query as wq
 
 from kb.search.engines.whoosh.postings import SegmentCache
-from kb.search.query import MUST, NOT, PHRASE, PREFIX, ParsedQuery
 from kb.search.engines.whoosh.schema import STEM_ANALYZER, TEXT_FIELDS
-
+from kb.search.query import MUST, NOT, PHRASE, PREFIX, ParsedQuery
 
 Seen = Callable[[str, str], bool]  # (field, word) -> whether a document the viewer may see holds it
 

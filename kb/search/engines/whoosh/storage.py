@@ -22,8 +22,7 @@ from pathlib import Path
 from whoosh import index as windex
 from whoosh.writing import LockError
 
-from kb.search.documents import doc_key
-from kb.search.engines.whoosh.schema import doc_fields, make_schema, schema_fingerprint
+from kb.search.engines.whoosh.schema import make_schema, schema_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -184,19 +183,6 @@ def try_writer(root: Path, memory_mb: int):
         # A rebuild swapped generations while we waited: write to the new one instead.
         writer.cancel()
     return None
-
-
-def apply_docs(writer, kind: str, ids, docs: dict, excerpt_chars: int) -> int:
-    """Put each built document into the index, or take it out when the builder returned None."""
-    count = 0
-    for doc_id in ids:
-        doc = docs.get(doc_id)
-        if doc is None:
-            writer.delete_by_term("key", doc_key(kind, doc_id))
-        else:
-            writer.update_document(**doc_fields(doc, excerpt_chars))
-        count += 1
-    return count
 
 
 class RebuildTarget:

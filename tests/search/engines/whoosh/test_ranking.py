@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from flask_login import AnonymousUserMixin
 
 from kb.extensions import db
@@ -11,7 +12,6 @@ from kb.search import search
 from kb.search.engines.whoosh import postings, searchers
 from kb.search.engines.whoosh.schema import LEAD_WORDS
 from tests.search.notes import Note, add_note
-from tests.search.test_search import corpus  # noqa: F401 (a fixture)
 
 ANON = AnonymousUserMixin()
 # Words no query below asks for, to push a word past the opening of a page or to equal lengths.
@@ -76,7 +76,8 @@ def test_reading_only_the_needed_posting_blocks_ranks_exactly_like_reading_every
     assert partial[0] == 7 and len(partial[1]) == 7
 
 
-def test_term_cache_limit_bounds_memory_not_results(corpus, app):
+@pytest.mark.usefixtures("corpus")
+def test_term_cache_limit_bounds_memory_not_results(app):
     app.config["SEARCH_TERM_CACHE_POSTINGS"] = 1
     for _ in range(2):
         assert search("sizing journals", ANON).results[0].title == "Sizing journals"
