@@ -34,24 +34,25 @@ def position(consumer: str) -> int:
     return found.position
 
 
+def _above(consumer: str | None):
+    """Outbox rows past this index's cursor (all rows when the engine needs no cursor), in one query."""
+    if consumer is None:
+        return SearchOutbox.id > 0
+    cursor = select(SearchCursor.position).where(SearchCursor.index_id == consumer).scalar_subquery()
+    return SearchOutbox.id > func.coalesce(cursor, 0)
+
+
 def pending_count(consumer: str | None) -> int:
-    """Outbox rows this index has not applied yet (every row when the engine needs no cursor)."""
-    above = 0 if consumer is None else _peek_position(consumer)
+    """Outbox rows this index has not applied yet."""
     with db.engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(SearchOutbox.__table__)
-                            .where(SearchOutbox.id > above)).scalar_one()
+                            .where(_above(consumer))).scalar_one()
 
 
 def has_pending(consumer: str | None) -> bool:
-    above = 0 if consumer is None else _peek_position(consumer)
+    """One indexed query: runs on requests (see SEARCH_DRAIN_INTERVAL)."""
     with db.engine.connect() as conn:
-        return conn.execute(select(SearchOutbox.id).where(SearchOutbox.id > above).limit(1)).first() is not None
-
-
-def _peek_position(consumer: str) -> int:
-    with db.engine.connect() as conn:
-        found = conn.execute(select(SearchCursor.position).where(SearchCursor.index_id == consumer)).scalar()
-    return found or 0
+        return conn.execute(select(SearchOutbox.id).where(_above(consumer)).limit(1)).first() is not None
 
 
 def rows_after(start: int, limit: int) -> list:

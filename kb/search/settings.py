@@ -48,7 +48,7 @@ DEFAULTS: dict[str, object] = {
     # A request looks for outbox rows its host's index has not applied (changes made through another
     # host, or left by a busy writer) at most this often (seconds); 0 turns it off. One indexed
     # query per look, so another host's change is searchable here within about this long.
-    "SEARCH_DRAIN_INTERVAL": 0.5,
+    "SEARCH_DRAIN_INTERVAL": 2.0,
     # Each index (one per host) keeps a cursor on the outbox. A row is deleted once every index
     # that applied rows within SEARCH_OUTBOX_RETENTION_HOURS has passed it, and in any case after
     # that long; an index away longer is rebuilt by `kb init` (rows it needed may be gone).
