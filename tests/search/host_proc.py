@@ -19,7 +19,7 @@ from tests.search import notes
 def main(db_url: str, instance: str) -> None:
     app = create_app({"ENV": "testing", "TESTING": True, "SECRET_KEY": "t", "DATABASE_URL": db_url,
                       "INDEX_DIR": str(Path(instance) / "search-index"), "SEARCH_ANALYTICS_ENABLED": False,
-                      "RATELIMIT_ENABLED": False, "SEARCH_DRAIN_INTERVAL": 1.0}, instance_path=instance)
+                      "RATELIMIT_ENABLED": False, "SEARCH_DRAIN_INTERVAL": 0.25}, instance_path=instance)
     notes.register(app)
     client = app.test_client()
     print(json.dumps({"ready": True}), flush=True)
