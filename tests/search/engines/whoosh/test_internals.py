@@ -78,7 +78,7 @@ def test_the_column_patch_is_applied_at_start_up_not_at_import(tmp_path):
             "from kb.search.engines.whoosh import internals\n"
             "assert not internals.patched(), 'patched at import'\n"
             "from kb import create_app\n"
-            f"create_app({{'SECRET_KEY': 't', 'DATABASE_URL': 'sqlite:///{tmp_path}/db', "
+            f"create_app({{'ENV': 'testing', 'SECRET_KEY': 't', 'DATABASE_URL': 'sqlite:///{tmp_path}/db', "
             f"'INDEX_DIR': '{tmp_path}/ix'}})\n"
             "assert internals.patched(), 'not patched by init_app'\n")
     result = subprocess.run([sys.executable, "-c", code], check=False, cwd=ROOT, capture_output=True, text=True, timeout=60)
@@ -106,5 +106,5 @@ def test_nothing_outside_the_whoosh_engine_imports_whoosh():
 
 def test_an_unknown_engine_is_a_clear_start_up_error(tmp_path):
     with pytest.raises(RuntimeError, match="KB_SEARCH_ENGINE='elastic' is not a search engine"):
-        create_app({"SECRET_KEY": "t", "DATABASE_URL": f"sqlite:///{tmp_path}/db", "INDEX_DIR": str(tmp_path / "ix"),
+        create_app({"ENV": "testing", "SECRET_KEY": "t", "DATABASE_URL": f"sqlite:///{tmp_path}/db", "INDEX_DIR": str(tmp_path / "ix"),
                     "SEARCH_ENGINE": "elastic"})
