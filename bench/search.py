@@ -208,7 +208,7 @@ def _corpus_app(docs: list[Doc], workdir: Path):
             out[i] = None if d is None else SearchDoc(
                 kind="article", id=d.id, title=d.title, body=d.body, url=f"/bench/{d.id}", updated=d.updated,
                 headings=d.headings, tags=d.tags, category=d.category, category_name=d.category,
-                article_type=d.article_type, versions=d.versions)
+                facets={"article_type": [d.article_type] if d.article_type else [], "versions": d.versions})
         return out
 
     register_kind(app, "article", build, lambda: list(by_id), {})
@@ -219,7 +219,9 @@ def bench_project(docs: list[Doc], queries, workdir: Path) -> dict:
     from flask_login import AnonymousUserMixin
 
     from kb.extensions import db
-    from kb.search import backend, indexing, search
+    from kb.search import indexing, search
+    from kb.search.engine import engine_for
+    from kb.search.engines.whoosh import searchers
 
     app, _ = _corpus_app(docs, workdir)
     anon = AnonymousUserMixin()
@@ -231,20 +233,19 @@ def bench_project(docs: list[Doc], queries, workdir: Path) -> dict:
         build_seconds = time.perf_counter() - start
         build_cpu = time.process_time() - cpu_start
         rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        root = backend.index_root(app.config)
-        size = dir_size(root / backend.current_generation(root))
+        size = dir_size(Path(app.config["INDEX_DIR"]) / engine_for(app).generation())
 
         def run(q):
             return [int(h.url.rsplit("/", 1)[1]) for h in search(q, anon, per_page=10).results]
 
         for q, _ in queries["title"][:30] + queries["body+typo"][:20]:
             run(q)  # warm the searcher and its caches
-        opened_before = backend.searcher_opened_count()
+        opened_before = searchers.searcher_opened_count()
         result = {"docs": count, "docs_per_s": count / build_seconds, "docs_per_cpu_s": count / build_cpu,
                   "size_mb": size / 1e6,
                   "rss_growth_mb": max(0, rss_after - rss_before) / 1024, "rss_peak_mb": rss_after / 1024}
         result.update(measure_queries(run, queries))
-        result["searchers_opened_while_querying"] = backend.searcher_opened_count() - opened_before
+        result["searchers_opened_while_querying"] = searchers.searcher_opened_count() - opened_before
         db.session.remove()
         db.engine.dispose()
     return result

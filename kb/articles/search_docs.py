@@ -26,9 +26,8 @@ def article_doc(article: Article) -> SearchDoc | None:
         tags=article.tags,
         category=article.category.slug if article.category else "",
         category_name=article.category.name if article.category else "",
-        article_type=article.type.value,
-        versions=list(article.versions or []),
         summary=article.summary or "",
+        facets={"article_type": [article.type.value], "versions": list(article.versions or [])},
     )
 
 

@@ -92,14 +92,14 @@ def find_answers(query: str, viewer, limit: int) -> list[dict]:
 
     window = max(limit, current_app.config["SEARCH_PER_PAGE_MAX"])
     results = search(query, viewer, kinds=["article", "thread"], per_page=window).results
-    hits = [hit for hit in results if hit.kind == "article" or hit.solved][:limit]
+    hits = [hit for hit in results if hit.kind == "article" or "solved" in hit.badges][:limit]
     return [
         {
             "title": hit.title,
             "url": hit.url,
             "kind": hit.kind,
             "kind_label": "Article" if hit.kind == "article" else "Solved thread",
-            "solved": bool(hit.solved),
+            "solved": "solved" in hit.badges,
             "summary": (hit.summary or "")[:200],
         }
         for hit in hits

@@ -47,7 +47,7 @@ def build_thread_docs(ids) -> dict[int, SearchDoc | None]:
             category=thread.category.slug,
             category_name=thread.category.name,
             summary=texts[accepted.id if accepted else posts[0].id][:240],
-            solved=thread.accepted_post_id is not None,
+            badges=["solved"] if thread.accepted_post_id is not None else [],
         )
     return result
 

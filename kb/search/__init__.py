@@ -1,4 +1,4 @@
-"""Search: the boundary every feature uses. Nothing outside this package imports Whoosh.
+"""Search: the boundary every feature uses. Only kb/search/engines/whoosh/ imports Whoosh.
 
 Features call ``register_kind`` once in their init_app; after that every committed change to a
 watched model reaches the index by itself. Pages call ``search`` and ``suggest``.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Flask, current_app, request
 
 from kb.hooks import register_health_check, register_init_step, register_metric, register_periodic, register_stylesheet
-from kb.search import backend, indexing, settings, storage
+from kb.search import indexing, outbox, settings
 from kb.search.api import (
     SearchResults,
     check,
@@ -21,6 +21,7 @@ from kb.search.api import (
     suggest,
 )
 from kb.search.documents import SearchDoc, viewer_visibility
+from kb.search.engine import engine_for
 from kb.search.indexing import CheckReport, register_kind
 from kb.search.views import bp
 
@@ -43,29 +44,26 @@ __all__ = [
 
 
 def _health() -> None:
-    backend.health(backend.index_root(current_app.config), float(current_app.config["SEARCH_REFRESH_INTERVAL"]))
+    engine_for(current_app._get_current_object()).health()
 
 
 def _init_step() -> str:
     app = current_app._get_current_object()
-    root = backend.index_root(app.config)
-    if not backend.index_exists(root) or backend.doc_count(root) == 0:
+    engine = engine_for(app)
+    reason = engine.rebuild_reason()
+    if reason is None and outbox.out_of_date(engine.consumer(), float(app.config["SEARCH_OUTBOX_RETENTION_HOURS"])):
+        reason = "this host's index was away longer than the outbox keeps changes"
+    if reason is not None:
+        empty = engine.count() == 0
         count = indexing.rebuild(app)
-        return f"Indexed {count} documents."
-    if storage.layout_changed(root):  # built by a version with other fields or analyzers
-        count = indexing.rebuild(app)
-        return f"Rebuilt the search index: its layout changed ({count} documents)."
+        return f"Indexed {count} documents." if empty else f"Rebuilt the search index: {reason} ({count} documents)."
     applied = indexing.drain(app)
-    return f"The index is in place ({backend.doc_count(root)} documents, {applied} just updated)."
+    return f"The index is in place ({engine.count()} documents, {applied} just updated)."
 
 
 def _outbox_backlog() -> int:
-    from sqlalchemy import func, select
-
-    from kb.extensions import db
-    from kb.search.models import SearchOutbox
-
-    return db.session.scalar(select(func.count()).select_from(SearchOutbox))
+    """Outbox rows this host's index has not applied yet."""
+    return indexing.pending_count()
 
 
 def _catch_up_task() -> str | None:
@@ -78,6 +76,7 @@ def init_app(app: Flask) -> None:
     from kb.search.cli import reindex_command, search_check_command
 
     settings.apply(app.config)
+    engine_for(app)  # a wrong KB_SEARCH_ENGINE fails at start-up; the engine sets itself up here
     indexing.state(app)
     indexing.install_listeners()
     app.register_blueprint(bp)

@@ -1,4 +1,4 @@
-"""The search functions pages and features call; thin wrappers over the backend."""
+"""The search functions pages and features call; thin wrappers over the engine (kb.search.engine)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from flask import current_app
 from sqlalchemy import insert
 
 from kb.extensions import db
-from kb.search import backend, indexing
+from kb.search import indexing
 from kb.search.documents import viewer_visibility
+from kb.search.engine import SearchRequest, engine_for
 from kb.search.indexing import CheckReport
 from kb.search.models import SearchOutbox
+from kb.search.query import parse
 from kb.types import utcnow
 
 SORTS = ("relevance", "newest")
@@ -84,10 +86,13 @@ def search(query: str, viewer, *, kinds=None, filters: dict | None = None, page:
     per_page = max(1, min(int(per_page), int(config["SEARCH_PER_PAGE_MAX"])))
     sort = sort if sort in SORTS else "relevance"
     kinds = [k for k in (kinds or []) if isinstance(k, str) and k] or None
-    outcome = backend.run_search(
-        backend.index_root(config), config, query or "", viewer_visibility(viewer),
-        kinds=kinds, filters=_normalise_filters(filters), page=page, per_page=per_page, sort=sort,
-    )
+    parsed = parse(query or "", max_length=int(config["SEARCH_QUERY_MAX_LENGTH"]),
+                   max_terms=int(config["SEARCH_QUERY_MAX_TERMS"]),
+                   prefix_min=int(config["SEARCH_PREFIX_MIN_LENGTH"]))
+    outcome = engine_for(current_app._get_current_object()).search(SearchRequest(
+        parsed, viewer_visibility(viewer), kinds=kinds, filters=_normalise_filters(filters),
+        page=page, per_page=per_page, sort=sort,
+    ))
     return SearchResults(query or "", outcome.hits, outcome.total, page, per_page, outcome.facets,
                          outcome.did_you_mean, sort, outcome.loose)
 
@@ -97,8 +102,8 @@ def suggest(prefix: str, viewer, limit: int = 8, *, kinds=None) -> list[dict]:
     config = current_app.config
     limit = max(1, min(int(limit), int(config["SEARCH_SUGGEST_LIMIT"])))
     kinds = [k for k in (kinds or []) if isinstance(k, str) and k] or None
-    return backend.run_suggest(backend.index_root(config), config, prefix or "", viewer_visibility(viewer), limit,
-                               kinds=kinds)
+    return engine_for(current_app._get_current_object()).suggest(prefix or "", viewer_visibility(viewer), limit,
+                                                                  kinds)
 
 
 def index(kind: str, ids) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 
 PUBLIC = "public"
 AUTHENTICATED = "authenticated"
@@ -28,10 +30,12 @@ class SearchDoc:
     tags: list[str] = field(default_factory=list)
     category: str = ""  # category slug
     category_name: str = ""
-    article_type: str = ""  # articles only: how-to, troubleshooting, best-practice, reference
-    versions: list[str] = field(default_factory=list)
     summary: str = ""
-    solved: bool = False  # threads only
+    # Kind-specific values the feature fills in: facets can be filtered on and are counted on the
+    # results page ({"article_type": ["how-to"], "versions": ["12.1", "12.2"]}); badges are marks a
+    # result shows ("solved").
+    facets: dict[str, list[str]] = field(default_factory=dict)
+    badges: list[str] = field(default_factory=list)
 
 
 def viewer_visibility(user) -> set[str]:
@@ -47,3 +51,23 @@ def viewer_visibility(user) -> set[str]:
         if role is not None:
             tokens.update(role_visibility(r.value) for r in type(role) if role.includes(r))
     return tokens
+
+
+def doc_key(kind: str, doc_id: int) -> str:
+    return f"{kind}:{int(doc_id)}"
+
+
+def timestamp(value: datetime | None) -> int:
+    """Seconds since the epoch (naive times are UTC: SQLite forgets time zones)."""
+    if value is None:
+        return 0
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return int(value.timestamp())
+
+
+def doc_digest(doc: SearchDoc) -> str:
+    """A fingerprint of everything indexed, so `search-check` can spot stale entries."""
+    data = asdict(doc)
+    data["updated"] = timestamp(doc.updated)
+    return hashlib.sha1(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()

@@ -4,6 +4,7 @@ Features register a kind with a builder and the models that affect it. Every flu
 watched model writes outbox rows through the flush's own connection, so the rows commit or roll
 back with the content. After a commit, whichever process gets the index writer drains the outbox;
 one that cannot get it leaves the rows for the holder, which looks again after letting go.
+Everything here talks to the index through the engine protocol (kb.search.engine).
 """
 
 from __future__ import annotations
@@ -12,16 +13,17 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import delete, event, func, insert, select
+from sqlalchemy import event, insert
 
 from kb.extensions import db
-from kb.search import backend
-from kb.search.documents import SearchDoc
+from kb.search import outbox
+from kb.search.documents import SearchDoc, doc_digest, doc_key
+from kb.search.engine import engine_for
 from kb.search.models import SearchOutbox
 from kb.types import utcnow
 
@@ -120,74 +122,80 @@ def install_listeners() -> None:
 _drain_lock = threading.Lock()
 
 
-def pending_count() -> int:
-    with db.engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(SearchOutbox.__table__)).scalar_one()
-
-
-def _has_pending() -> bool:
-    with db.engine.connect() as conn:
-        return conn.execute(select(SearchOutbox.id).limit(1)).first() is not None
+def pending_count(app: Flask | None = None) -> int:
+    """Outbox rows the index of this host has not applied yet."""
+    app = app or current_app._get_current_object()
+    return outbox.pending_count(engine_for(app).consumer())
 
 
 def drain(app: Flask, max_rounds: int = 100) -> int:
-    """Apply pending outbox rows to the index if this process can get the writer; never waits for it.
-
-    Returns how many documents were (re)indexed or removed.
-    """
+    """Apply the outbox rows this host's index has not seen, if this process can get the writer;
+    never waits for it. Returns how many documents were (re)indexed or removed."""
     applied = 0
     with app.app_context():
+        consumer = engine_for(app).consumer()
+        if consumer is None:  # the engine writes with the content's transaction: nothing to drain
+            return 0
         for _ in range(max_rounds):
             if not _drain_lock.acquire(blocking=False):
                 return applied  # another thread here drains, and looks again after it lets go
             try:
-                done, got_writer = _drain_rounds(app, max_rounds)
+                done, more = _drain_rounds(app, consumer, max_rounds)
                 applied += done
             finally:
                 _drain_lock.release()
-            if not got_writer or not _has_pending():
+            if not more:
                 return applied
     return applied
 
 
-def _drain_rounds(app: Flask, max_rounds: int) -> tuple[int, bool]:
+def _drain_rounds(app: Flask, consumer: str, max_rounds: int) -> tuple[int, bool]:
+    """Apply batches of rows; returns (documents applied, whether to look again)."""
+    engine = engine_for(app)
     config = app.config
-    root = backend.index_root(config)
-    batch = int(config["SEARCH_DRAIN_BATCH"])
-    excerpt = int(config["SEARCH_SNIPPET_SOURCE_CHARS"])
+    batch_size = int(config["SEARCH_DRAIN_BATCH"])
     kinds = state(app).kinds
     applied = 0
     for _ in range(max_rounds):
-        if not _has_pending():
-            return applied, True
-        writer = backend.try_writer(root, int(config["SEARCH_WRITER_MEMORY_MB"]))
-        if writer is None:
-            return applied, False  # the holder looks at the outbox again after releasing
-        try:
-            rows = db.session.execute(
-                select(SearchOutbox.id, SearchOutbox.kind, SearchOutbox.doc_id).order_by(SearchOutbox.id).limit(batch)
-            ).all()
-            db.session.rollback()
-            by_kind: dict[str, set[int]] = defaultdict(set)
-            for row in rows:
-                by_kind[row.kind].add(row.doc_id)
-            for kind_name, ids in by_kind.items():
-                ordered = sorted(ids)
-                kind = kinds.get(kind_name)
-                docs = kind.build(ordered) if kind is not None else {}
-                applied += backend.apply_docs(writer, kind_name, ordered, docs or {}, excerpt)
-            db.session.remove()
-        except BaseException:
-            writer.cancel()
-            db.session.remove()
-            raise
-        writer.commit()
-        row_ids = [row.id for row in rows]
-        for start in range(0, len(row_ids), 500):
-            db.session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_(row_ids[start:start + 500])))
+        if not outbox.has_pending(consumer):
+            return applied, False
+        start = outbox.position(consumer)
+        with engine.batch() as batch:
+            if batch is None:
+                return applied, False  # the holder looks at the outbox again after releasing
+            try:
+                rows = outbox.rows_after(start, batch_size)
+                db.session.rollback()
+                applied += _apply(batch, kinds, rows)
+            finally:
+                db.session.remove()
+        reached = outbox.advanced(start, rows, float(config["SEARCH_OUTBOX_GAP_SECONDS"]))
+        outbox.move(consumer, reached)
+        outbox.prune(float(config["SEARCH_OUTBOX_RETENTION_HOURS"]))
         db.session.commit()
-        backend.expire(root)
+        if reached < rows[-1].id:
+            return applied, False  # a row before the gap may still commit: the next drain retries
     return applied, True
+
+
+def _apply(batch, kinds: dict[str, Kind], rows) -> int:
+    """Put each row's rebuilt document into the batch, or remove it when its builder says it is gone."""
+    by_kind: dict[str, set[int]] = defaultdict(set)
+    for row in rows:
+        by_kind[row.kind].add(row.doc_id)
+    applied = 0
+    for kind_name, ids in by_kind.items():
+        ordered = sorted(ids)
+        kind = kinds.get(kind_name)
+        docs = (kind.build(ordered) if kind is not None else None) or {}
+        for doc_id in ordered:
+            doc = docs.get(doc_id)
+            if doc is None:
+                batch.remove(kind_name, doc_id)
+            else:
+                batch.put(doc)
+            applied += 1
+    return applied
 
 
 def drain_if_due(app: Flask) -> None:
@@ -199,7 +207,7 @@ def drain_if_due(app: Flask) -> None:
         return
     search_state.last_drain_check = now
     try:
-        if _has_pending():
+        if outbox.has_pending(engine_for(app).consumer()):
             drain(app)
     except Exception:
         log.exception("search: background drain failed; it will be retried")
@@ -207,38 +215,41 @@ def drain_if_due(app: Flask) -> None:
 
 # --- rebuild and check --------------------------------------------------------------------------
 
-def rebuild(app: Flask, progress: Callable[[int, int], None] | None = None) -> int:
-    """Index every document of every kind into a new generation and swap it in; returns the count."""
-    config = app.config
-    root = backend.index_root(config)
-    excerpt = int(config["SEARCH_SNIPPET_SOURCE_CHARS"])
-    chunk = int(config["SEARCH_DRAIN_BATCH"])
+def _all_docs(app: Flask, progress: Callable[[int, int], None] | None) -> Iterator[SearchDoc]:
+    """Every document of every kind, built a chunk at a time; ids are read only when the engine
+    starts consuming (after it has locked out writers to the index it replaces)."""
+    chunk = int(app.config["SEARCH_DRAIN_BATCH"])
     kinds = state(app).kinds
-    count = 0
-    with backend.new_generation(root, float(config["SEARCH_WRITER_MEMORY_MB"]),
-                                float(config["SEARCH_REINDEX_LOCK_TIMEOUT"])) as target:
-        with app.app_context():
-            all_ids = {name: sorted({int(i) for i in kind.all_ids()}) for name, kind in kinds.items()}
-            db.session.remove()
-        total = sum(len(ids) for ids in all_ids.values())
-        done = 0
-        if progress:
-            progress(0, total)
-        for name, ids in all_ids.items():
-            for start in range(0, len(ids), chunk):
-                part = ids[start:start + chunk]
-                with app.app_context():
-                    docs = kinds[name].build(part) or {}
-                    for doc_id in part:
-                        doc = docs.get(doc_id)
-                        if doc is not None:
-                            target.add(backend.doc_fields(doc, excerpt))
-                            count += 1
-                done += len(part)
-                if progress:
-                    progress(done, total)
-    log.info("search: rebuilt the index with %d documents in %d segments", count, target.segments)
-    backend.expire(root)
+    with app.app_context():
+        all_ids = {name: sorted({int(i) for i in kind.all_ids()}) for name, kind in kinds.items()}
+        db.session.remove()
+    total = sum(len(ids) for ids in all_ids.values())
+    done = 0
+    if progress:
+        progress(0, total)
+    for name, ids in all_ids.items():
+        for start in range(0, len(ids), chunk):
+            part = ids[start:start + chunk]
+            with app.app_context():
+                docs = kinds[name].build(part) or {}
+                for doc_id in part:
+                    doc = docs.get(doc_id)
+                    if doc is not None:
+                        yield doc
+                db.session.remove()
+            done += len(part)
+            if progress:
+                progress(done, total)
+
+
+def rebuild(app: Flask, progress: Callable[[int, int], None] | None = None) -> int:
+    """Index every document of every kind into a fresh index and swap it in; returns the count."""
+    engine = engine_for(app)
+    count = engine.rebuild(_all_docs(app, progress))
+    with app.app_context():
+        outbox.rebuilt(engine.consumer())
+        db.session.remove()
+    log.info("search: rebuilt the index with %d documents", count)
     drain(app)
     return count
 
@@ -253,6 +264,7 @@ class CheckReport:
     pending: int = 0
     expected: int = 0
     indexed: int = 0
+    index: str = ""  # which index was checked (its outbox cursor's id)
 
     @property
     def ok(self) -> bool:
@@ -260,6 +272,8 @@ class CheckReport:
 
     def lines(self) -> list[str]:
         out = [f"{self.expected} documents expected, {self.indexed} in the index, {self.pending} waiting in the outbox."]
+        if self.index:
+            out.append(f"Checked this host's index ({self.index}).")
         for label, keys in (("missing", self.missing), ("stale", self.stale), ("extra", self.extra)):
             if keys:
                 out.append(f"{label} ({len(keys)}): " + ", ".join(keys[:50]) + (" …" if len(keys) > 50 else ""))
@@ -268,9 +282,7 @@ class CheckReport:
 
 def check(app: Flask) -> CheckReport:
     """Compare each kind's documents built from the database with the index in service."""
-    config = app.config
-    root = backend.index_root(config)
-    chunk = int(config["SEARCH_DRAIN_BATCH"])
+    chunk = int(app.config["SEARCH_DRAIN_BATCH"])
     try:
         drain(app)
     except Exception:
@@ -285,11 +297,12 @@ def check(app: Flask) -> CheckReport:
                 for doc_id in part:
                     doc = docs.get(doc_id)
                     if doc is not None:
-                        expected[backend.doc_key(name, doc_id)] = backend.doc_digest(doc)
+                        expected[doc_key(name, doc_id)] = doc_digest(doc)
                 db.session.remove()
-        pending = pending_count()
-    indexed = backend.stored_digests(root)
-    report = CheckReport(pending=pending, expected=len(expected), indexed=len(indexed))
+        pending = pending_count(app)
+    indexed = engine_for(app).digests()
+    report = CheckReport(pending=pending, expected=len(expected), indexed=len(indexed),
+                         index=engine_for(app).consumer() or "")
     report.missing = sorted(k for k in expected if k not in indexed)
     report.stale = sorted(k for k in expected if k in indexed and indexed[k] != expected[k])
     report.extra = sorted(k for k in indexed if k not in expected)

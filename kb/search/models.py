@@ -1,4 +1,4 @@
-"""Tables owned by search: the indexing outbox and the query analytics."""
+"""Tables owned by search: the indexing outbox, each index's cursor on it, and the query analytics."""
 
 from __future__ import annotations
 
@@ -20,6 +20,18 @@ class SearchOutbox(db.Model):
     kind: Mapped[str] = mapped_column(String(40))
     doc_id: Mapped[int] = mapped_column(Integer)
     created: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SearchCursor(db.Model):
+    """How far one index (one host's index folder) has applied the outbox."""
+
+    __tablename__ = "search_cursors"
+
+    index_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    # When the index last applied rows or was rebuilt; indexes silent for longer than the
+    # retention period no longer hold rows back.
+    seen: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class SearchQuery(db.Model):

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 DEFAULTS: dict[str, object] = {
+    # Which engine holds the index: "whoosh" (an index folder per host, the default).
+    "SEARCH_ENGINE": "whoosh",
+    # The Whoosh engine reads its codec's posting blocks directly when the installed Whoosh is a
+    # version that was checked (kb/search/engines/whoosh/internals.py); false uses only its public
+    # API (same results, slower queries and rebuilds).
+    "SEARCH_WHOOSH_FAST_PATHS": True,
     # Queries: anything longer is cut to this many characters before parsing.
     "SEARCH_QUERY_MAX_LENGTH": 500,
     # At most this many words (terms, phrases, prefixes) of a query are used.
@@ -39,8 +45,19 @@ DEFAULTS: dict[str, object] = {
     # 11 at 128, query p95 about 10% apart).
     "SEARCH_DRAIN_BATCH": 500,
     "SEARCH_WRITER_MEMORY_MB": 256,
-    # A request drains leftover outbox rows at most this often (seconds); 0 turns it off.
+    # A request looks for outbox rows its host's index has not applied (changes made through another
+    # host, or left by a busy writer) at most this often (seconds); 0 turns it off. One indexed
+    # query per look, so another host's change is searchable here within about this long.
     "SEARCH_DRAIN_INTERVAL": 2.0,
+    # Each index (one per host) keeps a cursor on the outbox. A row is deleted once every index
+    # that applied rows within SEARCH_OUTBOX_RETENTION_HOURS has passed it, and in any case after
+    # that long; an index away longer is rebuilt by `kb init` (rows it needed may be gone).
+    "SEARCH_OUTBOX_RETENTION_HOURS": 168.0,
+    # A missing outbox id (a transaction that took an id but has not committed, or rolled back) holds
+    # a cursor back until the row after it is this old (seconds); rows after it are applied again
+    # meanwhile. A change whose transaction stays open longer than this between flush and commit
+    # reaches other hosts' indexes only with `kb reindex`.
+    "SEARCH_OUTBOX_GAP_SECONDS": 10.0,
     # Posting entries each worker keeps in memory for words queried again (roughly 110 bytes each,
     # so 1,000,000 is at most about 110 MB); fewer saves memory, more saves time on large indexes.
     "SEARCH_TERM_CACHE_POSTINGS": 1_000_000,

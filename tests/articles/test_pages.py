@@ -252,7 +252,7 @@ def test_search_documents(app, published, draft, category):
     assert doc.title == "Open the replication ports" and "Open TCP 9071." in doc.body and "<" not in doc.body
     assert doc.headings == ["Ports"] and doc.tags == ["firewall", "ports"]
     assert doc.category == "networking" and doc.category_name == "Networking"
-    assert doc.article_type == "how-to" and doc.versions == ["8.0"] and doc.summary == "Which ports to open."
+    assert doc.facets == {"article_type": ["how-to"], "versions": ["8.0"]} and doc.summary == "Which ports to open."
     assert all_article_ids() == [published.id]
     assert build_article_docs([]) == {}
 

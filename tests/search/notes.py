@@ -54,7 +54,8 @@ def build(ids: list[int]) -> dict[int, SearchDoc | None]:
             url=f"/notes/{n.id}", updated=n.updated, visibility=n.visibility,
             headings=[h for h in n.headings.split("\n") if h], tags=[t for t in n.tags.split(",") if t],
             category=n.category, category_name=n.category.replace("-", " ").title(),
-            article_type=n.article_type, versions=[v for v in n.versions.split(",") if v],
+            facets={"article_type": [n.article_type] if n.article_type else [],
+                    "versions": [v for v in n.versions.split(",") if v]},
         )
     return out
 

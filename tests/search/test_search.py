@@ -2,38 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from flask_login import AnonymousUserMixin
 
 from kb.search import search, suggest
-from kb.types import utcnow
 from tests.conftest import login
 from tests.search.notes import add_note
 
 ANON = AnonymousUserMixin()
-
-
-@pytest.fixture
-def corpus(search_app):
-    now = utcnow()
-    add_note("Sizing journals", "Journal size equals the peak hourly change rate times the history hours.",
-             headings="How much space a journal uses\nSizing table", tags="journals,sizing",
-             category="replication", article_type="best-practice", versions="7.3,8.0",
-             updated=now - timedelta(days=30))
-    add_note("Replication appliance runs out of memory",
-             "The appliance starts swapping and replication lags behind. Give it 16 GB of RAM.",
-             category="getting-started", article_type="troubleshooting", versions="8.0",
-             updated=now - timedelta(days=10))
-    add_note("Failover test VMs fail to boot", "Check the boot order and the recovery network <script>.",
-             category="failover", article_type="troubleshooting", versions="7.2,7.3,8.0",
-             updated=now - timedelta(days=1))
-    add_note("Staff runbook for journal corruption", "Internal steps for repairing a corrupted journal.",
-             visibility="role:staff", category="replication", article_type="how-to")
-    add_note("Customer-only journal tips", "Tips on journal history for signed-in customers.",
-             visibility="role:customer", category="replication", article_type="how-to")
-    add_note("Draft about journal compaction", "Unfinished journal compaction notes.", published=False)
 
 
 def test_title_ranks_first(corpus):
@@ -279,16 +255,3 @@ def test_suggest_limit_is_configurable(search_app, client):
 def test_empty_search_page(client, search_app):
     page = client.get("/search")
     assert page.status_code == 200 and b"Type a question" in page.data
-
-
-def test_term_cache_limit_bounds_memory_not_results(corpus, app):
-    from pathlib import Path
-
-    from kb.search import backend
-
-    app.config["SEARCH_TERM_CACHE_POSTINGS"] = 1
-    for _ in range(2):
-        assert search("sizing journals", ANON).results[0].title == "Sizing journals"
-        assert search("appliance memory", ANON).results[0].title == "Replication appliance runs out of memory"
-    holder = backend.holder_for(Path(app.config["INDEX_DIR"]))
-    assert sum(1 for _, frequencies in holder.cache["terms"].values() if frequencies) == 1

@@ -5,14 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import asdict
-from datetime import UTC, datetime
 
 from whoosh import analysis, columns, fields, formats
 
-from kb.search.documents import SearchDoc
+from kb.search.documents import SearchDoc, doc_digest, doc_key, timestamp
 
-FACET_FIELDS = ("kind", "category", "article_type", "versions")
+# Fields counted on the results page besides each document's own facets (see FACET_FIELD).
+CORE_FACETS = ("kind", "category")
+# Every facet value of a document as one "name:value" term, so any facet a feature fills in can be
+# filtered on and counted without a field of its own.
+FACET_FIELD = "facet"
 TEXT_FIELDS = ("title", "headings", "body")
 # How much a word found in each field counts when ranking, against 1.0 for body text. Kept close
 # to 1: a title holding every word of the query earns its own, much larger bonus (matching.py), and
@@ -45,10 +47,10 @@ def make_schema() -> fields.Schema:
         spell=fields.FieldType(formats.Existence(), analyzer=PLAIN_ANALYZER, scorable=False, stored=False),
         tags=fields.KEYWORD(lowercase=True, commas=True, scorable=True, stored=True),
         category=fields.ID(stored=True),
-        article_type=fields.ID(stored=True),
-        versions=fields.KEYWORD(commas=True, stored=True),
+        facet=fields.KEYWORD(commas=True),
+        facets=fields.STORED,
+        badges=fields.STORED,
         visibility=fields.ID(stored=True),
-        solved=fields.BOOLEAN(stored=True),
         # Sorted by its column and shown from its stored value, never searched by range: shift_step=0
         # indexes one term per document instead of the 16 trie terms range queries would need.
         updated=fields.NUMERIC(int, bits=64, sortable=True, stored=True, shift_step=0),
@@ -101,23 +103,8 @@ def _describe(value, depth: int = 0):
                                        if not k.startswith("_") or k in ("_typecode", "_default")}]
 
 
-def doc_key(kind: str, doc_id: int) -> str:
-    return f"{kind}:{int(doc_id)}"
-
-
-def doc_digest(doc: SearchDoc) -> str:
-    """A fingerprint of everything indexed, so `search-check` can spot stale entries."""
-    data = asdict(doc)
-    data["updated"] = _timestamp(doc.updated)
-    return hashlib.sha1(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def _timestamp(value: datetime | None) -> int:
-    if value is None:
-        return 0
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return int(value.timestamp())
+def facet_term(name: str, value: str) -> str:
+    return f"{name}:{value}"
 
 
 def doc_fields(doc: SearchDoc, excerpt_chars: int) -> dict:
@@ -138,18 +125,20 @@ def doc_fields(doc: SearchDoc, excerpt_chars: int) -> dict:
         "spell": " ".join(dict.fromkeys(_WORD.findall(
             "\n".join((doc.title or "", headings, " ".join(doc.tags or []), doc.body or "")).lower()))),
         "visibility": doc.visibility,
-        "solved": bool(doc.solved),
-        "updated": _timestamp(doc.updated),
+        "updated": timestamp(doc.updated),
         "url": doc.url,
         "category_name": doc.category_name or "",
         "summary": doc.summary or "",
         "excerpt": (doc.body or "")[:excerpt_chars],
         "digest": doc_digest(doc),
     }
+    facets = {name: [v.strip().replace(",", " ") for v in vals if v and v.strip()]
+              for name, vals in (doc.facets or {}).items()}
+    values["facets"] = {name: vals for name, vals in facets.items() if vals}
+    values["badges"] = list(doc.badges or [])
     tags = ",".join(t.strip().lower().replace(",", " ") for t in doc.tags or [] if t.strip())
-    versions = ",".join(v.strip().replace(",", " ") for v in doc.versions or [] if v.strip())
-    for name, value in (("tags", tags), ("versions", versions), ("category", doc.category),
-                        ("article_type", doc.article_type)):
+    facet = ",".join(facet_term(name, v) for name, vals in values["facets"].items() for v in vals)
+    for name, value in (("tags", tags), ("facet", facet), ("category", doc.category)):
         if value:
             values[name] = value
     return values

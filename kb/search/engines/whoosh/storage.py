@@ -20,10 +20,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from whoosh import index as windex
-from whoosh.codec import whoosh3
 from whoosh.writing import LockError
 
-from kb.search.schema import doc_fields, doc_key, make_schema, schema_fingerprint
+from kb.search.engines.whoosh.schema import make_schema, schema_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -33,34 +32,6 @@ WRITELOCK = "WRITELOCK"
 # A rebuild starts a new segment once its writer's posting pool reaches this share of its budget; the
 # rest is headroom for the document being added, so the pool never spills (see RebuildTarget).
 SEGMENT_FILL = 0.85
-
-
-def _cache_missing_columns() -> None:
-    """Make Whoosh's per-document reader remember that a column does not exist, not only that it does.
-
-    ``W3PerDocReader._cached_reader`` caches the column readers it finds but asks the file system
-    again for every miss. While a segment's postings are written it looks up the length column of
-    each posting's field, and fields that are not scorable (``spell``, the IDs, ``updated``) have
-    none, so it cost one ``os.stat`` per posting: hundreds of thousands per thousand documents.
-    A per-document reader belongs to a finished segment whose files never change, so a miss stays a
-    miss and caching it (as None) is safe.
-    """
-    original = whoosh3.W3PerDocReader._cached_reader
-    if getattr(original, "caches_misses", False):
-        return
-
-    def _cached_reader(self, fieldname, column):
-        try:
-            return self._readers[fieldname]
-        except KeyError:
-            reader = self._readers[fieldname] = original(self, fieldname, column)
-            return reader
-
-    _cached_reader.caches_misses = True
-    whoosh3.W3PerDocReader._cached_reader = _cached_reader
-
-
-_cache_missing_columns()
 
 
 # --- where the index lives -------------------------------------------------------------------
@@ -161,6 +132,29 @@ def open_generation(root: Path, name: str):
     return ix
 
 
+IDENTITY = "INDEX_ID"
+
+
+def index_identity(root: Path) -> str:
+    """This index folder's id for its outbox cursor: made once, kept across rebuilds (generations
+    come and go inside the folder), different on every host."""
+    path = root / IDENTITY
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = root / f".{IDENTITY}.{os.getpid()}.{uuid.uuid4().hex}"
+    tmp.write_text(f"whoosh-{uuid.uuid4().hex}\n")
+    try:
+        os.link(tmp, path)  # fails when another process made it first; theirs wins
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+    return path.read_text().strip()
+
+
 def index_exists(root: Path) -> bool:
     return current_generation(root) is not None
 
@@ -189,19 +183,6 @@ def try_writer(root: Path, memory_mb: int):
         # A rebuild swapped generations while we waited: write to the new one instead.
         writer.cancel()
     return None
-
-
-def apply_docs(writer, kind: str, ids, docs: dict, excerpt_chars: int) -> int:
-    """Put each built document into the index, or take it out when the builder returned None."""
-    count = 0
-    for doc_id in ids:
-        doc = docs.get(doc_id)
-        if doc is None:
-            writer.delete_by_term("key", doc_key(kind, doc_id))
-        else:
-            writer.update_document(**doc_fields(doc, excerpt_chars))
-        count += 1
-    return count
 
 
 class RebuildTarget:

@@ -8,7 +8,7 @@ import time
 from collections import OrderedDict
 from pathlib import Path
 
-from kb.search.storage import ensure_index, open_generation
+from kb.search.engines.whoosh.storage import ensure_index, open_generation
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,9 @@ from whoosh.writing import PostingPool
 
 from kb.extensions import db
 from kb.hooks import init_steps
-from kb.search import backend, check, indexing, search, storage
-from kb.search.schema import make_schema
+from kb.search import check, indexing, search
+from kb.search.engines.whoosh import storage
+from kb.search.engines.whoosh.schema import make_schema
 from tests.search import notes
 from tests.search.notes import Note, add_note
 
@@ -180,7 +181,7 @@ def test_per_document_readers_remember_missing_columns(search_app, monkeypatch):
         return original(self, fieldname)
 
     monkeypatch.setattr(whoosh3.W3PerDocReader, "has_column", has_column)
-    with storage.open_generation(root, backend.current_generation(root)).reader() as reader:
+    with storage.open_generation(root, storage.current_generation(root)).reader() as reader:
         for _ in range(5):
             assert reader.doc_field_length(0, "spell") in (0, None)  # not scorable: no length column
             assert reader.doc_field_length(0, "body") > 0

@@ -9,7 +9,7 @@ import re
 from whoosh import query as wq
 from whoosh.analysis import STOP_WORDS
 
-from kb.search.postings import (
+from kb.search.engines.whoosh.postings import (
     doc_frequency,
     document_lengths,
     estimate,
@@ -18,8 +18,13 @@ from kb.search.postings import (
     term_postings,
     term_weights,
 )
-from kb.search.schema import FIELD_WEIGHTS
-from kb.search.searchers import Holder
+from kb.search.engines.whoosh.schema import (
+    CORE_FACETS,
+    FACET_FIELD,
+    FIELD_WEIGHTS,
+    facet_term,
+)
+from kb.search.engines.whoosh.searchers import Holder
 
 
 def value_sets(holder: Holder, fieldname: str) -> dict[str, frozenset]:
@@ -51,9 +56,12 @@ def allowed_docs(holder: Holder, visibility: set[str], kinds, filters: dict) -> 
     if kinds:
         by_kind = value_sets(holder, "kind")
         allowed &= frozenset().union(*(by_kind.get(k, frozenset()) for k in kinds))
-    for fieldname, value in filters.items():
+    for name, value in filters.items():
         if value:
-            allowed &= value_sets(holder, fieldname).get(value, frozenset())
+            if name in CORE_FACETS:
+                allowed &= value_sets(holder, name).get(value, frozenset())
+            else:
+                allowed &= value_sets(holder, FACET_FIELD).get(facet_term(name, value), frozenset())
     if len(cache) > 256:
         cache.clear()
     cache[key] = allowed

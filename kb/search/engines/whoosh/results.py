@@ -5,49 +5,18 @@ from __future__ import annotations
 import logging
 import re
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html import escape as htmlescape
 
 from markupsafe import Markup
 from whoosh import highlight
 
-from kb.search.matching import value_sets
-from kb.search.schema import FACET_FIELDS, STEM_ANALYZER
-from kb.search.searchers import Holder
+from kb.search.engine import Hit
+from kb.search.engines.whoosh.matching import value_sets
+from kb.search.engines.whoosh.schema import CORE_FACETS, FACET_FIELD, STEM_ANALYZER
+from kb.search.engines.whoosh.searchers import Holder
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Hit:
-    url: str
-    title: str
-    kind: str
-    snippet: Markup
-    score: float
-    id: int = 0
-    category: str = ""
-    category_name: str = ""
-    article_type: str = ""
-    versions: list[str] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
-    updated: datetime | None = None
-    solved: bool = False
-    summary: str = ""
-
-    def as_json(self) -> dict:
-        return {"url": self.url, "title": self.title, "kind": self.kind, "snippet": str(self.snippet),
-                "score": round(self.score, 4)}
-
-
-@dataclass
-class Outcome:
-    hits: list[Hit]
-    total: int
-    facets: dict[str, dict[str, int]]
-    did_you_mean: str | None
-    loose: bool = False
 
 
 class _MarkFormatter(highlight.Formatter):
@@ -63,15 +32,19 @@ class _MarkFormatter(highlight.Formatter):
 
 
 def facet_counts(holder: Holder, matched: set) -> dict[str, dict[str, int]]:
-    facets = {}
-    for fieldname in FACET_FIELDS:
-        counts = {}
+    """{facet: {value: matched documents having it}}, commonest first: kind, category and every
+    facet the documents' features filled in."""
+    counted: dict[str, dict[str, int]] = {name: {} for name in CORE_FACETS}
+    for fieldname in (*CORE_FACETS, FACET_FIELD):
         for value, docs in value_sets(holder, fieldname).items():
             n = len(docs & matched) if len(docs) > len(matched) else len(matched & docs)
-            if n:
-                counts[value] = n
-        facets[fieldname] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-    return facets
+            if not n:
+                continue
+            name = fieldname
+            if fieldname == FACET_FIELD:
+                name, _, value = value.partition(":")
+            counted.setdefault(name, {})[value] = n
+    return {name: dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))) for name, counts in counted.items()}
 
 
 _patterns: OrderedDict[frozenset, re.Pattern | None] = OrderedDict()
@@ -124,11 +97,10 @@ def make_hit(fields_: dict, score: float, terms: set, config) -> Hit:
         id=int(fields_.get("doc_id") or 0),
         category=fields_.get("category", ""),
         category_name=fields_.get("category_name", ""),
-        article_type=fields_.get("article_type", ""),
-        versions=[v for v in (fields_.get("versions") or "").split(",") if v],
         tags=[t for t in (fields_.get("tags") or "").split(",") if t],
+        facets=dict(fields_.get("facets") or {}),
+        badges=list(fields_.get("badges") or []),
         updated=datetime.fromtimestamp(updated, UTC) if updated else None,
-        solved=bool(fields_.get("solved")),
         summary=fields_.get("summary", ""),
     )
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from flask_login import AnonymousUserMixin
 
 from kb.extensions import db
-from kb.search import backend, postings, search
-from kb.search.schema import LEAD_WORDS
+from kb.search import search
+from kb.search.engines.whoosh import postings, searchers
+from kb.search.engines.whoosh.schema import LEAD_WORDS
 from tests.search.notes import Note, add_note
 
 ANON = AnonymousUserMixin()
@@ -67,6 +71,16 @@ def test_reading_only_the_needed_posting_blocks_ranks_exactly_like_reading_every
     monkeypatch.setattr(postings, "FULL_READ_RATIO", 0)
     partial = ranked()
     monkeypatch.setattr(postings, "FULL_READ_BELOW", 10**9)
-    backend.holder_for(backend.index_root(search_app.config)).cache.clear()
+    searchers.holder_for(Path(search_app.config["INDEX_DIR"])).cache.clear()
     assert ranked() == partial
     assert partial[0] == 7 and len(partial[1]) == 7
+
+
+@pytest.mark.usefixtures("corpus")
+def test_term_cache_limit_bounds_memory_not_results(app):
+    app.config["SEARCH_TERM_CACHE_POSTINGS"] = 1
+    for _ in range(2):
+        assert search("sizing journals", ANON).results[0].title == "Sizing journals"
+        assert search("appliance memory", ANON).results[0].title == "Replication appliance runs out of memory"
+    holder = searchers.holder_for(Path(app.config["INDEX_DIR"]))
+    assert sum(1 for _, frequencies in holder.cache["terms"].values() if frequencies) == 1

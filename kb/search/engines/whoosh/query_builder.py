@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import islice
 
@@ -9,9 +10,11 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from whoosh import query as wq
 
-from kb.search.postings import SegmentCache
+from kb.search.engines.whoosh.postings import SegmentCache
+from kb.search.engines.whoosh.schema import STEM_ANALYZER, TEXT_FIELDS
 from kb.search.query import MUST, NOT, PHRASE, PREFIX, ParsedQuery
-from kb.search.schema import STEM_ANALYZER, TEXT_FIELDS
+
+Seen = Callable[[str, str], bool]  # (field, word) -> whether a document the viewer may see holds it
 
 
 @dataclass
@@ -41,12 +44,16 @@ def _word_query(stemmed: list[str], raw: str, boost: float = 1.0, phrase: bool =
     return wq.And([_word_query([term], term) for term in stemmed], boost=boost)
 
 
-def _known(reader, stemmed: list[str], raw: str) -> bool:
+def _known(reader, stemmed: list[str], raw: str, seen: Seen | None = None) -> bool:
+    """Whether the index (with ``seen``: a document the viewer may see) holds every part of the word."""
+    def holds(name: str, term: str) -> bool:
+        return reader.doc_frequency(name, term) > 0 and (seen is None or seen(name, term))
+
     if not stemmed:
         return True
     for term in stemmed:
-        if not any(reader.doc_frequency(name, term) for name in TEXT_FIELDS):
-            return reader.doc_frequency("tags", raw.lower()) > 0
+        if not any(holds(name, term) for name in TEXT_FIELDS):
+            return holds("tags", raw.lower())
     return True
 
 
@@ -80,12 +87,16 @@ def _vocabulary(reader, fieldname: str, cache: dict) -> tuple[dict[int, list[str
     return cache[key]
 
 
-def corrections(reader, word: str, maxdist: int, cache: dict, limit: int = 3, fieldname: str = "spell") -> list[str]:
+def corrections(reader, word: str, maxdist: int, cache: dict, limit: int = 3, fieldname: str = "spell",
+                seen: Seen | None = None) -> list[str]:
     """Known words within maxdist edits of word, closest and most frequent first.
 
     Any letter may be the mistyped one, the first included, so the whole vocabulary of near length is
     compared, in C (rapidfuzz): tens of thousands of words take a few milliseconds. Swapping two
-    neighbouring letters counts as one edit (optimal string alignment).
+    neighbouring letters counts as one edit (optimal string alignment). With ``seen`` (does a
+    document the viewer may see hold the word?) only such words are offered: the vocabulary spans
+    every document, and a word from a staff-only page must not leak as a correction. The cache must
+    then belong to that viewer's documents.
     """
     key = (word, maxdist, fieldname, limit)
     if key in cache:
@@ -99,7 +110,12 @@ def corrections(reader, word: str, maxdist: int, cache: dict, limit: int = 3, fi
                                                           score_cutoff=maxdist, limit=None):
                 if candidate != word:
                     found.append((distance, -frequency[candidate], candidate))
-    result = [c for _, _, c in sorted(found)[:limit]]
+    result: list[str] = []
+    for _, _, candidate in sorted(found):
+        if len(result) >= limit:
+            break
+        if seen is None or seen(fieldname, candidate):
+            result.append(candidate)
     if len(cache) > 5000:
         cache.clear()
     cache[key] = result
@@ -122,11 +138,14 @@ def _prefix_query(reader, word: str, cache: dict):
     return wq.Or(parts), terms
 
 
-def build_query(reader, parsed: ParsedQuery, config, cache: dict, respell: int | None = None) -> BuiltQuery | None:
+def build_query(reader, parsed: ParsedQuery, config, cache: dict, respell: int | None = None, *,
+                seen: Seen | None = None, scope=None) -> BuiltQuery | None:
     """Whoosh queries for a parsed query: exact words, with fuzzy alternatives for unknown words.
 
     respell names one clause to give alternatives even though the index knows it: a typo can make
     another real word ("stare" for "state"), which only shows when the query then matches nothing.
+    Corrections come only from words ``seen`` accepts; ``scope`` names the viewer's documents for
+    the corrections cache.
     """
     fuzzy_min = int(config["SEARCH_FUZZY_MIN_LENGTH"])
     two_edits = int(config["SEARCH_FUZZY_TWO_EDITS_LENGTH"])
@@ -146,12 +165,13 @@ def build_query(reader, parsed: ParsedQuery, config, cache: dict, respell: int |
         q = _word_query(stemmed, clause.text, phrase=clause.kind == PHRASE and '"' in clause.text)
         typed = clause.text
         if q is not None and clause.kind != PHRASE and clause.occur != NOT and (
-                index == respell or not _known(reader, stemmed, clause.text)):
+                index == respell or not _known(reader, stemmed, clause.text, seen)):
             lowered = clause.text.lower()
             options = []
             if len(lowered) >= fuzzy_min:
                 maxdist = 2 if len(lowered) >= two_edits else 1
-                options = corrections(reader, lowered, maxdist, cache.setdefault("fuzzy", {}), limit=int(config["SEARCH_FUZZY_ALTERNATIVES"]))
+                options = corrections(reader, lowered, maxdist, cache.setdefault(("fuzzy", scope), {}),
+                                      limit=int(config["SEARCH_FUZZY_ALTERNATIVES"]), seen=seen)
             if options and not _analyse(options[0]):
                 # Most likely a misspelt stop word ("hsve" for "have"): it never narrows a search.
                 q = None

@@ -1,63 +1,49 @@
 """What the index holds for a term or a document, decoded and cached per searcher.
 
-Reads Whoosh-Reloaded's posting blocks directly (its private ``_data``, ``_maxid``, ``_blocklength``
-and ``_byteids``) because its own matcher decodes one id at a time in Python; another codec, or a
-term stored inline, falls back to the public calls. Re-run ``make bench`` after a Whoosh upgrade.
+Posting blocks are decoded through internals.py (the only module reading Whoosh's private names);
+when it cannot, the public postings API gives the same numbers.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
-from itertools import accumulate, islice, repeat
 
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.reading import TermNotFound
-from whoosh.util.numeric import byte_to_length
 
-from kb.search.searchers import Holder
+from kb.search.engines.whoosh import internals
+from kb.search.engines.whoosh.searchers import Holder
 
 
-def leaf_postings(leaf, fieldname: str, text: str, offset: int = 0) -> tuple[list[int], list[float]]:
-    """Document numbers (plus the segment's offset) and term weights of one term in one segment.
-
-    Decodes Whoosh's posting blocks directly: its own matcher undoes the delta-encoded ids one at a
-    time in a Python generator, which dominated cold queries. Another codec, or a term stored inline,
-    takes the slower public way.
-    """
+def _public_postings(leaf, fieldname: str, text: str, offset: int) -> tuple[list[int], list[float]]:
     ids: list[int] = []
     weights: list[float] = []
     try:
-        matcher = leaf._terms.matcher(fieldname, leaf._text_to_bytes(fieldname, text),
-                                      leaf.schema[fieldname].format, scorer=None)
+        public = leaf.postings(fieldname, text)
+    except (KeyError, TermNotFound):
+        return ids, weights
+    while public.is_active():
+        ids.append(public.id() + offset)
+        weights.append(public.weight())
+        public.next()
+    return ids, weights
+
+
+def leaf_postings(leaf, fieldname: str, text: str, offset: int = 0) -> tuple[list[int], list[float]]:
+    """Document numbers (plus the segment's offset) and term weights of one term in one segment."""
+    try:
+        blocks = internals.posting_blocks(leaf, fieldname, text, offset)
     except (KeyError, TermNotFound):  # not in this segment
-        return ids, weights
-    except AttributeError:  # another codec
-        matcher = None
-    if matcher is None or not hasattr(matcher, "_blocklength"):  # ...or a term stored inline
-        try:
-            public = leaf.postings(fieldname, text)
-        except (KeyError, TermNotFound):
-            return ids, weights
-        while public.is_active():
-            ids.append(public.id() + offset)
-            weights.append(public.weight())
-            public.next()
-        return ids, weights
-    while matcher.is_active():
-        if matcher._data is None:
-            matcher._read_data()
-        block_ids, block_weights = matcher._data[0], matcher._data[1]
-        if matcher._byteids:
-            ids.extend(map(offset.__add__, block_ids))
-        else:
-            ids.extend(islice(accumulate(block_ids, initial=offset), 1, None))
-        if block_weights is None or isinstance(block_weights, float):
-            weights.extend(repeat(block_weights or 1.0, matcher._blocklength))
-        else:
-            weights.extend(block_weights)
-        matcher._next_block()
+        return [], []
+    if blocks is None:
+        return _public_postings(leaf, fieldname, text, offset)
+    ids: list[int] = []
+    weights: list[float] = []
+    for _, decode in blocks:
+        block_ids, block_weights = decode()
+        ids.extend(block_ids)
+        weights.extend(block_weights)
     return ids, weights
 
 
@@ -87,7 +73,6 @@ class SegmentCache:
         return self.entries[key]
 
 
-_LENGTH_TABLE = [byte_to_length(i) for i in range(256)]
 _segment_lengths = SegmentCache(512)
 # Fields whose lengths add up to a document's length (BM25 normalises all fields by it, as FTS5 does).
 LENGTH_FIELDS = ("title", "headings", "body")
@@ -107,14 +92,12 @@ def _read_field_lengths(leaf, fieldname: str) -> list[int]:
             if len(values) == size:  # a field no document of the segment has keeps no lengths
                 part = [a + b for a, b in zip(part, values)]
     else:
-        try:
-            if fieldname == "body" and leaf.has_column("body_length"):
-                part = list(leaf.column_reader("body_length"))
-            else:
-                column = leaf._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-                part = [_LENGTH_TABLE[b] for b in column] if column is not None else []
-        except AttributeError:
-            part = [leaf.doc_field_length(d, fieldname, 0) for d in range(leaf.doc_count_all())]
+        if fieldname == "body" and leaf.has_column("body_length"):
+            part = list(leaf.column_reader("body_length"))
+        else:
+            part = internals.field_lengths(leaf, fieldname)
+        if part is None:
+            part = [leaf.doc_field_length(d, fieldname, 0) or 0 for d in range(leaf.doc_count_all())]
     return part
 
 
@@ -211,36 +194,27 @@ def _leaf_weights_within(leaf, fieldname: str, text: str, offset: int, wanted: l
     """Weights of one term for some documents (sorted, global numbers) in one segment, decoding only
     the posting blocks whose range of document numbers holds one of them."""
     found: dict[int, float] = {}
-    start = bisect_left(wanted, offset)
     try:
-        matcher = leaf._terms.matcher(fieldname, leaf._text_to_bytes(fieldname, text),
-                                      leaf.schema[fieldname].format, scorer=None)
+        blocks = internals.posting_blocks(leaf, fieldname, text, offset)
     except (KeyError, TermNotFound):  # not in this segment
         return found
-    if not hasattr(matcher, "_maxid"):  # a term stored inline, or another codec: read it all
+    if blocks is None:  # read it all
         ids, weights = leaf_postings(leaf, fieldname, text, offset)
         wanted_set = set(wanted)
         return {d: w for d, w in zip(ids, weights) if d in wanted_set}
+    start = bisect_left(wanted, offset)
     count = len(wanted)
-    while matcher.is_active() and start < count:
-        block_max = matcher._maxid + offset
+    for block_max, decode in blocks:
+        if start >= count:
+            break
         if wanted[start] <= block_max:
-            if matcher._data is None:
-                matcher._read_data()
-            block_ids, block_weights = matcher._data[0], matcher._data[1]
-            ids = (map(offset.__add__, block_ids) if matcher._byteids
-                   else islice(accumulate(block_ids, initial=offset), 1, None))
-            if block_weights is None or isinstance(block_weights, float):
-                block = dict.fromkeys(ids, block_weights or 1.0)
-            else:
-                block = dict(zip(ids, block_weights))
+            block = dict(zip(*decode()))
             end = bisect_right(wanted, block_max, start)
             for doc in wanted[start:end]:
                 weight = block.get(doc)
                 if weight is not None:
                     found[doc] = weight
             start = end
-        matcher._next_block()
     return found
 
 

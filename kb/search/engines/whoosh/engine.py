@@ -1,6 +1,7 @@
-"""Search and type-ahead over the index in service; the entry points api.py and indexing.py use.
+"""The Whoosh engine: an index folder per host, searched with the project's own BM25F ranking.
 
-Where things are (every module here that touches Whoosh is inside kb/search):
+Where things are (nothing outside this package imports Whoosh):
+- internals.py: every private Whoosh name, checked against the installed version at import.
 - schema.py: the Whoosh schema, analyzers and the fields of one document.
 - storage.py: index generations on disk, opening them, writers and rebuilds.
 - searchers.py: the per-process searcher and its caches.
@@ -12,66 +13,145 @@ Where things are (every module here that touches Whoosh is inside kb/search):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
 
 from whoosh import query as wq
 
-from kb.search.matching import allowed_docs, matching_docs, query_docs, rank
-from kb.search.query import _WORDCHARS, clean, parse
-from kb.search.query_builder import build_query, corrections, respellable
-from kb.search.results import Hit, Outcome, facet_counts, make_hit
-from kb.search.schema import doc_digest, doc_fields, doc_key
-from kb.search.searchers import (
+from kb.search.documents import SearchDoc, doc_key
+from kb.search.engine import Hit, Outcome, SearchRequest
+from kb.search.engines.whoosh import internals
+from kb.search.engines.whoosh.matching import (
+    allowed_docs,
+    matching_docs,
+    query_docs,
+    rank,
+)
+from kb.search.engines.whoosh.query_builder import build_query, corrections, respellable
+from kb.search.engines.whoosh.results import facet_counts, make_hit
+from kb.search.engines.whoosh.schema import doc_fields
+from kb.search.engines.whoosh.searchers import (
     current_searcher,
     expire,
     health,
     holder_for,
-    searcher_opened_count,
 )
-from kb.search.storage import (
-    apply_docs,
+from kb.search.engines.whoosh.storage import (
     current_generation,
     doc_count,
-    ensure_index,
     index_exists,
-    index_root,
+    index_identity,
+    layout_changed,
     new_generation,
     stored_digests,
     try_writer,
 )
-
-__all__ = [
-    "Hit",
-    "Outcome",
-    "apply_docs",
-    "current_generation",
-    "doc_count",
-    "doc_digest",
-    "doc_fields",
-    "doc_key",
-    "ensure_index",
-    "expire",
-    "health",
-    "holder_for",
-    "index_exists",
-    "index_root",
-    "new_generation",
-    "run_search",
-    "run_suggest",
-    "searcher_opened_count",
-    "stored_digests",
-    "try_writer",
-]
+from kb.search.query import _WORDCHARS, ParsedQuery, clean
 
 
-def run_search(root: Path, config, text: str, visibility: set[str], *, kinds=None, filters=None,
+class WhooshEngine:
+    """The embedded engine (see kb.search.engine.Engine): one index folder (KB_INDEX_DIR) per host."""
+
+    name = "whoosh"
+
+    def __init__(self, config):
+        self.config = config
+        self.root = Path(config["INDEX_DIR"])
+        internals.configure(bool(config.get("SEARCH_WHOOSH_FAST_PATHS", True)))
+
+    def search(self, request: SearchRequest) -> Outcome:
+        return run_search(self.root, self.config, request.query, request.visibility, kinds=request.kinds,
+                          filters=request.filters, page=request.page, per_page=request.per_page,
+                          sort=request.sort)
+
+    def suggest(self, text: str, visibility: set[str], limit: int, kinds: list[str] | None) -> list[dict]:
+        return run_suggest(self.root, self.config, text, visibility, limit, kinds=kinds)
+
+    @contextmanager
+    def batch(self):
+        writer = try_writer(self.root, int(self.config["SEARCH_WRITER_MEMORY_MB"]))
+        if writer is None:
+            yield None
+            return
+        try:
+            yield _WhooshBatch(writer, int(self.config["SEARCH_SNIPPET_SOURCE_CHARS"]))
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        expire(self.root)
+
+    def rebuild(self, docs: Iterable[SearchDoc]) -> int:
+        excerpt = int(self.config["SEARCH_SNIPPET_SOURCE_CHARS"])
+        count = 0
+        with new_generation(self.root, float(self.config["SEARCH_WRITER_MEMORY_MB"]),
+                            float(self.config["SEARCH_REINDEX_LOCK_TIMEOUT"])) as target:
+            for doc in docs:
+                target.add(doc_fields(doc, excerpt))
+                count += 1
+        expire(self.root)
+        return count
+
+    def digests(self) -> dict[str, str]:
+        return stored_digests(self.root)
+
+    def count(self) -> int:
+        return doc_count(self.root)
+
+    def health(self) -> None:
+        health(self.root, float(self.config["SEARCH_REFRESH_INTERVAL"]))
+
+    def rebuild_reason(self) -> str | None:
+        if not index_exists(self.root) or doc_count(self.root) == 0:
+            return "there is no index yet"
+        if layout_changed(self.root):  # built by a version with other fields or analyzers
+            return "its layout changed"
+        return None
+
+    def expire(self) -> None:
+        expire(self.root)
+
+    def consumer(self) -> str:
+        return index_identity(self.root)
+
+    def generation(self) -> str | None:
+        """The index generation in service (tests and the benchmark check it)."""
+        return current_generation(self.root)
+
+
+class _WhooshBatch:
+    def __init__(self, writer, excerpt_chars: int):
+        self.writer = writer
+        self.excerpt_chars = excerpt_chars
+
+    def put(self, doc: SearchDoc) -> None:
+        self.writer.update_document(**doc_fields(doc, self.excerpt_chars))
+
+    def remove(self, kind: str, doc_id: int) -> None:
+        self.writer.delete_by_term("key", doc_key(kind, doc_id))
+
+
+def _seen(holder, visibility: set[str]):
+    """(field, word) -> whether a document the viewer may see holds it, remembered per searcher."""
+    scope = tuple(sorted(visibility))
+    visible = allowed_docs(holder, visibility, None, {})
+    known = holder.cache.setdefault(("seen", scope), {})
+
+    def seen(fieldname: str, word: str) -> bool:
+        key = (fieldname, word)
+        if key not in known:
+            known[key] = bool(query_docs(holder, wq.Term(fieldname, word), visible))
+        return known[key]
+
+    return seen, scope
+
+
+def run_search(root: Path, config, parsed: ParsedQuery, visibility: set[str], *, kinds=None, filters=None,
                page: int = 1, per_page: int = 10, sort: str = "relevance") -> Outcome:
     """Search the index in service as a viewer with the given visibility tokens."""
-    filters = {k: v for k, v in (filters or {}).items() if k in ("category", "article_type", "versions") and v}
-    parsed = parse(text, max_length=int(config["SEARCH_QUERY_MAX_LENGTH"]),
-                   max_terms=int(config["SEARCH_QUERY_MAX_TERMS"]),
-                   prefix_min=int(config["SEARCH_PREFIX_MIN_LENGTH"]))
+    filters = {k: v for k, v in (filters or {}).items() if v}
     holder = holder_for(root)
     with holder.lock:
         holder = current_searcher(root, float(config["SEARCH_REFRESH_INTERVAL"]),
@@ -84,11 +164,12 @@ def run_search(root: Path, config, text: str, visibility: set[str], *, kinds=Non
             matched = set(allowed) if (filters or kinds) else set()
             sort = "newest"
         else:
-            built = build_query(searcher.reader(), parsed, config, holder.cache)
+            seen, scope = _seen(holder, visibility)
+            built = build_query(searcher.reader(), parsed, config, holder.cache, seen=seen, scope=scope)
             matched = matching_docs(holder, built.query if built else None, allowed)
             if (built is not None and len(matched) < int(config["SEARCH_RESPELL_BELOW"])
                     and len(parsed.positive) > 1):
-                built, matched = _respelled(holder, parsed, config, allowed, built, matched)
+                built, matched = _respelled(holder, parsed, config, allowed, built, matched, seen, scope)
             if not matched and built is not None and built.loose is not None:
                 matched = matching_docs(holder, built.loose, allowed)
                 loose = bool(matched)
@@ -112,13 +193,14 @@ def run_search(root: Path, config, text: str, visibility: set[str], *, kinds=Non
         return Outcome(hits, total, facets, did_you_mean, loose)
 
 
-def _respelled(holder, parsed, config, allowed: frozenset, built, matched: set):
+def _respelled(holder, parsed, config, allowed: frozenset, built, matched: set, seen, scope):
     """When the words together find (almost) nothing, one of them may be a typo that made another
     real word: try near spellings of each in turn and keep the one that finds the most documents.
     The typed word stays among the alternatives, so what the query found before is still found."""
     best, best_matched = built, matched
     for index in respellable(parsed, config):
-        candidate = build_query(holder.searcher.reader(), parsed, config, holder.cache, respell=index)
+        candidate = build_query(holder.searcher.reader(), parsed, config, holder.cache, respell=index,
+                                seen=seen, scope=scope)
         if candidate is None or candidate.corrected is None:
             continue
         matched = matching_docs(holder, candidate.query, allowed)
@@ -127,7 +209,7 @@ def _respelled(holder, parsed, config, allowed: frozenset, built, matched: set):
     return best, best_matched
 
 
-def _title_word_query(reader, word: str, *, prefix: bool, fuzzy: bool, cache: dict):
+def _title_word_query(reader, word: str, *, prefix: bool, fuzzy: bool, cache: dict, seen):
     """A typed word of a title: itself or (last word) its completions; fuzzy adds near spellings."""
     options: list[tuple[str, float]] = []
     if prefix:
@@ -136,7 +218,7 @@ def _title_word_query(reader, word: str, *, prefix: bool, fuzzy: bool, cache: di
     elif ("title_words", word) in reader:
         options.append((word, 1.0))
     if fuzzy:
-        options += [(c, 0.6) for c in corrections(reader, word, 1, cache, fieldname="title_words")]
+        options += [(c, 0.6) for c in corrections(reader, word, 1, cache, fieldname="title_words", seen=seen)]
     if not options:
         return None
     return wq.Or([wq.Term("title_words", t, boost=b) for t, b in options])
@@ -159,14 +241,15 @@ def run_suggest(root: Path, config, prefix: str, visibility: set[str], limit: in
         if not allowed:
             return []
         complete = len(words) if prefix.endswith(" ") else len(words) - 1
-        cache = holder.cache.setdefault("suggest_fuzzy", {})
+        visible_word, scope = _seen(holder, visibility)
+        cache = holder.cache.setdefault(("suggest_fuzzy", scope), {})
         seen: set[int] = set()
         out: list[dict] = []
         for fuzzy in (False, True):
             parts = []
             for i, word in enumerate(words):
                 q = _title_word_query(reader, word, prefix=i >= complete, fuzzy=fuzzy and len(word) >= fuzzy_min,
-                                      cache=cache)
+                                      cache=cache, seen=visible_word)
                 if q is None:
                     parts = None
                     break

@@ -1,0 +1,1 @@
+"""Search engines behind kb.search.engine.Engine, one package each."""
