@@ -5,19 +5,22 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
+from wtforms.fields.choices import SelectChoice
 
-from kb.accounts import admin, forms, mail as account_mail, verification
+from kb.accounts import admin, forms, verification
+from kb.accounts import mail as account_mail
 from kb.accounts.models import Organization, Role, User
 from kb.accounts.permissions import admin_required
 from kb.accounts.tokens import make_invite_token
 from kb.accounts.users import AccountError, create_organization, timezone_choices
 from kb.accounts.views import bp
 from kb.extensions import db
+from kb.security import int_arg
 
 
-def _organization_choices() -> list[tuple[int, str]]:
+def _organization_choices() -> list[SelectChoice]:
     orgs = db.session.scalars(select(Organization).order_by(Organization.name)).all()
-    return [(0, "— none —")] + [(o.id, o.name) for o in orgs]
+    return [SelectChoice(0, "— none —")] + [SelectChoice(o.id, o.name) for o in orgs]
 
 
 @bp.route("/admin/users")
@@ -32,7 +35,7 @@ def admin_users():
     role = request.args.get("role")
     if role in {r.value for r in Role}:
         query = query.where(User.role == Role(role))
-    page = db.paginate(query, per_page=50, error_out=False)
+    page = db.paginate(query, page=int_arg("page"), per_page=50, error_out=False)
     return render_template("accounts/admin_users.html", page=page, q=text, role=role, roles=list(Role))
 
 

@@ -9,8 +9,15 @@ from kb.accounts.forms import EmptyForm
 from kb.accounts.permissions import admin_required
 from kb.accounts.views import bp
 from kb.extensions import db
-from kb.mail import MailStatus, OutboxMessage, backlog_size, failed_count, oldest_waiting_age
+from kb.mail import (
+    MailStatus,
+    OutboxMessage,
+    backlog_size,
+    failed_count,
+    oldest_waiting_age,
+)
 from kb.mail.delivery import retry
+from kb.security import int_arg
 from kb.types import utcnow
 
 _SHOWN = {"failed": [MailStatus.FAILED], "waiting": [MailStatus.WAITING], "": [MailStatus.FAILED, MailStatus.WAITING]}
@@ -28,7 +35,7 @@ def admin_mail():
         .where(OutboxMessage.status.in_(_SHOWN[show]))
         .order_by(case((OutboxMessage.status == MailStatus.FAILED, 0), else_=1), OutboxMessage.id.desc())
     )
-    page = db.paginate(query, per_page=int(current_app.config["MAIL_ADMIN_PER_PAGE"]), error_out=False)
+    page = db.paginate(query, page=int_arg("page"), per_page=int(current_app.config["MAIL_ADMIN_PER_PAGE"]), error_out=False)
     return render_template(
         "accounts/admin_mail.html", page=page, show=show, form=EmptyForm(),
         waiting=backlog_size(), failed=failed_count(), oldest=oldest_waiting_age(), now=utcnow(),
