@@ -48,7 +48,7 @@ def test_password_reset(client, mail_outbox, customer):
 def test_case_update_has_the_reply_marker_and_mail_in_cuts_there(client, runner, make_case, customer, staff, mail_outbox):
     case = make_case(customer, title="Nightly disconnects")
     login(client, staff)
-    client.post(f"/cases/{case.number}/comment", data={"comment-body": "Which build are you on?"})
+    client.post(f"/cases/{case.number}/comment", data={"update-body": "Which build are you on?", "update-send": "reply"})
     [message] = mail_outbox
     assert_layout(message, f"/cases/{case.number}", f"you watch case #{case.number}", "Stop emails")
     text, html = parts(message)
