@@ -5,7 +5,7 @@ every state the queue orders (unanswered, answered and waiting on support, waiti
 customer, some escalated, some overdue), signs a staff member in and requests queue pages through
 the app in-process: page 1, a later page, and a filtered page, alternating. Prints p50 and p95 per
 database. Target: p95 <= 300 ms on each.
-Usage: python bench/queue.py [postgresql+psycopg://...]   (the PostgreSQL database's tables are replaced)
+Usage: python bench/staff_queue.py [postgresql+psycopg://...]   (the PostgreSQL database's tables are replaced)
 """
 
 from __future__ import annotations
