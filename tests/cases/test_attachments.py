@@ -422,3 +422,17 @@ def test_mailed_files_without_text_still_land(runner, make_case, customer):
     [comment] = [e for e in case.events if e.kind is EventKind.COMMENT]
     assert "screen.png" in comment.body
     assert _all(case)[0].content_type == "image/png"
+
+
+def test_api_clients_download_with_their_token(client, make_case, customer, other_customer, token_for):
+    case = make_case(customer)
+    token = token_for(customer)
+    made = client.post(f"/api/v1/cases/{case.number}/attachments", headers=bearer(token),
+                       data={"files": [bundle("trace.log", b"t" * 5000)]}, content_type="multipart/form-data")
+    url = made.get_json()["attachments"][0]["url"]
+    assert "/api/v1/files/" in url
+    response = client.get(url, headers={**bearer(token), "Range": "bytes=4000-"})
+    assert response.status_code == 206 and response.data == b"t" * 1000
+    assert client.get(url).status_code == 404
+    other = client.get(url, headers=bearer(token_for(other_customer)))
+    assert other.status_code == 404 and other.is_json
