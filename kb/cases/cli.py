@@ -13,6 +13,14 @@ from sqlalchemy.exc import IntegrityError
 from kb.extensions import db
 
 
+def forget_files(keys) -> None:
+    """Remove the bytes of files whose rows were rolled back (the filesystem store keeps them otherwise)."""
+    from kb.uploads.storage import storage_for
+
+    for key in keys:
+        storage_for().delete(key)
+
+
 @click.command("sla-sweep")
 @click.option("--now", "now_text", default=None, help="Pretend it is this ISO time (with offset); for checks.")
 @with_appcontext
@@ -52,6 +60,7 @@ def mail_in_command() -> None:
         click.echo(f"Rejected: {exc.reason}", err=True)
         sys.exit(exc.code)
     if not result.repeat:
+        keys = [stored.storage_key for stored in result.files]
         # Queued before the commit, so the watchers' mail and the comment land (or roll back) together.
         activity.record(result.case, result.events, result.events[0].author)
         notify.send_public_update(result.case, result.events, result.events[0].author)
@@ -59,6 +68,7 @@ def mail_in_command() -> None:
             db.session.commit()
         except IntegrityError:  # the same message delivered twice at once: the other copy was added
             db.session.rollback()
+            forget_files(keys)
             result.repeat = True
     if result.repeat:
         click.echo(f"Already added: message <{result.message_id}> is on case #{result.case.number}; nothing changed.")

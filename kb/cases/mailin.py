@@ -48,6 +48,7 @@ class MailResult:
     message_id: str = ""
     repeat: bool = False  # this Message-ID was added to the case before: nothing was added now
     notes: list[str] = field(default_factory=list)
+    files: list = field(default_factory=list)  # StoredFile rows added with the comment
 
 
 _ADDRESS_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To", "To", "Cc")
@@ -196,10 +197,10 @@ def process(raw: bytes) -> MailResult:
     events = actions.add_comment(case, user, text, via="email", counts_as_response=counts)
     db.session.flush()
     try:
-        attachments.take(files, uploader=user, case=case, event=events[0])
+        stored = attachments.take(files, uploader=user, case=case, event=events[0])
     except UploadError as exc:
         raise MailRejected(f"The reply was not added: {exc.message}", EX_DATAERR) from None
     notes = [] if counts else ["a staff reply by email does not count as the first response"]
     if message_id:
         db.session.add(CaseMailMessage(case_id=case.id, message_id=message_id, event=events[0]))
-    return MailResult(case, events, user.email, message_id, notes=notes)
+    return MailResult(case, events, user.email, message_id, notes=notes, files=stored)
