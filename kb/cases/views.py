@@ -89,9 +89,7 @@ def new():
         try:
             attachments.check(None, files)
         except UploadError as exc:
-            form.files.errors.append(exc.message)
-            return render_template("cases/new.html", form=form, suggestion=None, thread=thread,
-                                   **actions.policy_context()), exc.status
+            return _files_refused(form, thread, exc)
         case = actions.open_case(
             current_user,
             title=form.title.data,
@@ -113,9 +111,7 @@ def new():
             attachments.take(files, uploader=current_user, case=case)
         except UploadError as exc:  # the file changed between the check and now; nothing is kept
             db.session.rollback()
-            form.files.errors.append(exc.message)
-            return render_template("cases/new.html", form=form, suggestion=None, thread=thread,
-                                   **actions.policy_context()), exc.status
+            return _files_refused(form, thread, exc)
         notify.send_case_opened(case, actions.sla_sentence(case))
         db.session.commit()
         if link_problem:
@@ -127,6 +123,13 @@ def new():
     status = 400 if request.method == "POST" else 200
     return render_template("cases/new.html", form=form, suggestion=suggestion, thread=thread,
                            **actions.policy_context()), status
+
+
+def _files_refused(form, thread, exc: UploadError):
+    """The new-case form again, everything typed kept, saying what is wrong with the files."""
+    form.files.errors.append(exc.message)
+    return render_template("cases/new.html", form=form, suggestion=None, thread=thread,
+                           **actions.policy_context()), exc.status
 
 
 def _sla_sentence(case: Case) -> str:

@@ -466,3 +466,13 @@ def test_the_larger_cap_is_set_before_the_csrf_check_reads_the_form(app_config, 
         assert _all(case)[0].size == 50_000
         db.session.remove()
         db.engine.dispose()
+
+
+def test_watchers_mail_names_the_files_of_a_reply(client, make_case, customer, staff, mail_outbox):
+    case = make_case(customer)
+    login(client, staff)
+    client.post(f"/cases/{case.number}/comment", data={
+        "update-body": "Patched agent attached.", "update-send": "reply",
+        "update-files": [bundle("agent-8.0.1.msi", b"M" * 3072)]}, content_type="multipart/form-data")
+    [message] = [m for m in mail_outbox if customer.email in m.envelope_rcpt]
+    assert "Attached: agent-8.0.1.msi (3 KiB)" in message.get_body(("plain",)).get_content()
