@@ -20,11 +20,15 @@ def init_app(app: Flask) -> None:
 
 
 def accept_images(app: Flask, *endpoints: str) -> None:
-    """Let these endpoints' forms carry an image: their request body may be KB_IMAGE_MAX_BYTES larger."""
+    """Let these endpoints' forms carry an image: a multipart body may be KB_IMAGE_MAX_BYTES larger."""
     app.extensions.setdefault("kb_image_endpoints", set()).update(endpoints)
 
 
 def _image_body_limit() -> None:
+    """Room for one image in a multipart form; each text field still gets no more than KB_MAX_CONTENT_LENGTH."""
     config = current_app.config
-    if config.get("MAX_CONTENT_LENGTH") and request.endpoint in current_app.extensions.get("kb_image_endpoints", ()):
-        request.max_content_length = int(config["MAX_CONTENT_LENGTH"]) + int(config["IMAGE_MAX_BYTES"])
+    limit = config.get("MAX_CONTENT_LENGTH")
+    if (limit and request.mimetype == "multipart/form-data"
+            and request.endpoint in current_app.extensions.get("kb_image_endpoints", ())):
+        request.max_content_length = int(limit) + int(config["IMAGE_MAX_BYTES"])
+        request.max_form_memory_size = min(int(limit), request.max_form_memory_size or int(limit))

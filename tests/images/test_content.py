@@ -71,3 +71,15 @@ def test_missing_outside_or_broken_images_are_reported_and_the_rest_imports(app,
     assert [a.slug for a in db.session.scalars(select(Article))] == ["good"]
     assert db.session.scalar(select(func.count(StoredFile.id))) == 0
 
+
+
+def test_bundled_article_shows_its_screenshot(app, client, runner):
+    from kb.hooks import init_steps
+
+    assert "0 errors" in dict(init_steps(app))["Importing bundled content"]()
+    db.session.commit()
+    page = client.get("/articles/pair-protected-and-recovery-sites").get_data(as_text=True)
+    src = re.search(r'<img alt="The Pair a site dialog[^"]*" src="(/files/\d+/pair-a-site-dialog\.png)"', page)
+    assert src, "the screenshot is missing from the article"
+    image = client.get(src.group(1))
+    assert image.status_code == 200 and Image.open(io.BytesIO(image.data)).size == (720, 400)

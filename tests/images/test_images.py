@@ -104,6 +104,14 @@ def test_image_larger_than_the_usual_request_limit_is_accepted(app, client, memb
     assert response.status_code == 302 and _images() == 1
 
 
+def test_the_text_beside_an_image_keeps_the_usual_request_limit(app, client, member, make_thread, staff):
+    app.config["MAX_CONTENT_LENGTH"] = 10_000
+    thread = make_thread(staff)
+    response = client.post(f"/threads/{thread.id}/reply", data={"body": "x" * 20_000,
+                                                                 "image": (io.BytesIO(png_bytes()), "a.png")})
+    assert response.status_code == 413 and _images() == 0
+
+
 @pytest.mark.parametrize("data, name", [
     (b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>", "logo.svg"),
     (b"<html><script>alert(1)</script></html>", "page.png"),
