@@ -37,7 +37,7 @@ ORDER: dict[str, tuple[str, ...]] = {
         "forums/_home_section.html",
     ),
     "init": ("articles.content", "forums.categories", "search.index"),
-    "stylesheets": ("site", "pygments", "articles", "search", "forums", "cases"),
+    "stylesheets": ("site", "pygments", "articles", "search", "forums", "cases", "attachments"),
 }
 
 

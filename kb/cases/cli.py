@@ -42,7 +42,7 @@ def mail_in_command() -> None:
     """Read one email (RFC 822) on stdin and add it as a comment to the case it replies to."""
     from kb.cases import activity, mailin, notify
 
-    limit = int(current_app.config["CASE_MAILIN_MAX_BYTES"])
+    limit = int(current_app.config["MAILIN_MAX_BYTES"])
     with click.open_file("-", "rb") as stream:
         raw = stream.read(limit + 1)
     try:
@@ -65,3 +65,20 @@ def mail_in_command() -> None:
         return
     extra = "".join(f" ({note})" for note in result.notes)
     click.echo(f"Added a comment from {result.sender} to case #{result.case.number}{extra}.")
+
+
+@click.command("attachments-prune")
+@with_appcontext
+def attachments_prune_command() -> None:
+    """Remove files of cases closed longer than KB_ATTACHMENT_RETENTION_DAYS and old uploads never attached."""
+    from kb.cases.attachments import prune
+    from kb.uploads.service import prune_orphans
+
+    removed = prune() + prune_orphans()
+    db.session.commit()
+    for line in removed:
+        click.echo(f"Removed {line}")
+    days = current_app.config["ATTACHMENT_RETENTION_DAYS"]
+    kept = "files of closed cases are kept forever (KB_ATTACHMENT_RETENTION_DAYS is unset)" if days is None else (
+        f"files of cases closed more than {days} days ago are removed")
+    click.echo(f"Removed {len(removed)} file{'s' if len(removed) != 1 else ''}; {kept}.")

@@ -17,12 +17,13 @@ from wtforms.fields.choices import SelectChoice
 
 from kb.accounts.models import User
 from kb.accounts.permissions import active_staff
-from kb.cases import actions, activity, composer, forms, links, notify, permissions
+from kb.cases import actions, activity, attachments, composer, forms, links, notify, permissions
 from kb.cases import severity as severity_info
 from kb.cases.models import Case, CaseStatus, EventKind
 from kb.cases.urls import case_url
 from kb.extensions import db, limiter
 from kb.security import int_arg
+from kb.uploads.service import UploadError
 
 bp = Blueprint("cases", __name__)
 
@@ -84,6 +85,13 @@ def new():
         return render_template("cases/new.html", form=form, suggestion=suggestion, thread=thread,
                                **actions.policy_context())
     if form.validate_on_submit():
+        files = attachments.from_uploads(form.files.data)
+        try:
+            attachments.check(None, files)
+        except UploadError as exc:
+            form.files.errors.append(exc.message)
+            return render_template("cases/new.html", form=form, suggestion=None, thread=thread,
+                                   **actions.policy_context()), exc.status
         case = actions.open_case(
             current_user,
             title=form.title.data,
@@ -101,6 +109,13 @@ def new():
             except actions.CaseError as exc:
                 link_problem = str(exc)  # not the user's thread, or linked to another case meanwhile
         db.session.flush()
+        try:
+            attachments.take(files, uploader=current_user, case=case)
+        except UploadError as exc:  # the file changed between the check and now; nothing is kept
+            db.session.rollback()
+            form.files.errors.append(exc.message)
+            return render_template("cases/new.html", form=form, suggestion=None, thread=thread,
+                                   **actions.policy_context()), exc.status
         notify.send_case_opened(case, actions.sla_sentence(case))
         db.session.commit()
         if link_problem:
@@ -169,6 +184,7 @@ def _detail_context(case: Case, **overrides) -> dict:
         "escalation_article": current_app.config["CASE_ESCALATION_ARTICLE"],
         "status_labels": {s.value: s.label for s in CaseStatus},
         "EventKind": EventKind,
+        **attachments.page_context(case, current_user),
     }
     context.update(overrides)
     return context
@@ -194,18 +210,27 @@ def comment(number: int):
     if current_user.is_staff:
         return _staff_update(case)
     form = forms.CommentForm(prefix="comment")
+    status = 400
     if form.validate_on_submit():
         try:
+            files = attachments.from_uploads(form.files.data)
+            attachments.check(case, files)
             events = actions.add_comment(case, current_user, form.body.data)
+            db.session.flush()
+            attachments.take(files, uploader=current_user, case=case, event=events[0])
         except actions.CaseError as exc:
             form.body.errors.append(str(exc))
+        except UploadError as exc:
+            db.session.rollback()
+            form.files.errors.append(exc.message)
+            status = exc.status
         else:
             activity.record(case, events, current_user)
             notify.send_public_update(case, events, current_user)
             db.session.commit()
             flash("Your comment was added.", "success")
             return redirect(case_url(case) + f"#event-{events[0].id}")
-    return render_template("cases/detail.html", **_detail_context(case, comment_form=form)), 400
+    return render_template("cases/detail.html", **_detail_context(case, comment_form=form)), status
 
 
 def _staff_update(case: Case):
@@ -220,11 +245,21 @@ def _staff_update(case: Case):
             assignee=db.session.get(User, int(chosen)) if chosen else None,
         )
         errors = composer.check(update, case)
+        files = attachments.from_uploads(form.files.data)
+        status = 400
+        if files and not actions.clean(update.body).strip():
+            errors.setdefault("files", "Write a reply or an internal note to go with the files.")
         if not errors:
             try:
+                attachments.check(case, files)
                 events = composer.apply(update, case, current_user)
+                db.session.flush()
+                attachments.take(files, uploader=current_user, case=case, event=events[0] if files else None)
             except actions.CaseError as exc:
                 errors = {"body": str(exc)}
+            except UploadError as exc:
+                db.session.rollback()
+                errors, status = {"files": exc.message}, exc.status
         if not errors:
             activity.record(case, events, current_user)
             notify.send_public_update(case, events, current_user)
@@ -235,6 +270,7 @@ def _staff_update(case: Case):
             return redirect(case_url(case) + anchor)
         for name, message in errors.items():
             getattr(form, name).errors.append(message)
+        return render_template("cases/detail.html", **_detail_context(case, update_form=form)), status
     return render_template("cases/detail.html", **_detail_context(case, update_form=form)), 400
 
 
@@ -322,3 +358,20 @@ def link_thread(number: int):
                 flash(f"Linked the thread “{thread.title}”.", "success")
                 return redirect(case_url(case))
     return render_template("cases/detail.html", **_detail_context(case, link_form=form)), 400
+
+
+@bp.post("/cases/<int:number>/files/<int:file_id>/delete")
+@login_required
+@_limit()
+def delete_file(number: int, file_id: int):
+    """Staff remove a file from a case; the timeline records who and when."""
+    case = _case_or_404(number)
+    stored = attachments.file_of_case(case, file_id)
+    if stored is None or not permissions.can_work_case(current_user, case):
+        abort(404)
+    if not forms.EmptyForm().validate_on_submit():
+        abort(400)
+    attachments.remove(case, stored, current_user)
+    db.session.commit()
+    flash(f"Deleted “{stored.filename}”.", "success")
+    return redirect(case_url(case) + "#files-heading")

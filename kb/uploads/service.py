@@ -7,6 +7,7 @@ import mimetypes
 import re
 import unicodedata
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import BinaryIO
 
 from flask import current_app
@@ -134,6 +135,17 @@ def purge(stored: StoredFile) -> None:
     """Remove a file and its row entirely (pruning)."""
     storage_for().delete(stored.storage_key)
     db.session.delete(stored)
+
+
+def prune_orphans(now=None) -> list[str]:
+    """Remove uploads never given an owner (an abandoned draft's) older than ATTACHMENT_ORPHAN_HOURS."""
+    cutoff = (now or utcnow()) - timedelta(hours=int(current_app.config["ATTACHMENT_ORPHAN_HOURS"]))
+    removed = []
+    for stored in db.session.scalars(db.select(StoredFile).where(StoredFile.owner_id.is_(None),
+                                                                StoredFile.created_at < cutoff).order_by(StoredFile.id)).all():
+        removed.append(f"unattached upload: {stored.filename} ({human_size(stored.size)})")
+        purge(stored)
+    return removed
 
 
 def files_of(owner_kind: str, owner_ids) -> list[StoredFile]:
