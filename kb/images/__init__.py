@@ -15,20 +15,21 @@ def init_app(app: Flask) -> None:
 
     settings.apply(app.config)
     register_file_owner(service.OWNER_KIND, service.can_view)
-    # Before the CSRF check, which is the first to read the form: the body limit must be raised by then.
-    app.before_request_funcs.setdefault(None, []).insert(0, _image_body_limit)
 
 
 def accept_images(app: Flask, *endpoints: str) -> None:
     """Let these endpoints' forms carry an image: a multipart body may be KB_IMAGE_MAX_BYTES larger."""
-    app.extensions.setdefault("kb_image_endpoints", set()).update(endpoints)
+    from kb.uploads.request_size import accept_uploads
+
+    for endpoint in endpoints:
+        accept_uploads(app, endpoint, body_limit)
 
 
-def _image_body_limit() -> None:
-    """Room for one image in a multipart form; each text field still gets no more than KB_MAX_CONTENT_LENGTH."""
+def body_limit() -> int | None:
+    """KB_MAX_CONTENT_LENGTH, plus room for one image when the form is multipart (text fields stay as bounded:
+    each is within Flask's MAX_FORM_MEMORY_SIZE and its own length check)."""
     config = current_app.config
     limit = config.get("MAX_CONTENT_LENGTH")
-    if (limit and request.mimetype == "multipart/form-data"
-            and request.endpoint in current_app.extensions.get("kb_image_endpoints", ())):
-        request.max_content_length = int(limit) + int(config["IMAGE_MAX_BYTES"])
-        request.max_form_memory_size = min(int(limit), request.max_form_memory_size or int(limit))
+    if limit and request.mimetype == "multipart/form-data":
+        return int(limit) + int(config["IMAGE_MAX_BYTES"])
+    return limit

@@ -26,6 +26,15 @@ OWNER_KIND = "image"
 DAY = timedelta(hours=24)
 
 
+def owner_of(uploader) -> int:
+    """An image's owner is the account that put it up (0: shipped with the content).
+
+    Never None: a file without an owner is an abandoned draft's upload, which pruning removes, while
+    an image is published the moment its Markdown is in a text.
+    """
+    return getattr(uploader, "id", None) or 0
+
+
 def can_view(user, stored: StoredFile) -> bool:
     """Images are published with the article or post that shows them: anyone may see them."""
     return True
@@ -61,7 +70,8 @@ def store_clean(clean: CleanImage, filename: str, uploader) -> StoredFile:
     """Store a cleaned image as a published image (the caller commits)."""
     try:
         return store_upload(io.BytesIO(clean.data), safe_name(filename, clean.extension), uploader=uploader,
-                            owner_kind=OWNER_KIND, max_bytes=len(clean.data), content_type=clean.content_type)
+                            owner_kind=OWNER_KIND, owner_id=owner_of(uploader), max_bytes=len(clean.data),
+                            content_type=clean.content_type)
     except UploadError as exc:
         raise ImageRefused(exc.message, exc.status) from None
 
@@ -101,8 +111,8 @@ def images_today(user) -> int:
     """Images this user stored in the last 24 hours."""
     since = utcnow() - DAY
     return db.session.scalar(
-        select(func.count(StoredFile.id)).where(StoredFile.owner_kind == OWNER_KIND,
-                                                StoredFile.uploaded_by_id == user.id, StoredFile.created_at >= since)
+        select(func.count(StoredFile.id)).where(StoredFile.owner_kind == OWNER_KIND, StoredFile.owner_id == user.id,
+                                                StoredFile.created_at >= since)
     ) or 0
 
 

@@ -104,12 +104,14 @@ def test_image_larger_than_the_usual_request_limit_is_accepted(app, client, memb
     assert response.status_code == 302 and _images() == 1
 
 
-def test_the_text_beside_an_image_keeps_the_usual_request_limit(app, client, member, make_thread, staff):
+def test_the_usual_request_limit_holds_for_a_form_without_an_image(app, client, member, make_thread, staff):
     app.config["MAX_CONTENT_LENGTH"] = 10_000
     thread = make_thread(staff)
-    response = client.post(f"/threads/{thread.id}/reply", data={"body": "x" * 20_000,
-                                                                 "image": (io.BytesIO(png_bytes()), "a.png")})
-    assert response.status_code == 413 and _images() == 0
+    response = client.post(f"/threads/{thread.id}/reply", data={"body": "x" * 20_000})
+    assert response.status_code == 413
+    response = client.post(f"/threads/{thread.id}/reply", data={"body": "Small text.",
+                                                                 "image": (io.BytesIO(noisy_png(80, 80)), "a.png")})
+    assert response.status_code == 302 and _images() == 1
 
 
 @pytest.mark.parametrize("data, name", [
@@ -224,3 +226,16 @@ def test_absolute_image_links_when_the_site_url_is_set(app, client, member):
     answer = _upload(client, png_bytes(), "x.png").get_json()
     assert answer["url"].startswith("https://support.example.com/files/")
     assert f'src="{answer["url"]}"' in render_post(answer["markdown"])
+
+
+def test_pruning_abandoned_uploads_keeps_published_images(app, client, member, runner):
+    from datetime import timedelta
+
+    from kb.types import utcnow
+    from kb.uploads.service import prune_orphans
+
+    url = _upload(client, png_bytes()).get_json()["url"]
+    later = utcnow() + timedelta(hours=int(app.config["ATTACHMENT_ORPHAN_HOURS"]) + 1)
+    assert prune_orphans(now=later) == []
+    db.session.commit()
+    assert app.test_client().get(url).status_code == 200
