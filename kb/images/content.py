@@ -42,7 +42,7 @@ def _import(src: str, article_path: Path, content_dir: Path) -> str:
             clean = service.clean_image(data)
         except ImageRefused as exc:
             raise ImageRefused(f"the image “{src}”: {exc.message}") from None
-    stored = service.existing_image(hashlib.sha256(clean.data).hexdigest())
+    stored = service.existing_content_image(hashlib.sha256(clean.data).hexdigest())
     if stored is None:
         stored = service.store_clean(clean, path.name, uploader=None)
         db.session.flush()

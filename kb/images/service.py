@@ -82,11 +82,12 @@ def store_image(upload, uploader) -> StoredFile:
     return store_clean(clean_image(data), upload.filename or "image", uploader)
 
 
-def existing_image(sha256: str) -> StoredFile | None:
-    """A live image with these exact bytes, so importing the same content twice stores it once."""
+def existing_content_image(sha256: str) -> StoredFile | None:
+    """A live image shipped with the content with these exact bytes, so importing twice stores it once."""
     return db.session.scalar(
-        select(StoredFile).where(StoredFile.owner_kind == OWNER_KIND, StoredFile.sha256 == sha256,
-                                 StoredFile.deleted_at.is_(None)).order_by(StoredFile.id).limit(1)
+        select(StoredFile).where(StoredFile.owner_kind == OWNER_KIND, StoredFile.owner_id == owner_of(None),
+                                 StoredFile.sha256 == sha256, StoredFile.deleted_at.is_(None))
+        .order_by(StoredFile.id).limit(1)
     )
 
 
