@@ -269,7 +269,7 @@ def attachment_json(stored) -> dict:
         "sha256": stored.sha256,
         "uploaded_by": stored.uploaded_by.display_name if stored.uploaded_by else None,
         "created_at": _iso(stored.created_at),
-        "url": file_url(stored, external=True),
+        "url": file_url(stored, external=True, api=True),
     }
 
 

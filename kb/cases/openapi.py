@@ -109,7 +109,7 @@ def build_document(config: Mapping) -> dict:
         "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
         "uploaded_by": {"type": "string", "nullable": True},
         "created_at": _DATETIME,
-        "url": {"type": "string", "format": "uri", "description": "Download address (sign in or send the token)."},
+        "url": {"type": "string", "format": "uri", "description": "Download address (GET with the token; Range works)."},
     }
     attachment = {"type": "object", "required": sorted(attachment_properties), "properties": attachment_properties}
     max_files, max_bytes = int(config["ATTACHMENT_MAX_FILES"]), int(config["ATTACHMENT_MAX_BYTES"])
@@ -248,6 +248,27 @@ def build_document(config: Mapping) -> dict:
                         "415": _error_response("The body is not multipart/form-data"),
                         "422": _error_response("The comment is too long"),
                         **common,
+                    },
+                }
+            },
+            "/api/v1/files/{file_id}/{name}": {
+                "get": {
+                    "operationId": "downloadAttachment",
+                    "summary": "Download a file of a case you can see (Range requests resume a download)",
+                    "parameters": [
+                        {"name": "file_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0}},
+                        {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}},
+                        {"name": "Range", "in": "header", "required": False, "schema": {"type": "string"},
+                         "description": "e.g. bytes=1048576- to resume"},
+                    ],
+                    "responses": {
+                        "200": {"description": "The file, as an attachment",
+                                "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                        "206": {"description": "The requested part of the file",
+                                "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                        "404": _error_response("No such file, or not one you can see"),
+                        "416": {"description": "The range lies outside the file"},
+                        "429": {"$ref": "#/components/responses/TooManyRequests"},
                     },
                 }
             },

@@ -20,9 +20,10 @@ bp = Blueprint("uploads", __name__)
 FILE_CSP = "default-src 'none'; sandbox"
 
 
-def file_url(stored: StoredFile, *, external: bool = False) -> str:
-    """The one address of a stored file: ``/files/<id>/<name>``."""
-    return build_url("uploads.download", file_id=stored.id, name=stored.filename, external=external)
+def file_url(stored: StoredFile, *, external: bool = False, api: bool = False) -> str:
+    """The one address of a stored file: ``/files/<id>/<name>``, or under /api/v1/ for bearer-token clients."""
+    endpoint = "uploads.api_download" if api else "uploads.download"
+    return build_url(endpoint, file_id=stored.id, name=stored.filename, external=external)
 
 
 def content_disposition(disposition: str, filename: str) -> str:
@@ -32,6 +33,7 @@ def content_disposition(disposition: str, filename: str) -> str:
 
 
 @bp.route("/files/<int:file_id>/<name>")
+@bp.route("/api/v1/files/<int:file_id>/<name>", endpoint="api_download")  # the API token signs in here
 def download(file_id: int, name: str):
     """Send a file to a viewer its owner allows; the same 404 for a missing file and a forbidden one."""
     stored = db.session.get(StoredFile, file_id)

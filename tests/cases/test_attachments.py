@@ -422,3 +422,47 @@ def test_mailed_files_without_text_still_land(runner, make_case, customer):
     [comment] = [e for e in case.events if e.kind is EventKind.COMMENT]
     assert "screen.png" in comment.body
     assert _all(case)[0].content_type == "image/png"
+
+
+def test_api_clients_download_with_their_token(client, make_case, customer, other_customer, token_for):
+    case = make_case(customer)
+    token = token_for(customer)
+    made = client.post(f"/api/v1/cases/{case.number}/attachments", headers=bearer(token),
+                       data={"files": [bundle("trace.log", b"t" * 5000)]}, content_type="multipart/form-data")
+    url = made.get_json()["attachments"][0]["url"]
+    assert "/api/v1/files/" in url
+    response = client.get(url, headers={**bearer(token), "Range": "bytes=4000-"})
+    assert response.status_code == 206 and response.data == b"t" * 1000
+    assert client.get(url).status_code == 404
+    other = client.get(url, headers=bearer(token_for(other_customer)))
+    assert other.status_code == 404 and other.is_json
+
+
+def test_the_larger_cap_is_set_before_the_csrf_check_reads_the_form(app_config, tmp_path, make_org, make_user):
+    """With CSRF on, the form is read before any view: the upload page's cap must already apply then."""
+    import re
+
+    from kb import create_app
+    from tests.conftest import isolate_requests
+
+    app = isolate_requests(create_app({**app_config, "WTF_CSRF_ENABLED": True, "MAX_CONTENT_LENGTH": 10_000},
+                                      instance_path=str(tmp_path / "csrf")))
+    with app.app_context():
+        db.create_all()
+        org = make_org("Initech")
+        user = make_user("customer", org=org)
+        case = actions.open_case(user, title="Big log", description="d", severity=3)
+        db.session.commit()
+        client = app.test_client()
+        login_page = client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page).group(1)
+        client.post("/login", data={"email": user.email, "password": "correct horse battery staple", "csrf_token": token})
+        page = client.get(f"/cases/{case.number}").get_data(as_text=True)
+        token = re.search(r'name="comment-csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        response = client.post(f"/cases/{case.number}/comment", data={
+            "comment-csrf_token": token, "comment-body": "Big one", "comment-files": [bundle("big.log", b"b" * 50_000)]},
+            content_type="multipart/form-data")
+        assert response.status_code == 302
+        assert _all(case)[0].size == 50_000
+        db.session.remove()
+        db.engine.dispose()
