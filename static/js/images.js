@@ -5,9 +5,11 @@
   "use strict";
   if (!window.fetch || !window.FormData) { return; }
 
+  // Where the cursor is; at the end when the writer has not been in the text yet (a fresh page
+  // puts the cursor at the start, which is rarely where a screenshot belongs).
   function insertAtCursor(area, text) {
     var start = area.selectionStart, end = area.selectionEnd, value = area.value;
-    if (typeof start !== "number") { start = end = value.length; }
+    if (typeof start !== "number" || !area.dataset.imageCursor) { start = end = value.length; }
     var before = value.slice(0, start), after = value.slice(end);
     var lead = before && !/\n\n$/.test(before) ? (/\n$/.test(before) ? "\n" : "\n\n") : "";
     var tail = after && !/^\n/.test(after) ? "\n\n" : "\n";
@@ -28,6 +30,9 @@
     var area = form.querySelector("textarea[name=body]");
     var token = form.querySelector("input[name=csrf_token]");
     if (!input || !area || !token) { return; }
+    ["focus", "input", "click", "keyup"].forEach(function (name) {
+      area.addEventListener(name, function () { area.dataset.imageCursor = "1"; });
+    });
     var status = document.createElement("p");
     status.className = "hint image-status";
     status.setAttribute("role", "status");
