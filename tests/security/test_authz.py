@@ -97,6 +97,10 @@ EXPECT: dict[str, dict[str, str]] = {
     "cases_api.openapi": {"-": PUBLIC},
     "cases_api.list_cases": {"-": "401 401 401 401 401"},
     "cases_api.get_case": {"*": "401 401 401 401 401"},
+    # stored files: who may fetch one is its owner's rule (tests/uploads, tests/cases, tests/images); the world
+    # seeds no files, so these rows only record the decision
+    "uploads.download": {"*": "404 404 404 404 404"},
+    "uploads.api_download": {"*": "401 401 401 401 401"},
     # Prometheus: a bearer KB_METRICS_TOKEN only, never a session; unset here, so a 404 for everyone
     "ops.metrics": {"-": "404 404 404 404 404"},
 }
