@@ -192,10 +192,10 @@ def _staff_cleaner() -> nh3.Cleaner:
 _STAFF_CLEANER = _staff_cleaner()
 
 
-def _community_filter(image_hosts: frozenset[str]):
+def _community_filter(image_hosts: frozenset[str], site_url: str):
     def check(tag: str, attribute: str, value: str) -> str | None:
         if tag == "img" and attribute == "src":
-            return value if image_allowed(value, image_hosts) else None
+            return value if image_allowed(value, image_hosts) or site_image(value, site_url) else None
         if attribute == "href":
             return value if url_allowed(value) else None
         return value
@@ -212,6 +212,29 @@ def image_allowed(src: str, image_hosts: Iterable[str]) -> bool:
     if not parts.scheme and not parts.netloc:
         return src.startswith("/")
     return parts.scheme == "https" and (parts.hostname or "").lower() in {h.lower() for h in image_hosts}
+
+
+_SITE_FILE_PATH = re.compile(r"/files/\d{1,10}/[\w.-]{1,255}")
+
+
+def site_image(src: str, site_url: str) -> bool:
+    """An image stored on this site, by its absolute address on KB_SITE_URL: ``<KB_SITE_URL>/files/<id>/<name>``.
+
+    (Relative addresses are this site's already, see image_allowed.) Only the file download path
+    qualifies, so a post cannot point an image at any other page of the site under its full address.
+    """
+    site = urlsplit(site_url or "")
+    if not site.scheme or not site.hostname:
+        return False
+    try:
+        parts = urlsplit(src.strip())
+        same_origin = (parts.scheme == site.scheme and (parts.hostname or "").lower() == site.hostname.lower()
+                       and parts.port == site.port)
+    except ValueError:  # a port that is not a number
+        return False
+    prefix = site.path.rstrip("/")
+    return (same_origin and not parts.username and not parts.query and not parts.fragment
+            and parts.path.startswith(prefix + "/") and bool(_SITE_FILE_PATH.fullmatch(parts.path[len(prefix):])))
 
 
 _IMG_WITHOUT_SRC = re.compile(r"<img(?![^>]*\ssrc=)[^>]*>")
@@ -456,18 +479,19 @@ def render_post(text: str, image_hosts: Iterable[str] = ()) -> str:
     if problem:
         return _refused(text, problem)
     raw = _markdown(staff=False).convert(text or "")
-    cleaner = _community_cleaner(frozenset(host.lower() for host in image_hosts))
+    site_url = str(current_app.config.get("SITE_URL") or "") if has_app_context() else ""
+    cleaner = _community_cleaner(frozenset(host.lower() for host in image_hosts), site_url)
     return _keyboard_scrollable(_IMG_WITHOUT_SRC.sub("", cleaner.clean(raw)))
 
 
 @lru_cache(maxsize=16)
-def _community_cleaner(image_hosts: frozenset[str]) -> nh3.Cleaner:
-    """One cleaner per set of trusted image hosts (the config rarely changes)."""
+def _community_cleaner(image_hosts: frozenset[str], site_url: str = "") -> nh3.Cleaner:
+    """One cleaner per set of trusted image hosts and site address (the config rarely changes)."""
     return nh3.Cleaner(
         tags=COMMUNITY_TAGS,
         clean_content_tags={"script", "style"},
         attributes=COMMUNITY_ATTRIBUTES,
-        attribute_filter=_community_filter(image_hosts),
+        attribute_filter=_community_filter(image_hosts, site_url),
         link_rel=COMMUNITY_LINK_REL,
         url_schemes=URL_SCHEMES,
         allowed_classes=COMMUNITY_CLASSES,

@@ -13,6 +13,7 @@ from kb.hooks import (
     register_stylesheet,
     register_template_helper,
 )
+from kb.images import accept_images
 
 
 def init_app(app: Flask) -> None:
@@ -23,6 +24,7 @@ def init_app(app: Flask) -> None:
     settings.apply(app.config)
     page_cache.install_listeners()
     app.register_blueprint(bp)
+    accept_images(app, "articles.new", "articles.edit", "articles.upload_image")
     app.cli.add_command(import_content_command)
     app.cli.add_command(export_content_command)
     register_nav(app, "Articles", "articles.index")

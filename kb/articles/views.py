@@ -27,15 +27,17 @@ from kb.articles import editing, page_cache, queries
 from kb.articles.forms import ActionForm, ArticleForm, FeedbackForm, ReviewForm
 from kb.articles.models import (
     Article,
-    article_url,
     ArticleStatus,
     ArticleType,
     Category,
     Feedback,
     Revision,
+    article_url,
 )
 from kb.articles.permissions import can_edit, can_read, can_see_feedback
 from kb.extensions import db, limiter
+from kb.images import service as images
+from kb.images.endpoint import json_upload
 from kb.markup import render_article
 from kb.security import int_arg
 
@@ -197,6 +199,25 @@ def _previewable(form: ArticleForm) -> bool:
     return len(form.body.data or "") <= current_app.config["ARTICLE_BODY_MAX_LENGTH"]
 
 
+def _take_image(form: ArticleForm) -> int | None:
+    """An image chosen without the editor's script: stored, and its Markdown added to the body.
+
+    It is committed at once, so its link in the text shown again works even if the article is
+    refused below; a refused image gives its status with the reason on the field.
+    """
+    refused = images.add_form_image(form, current_user)
+    if refused is None:
+        db.session.commit()
+    return refused
+
+
+@bp.route("/articles/images", methods=["POST"])
+@staff_required
+def upload_image():
+    """The editor's script: store one image and answer with its address and Markdown (JSON)."""
+    return json_upload(current_user)
+
+
 @bp.route("/articles/new", methods=["GET", "POST"])
 @staff_required
 def new():
@@ -208,6 +229,9 @@ def new():
         form.versions.data = current_app.config["CURRENT_PRODUCT_VERSION"]
         return _editor(form, None)
     action = request.form.get("action", "save")
+    refused = _take_image(form)
+    if refused:
+        return _editor(form, None, refused)
     if action == "preview" and _previewable(form):
         return _editor(form, None, preview=render_article(form.body.data or ""))
     if not form.validate_on_submit():
@@ -245,6 +269,9 @@ def edit(slug: str):
         form.base_revision.data = str(latest or "")
         return _editor(form, article)
     action = request.form.get("action", "save")
+    refused = _take_image(form)
+    if refused:
+        return _editor(form, article, refused)
     if action == "preview" and _previewable(form):
         return _editor(form, article, preview=render_article(form.body.data or ""))
     if not form.validate_on_submit():

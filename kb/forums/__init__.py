@@ -18,6 +18,7 @@ from kb.hooks import (
     register_stylesheet,
     register_template_helper,
 )
+from kb.images import accept_images
 
 
 def _register_search(app: Flask) -> None:
@@ -49,6 +50,7 @@ def init_app(app: Flask) -> None:
 
     settings.apply(app.config)
     app.register_blueprint(bp)
+    accept_images(app, "forums.new_thread", "forums.reply", "forums.edit_post", "forums.upload_image")
     app.cli.add_command(seed_command)
     register_init_step(app, "forums.categories", "Seeding forum categories", init_step)
     register_nav(app, "Community", "forums.index")
@@ -58,6 +60,7 @@ def init_app(app: Flask) -> None:
     register_sitemap(app, contributions.sitemap)
     register_slot(app, USER_MENU, contributions.user_menu)
     register_template_helper(app, "forum_can_reply", permissions.can_reply)
+    register_template_helper(app, "forum_can_add_images", permissions.can_add_images)
     register_template_helper(app, "forum_can_edit", permissions.can_edit)
     register_template_helper(app, "thread_url", urls.thread_url)
     register_template_helper(app, "post_url", urls.post_url)

@@ -48,6 +48,17 @@ def can_post(user, category) -> bool:
             and address_ok_for_posting(user))
 
 
+def can_add_images(user) -> bool:
+    """Staff always may put images in posts; members while KB_FORUM_IMAGES_ENABLED is on."""
+    return (_authenticated(user) and address_ok_for_posting(user)
+            and (is_staff(user) or bool(current_app.config["FORUM_IMAGES_ENABLED"])))
+
+
+def image_daily_limit(user) -> int | None:
+    """How many images a member may add per 24 hours; None (no limit) for staff."""
+    return None if is_staff(user) else int(current_app.config["FORUM_IMAGE_DAILY_LIMIT"])
+
+
 def can_see_thread(user, thread) -> bool:
     return can_read(user, thread.category) and (not thread.removed or is_staff(user))
 

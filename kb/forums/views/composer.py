@@ -36,8 +36,9 @@ from kb.forums.views.common import (
     thread_or_404,
     user_key,
 )
+from kb.images import service as images
+from kb.images.endpoint import json_upload
 from kb.security import int_arg
-
 
 UNVERIFIED_MESSAGE = ("Confirm your email address before posting: open the link we emailed you, "
                       "or ask for a new one on your account page.")
@@ -56,6 +57,33 @@ def _render_reply(thread: Thread, form: ReplyForm, status: int = 200, **extra):
 
 def _render_edit(post: Post, form: EditForm, status: int = 200, **extra):
     return render_template("forums/edit.html", post=post, thread=post.thread, form=form, **extra), status
+
+
+def _take_image(form) -> int | None:
+    """An image chosen without the composer's script: stored, and its Markdown added to the text.
+
+    Committed at once, so the link in a form shown again (for any reason) works; a refused image
+    gives its status (400, 413, 429) with the reason on the field, the text kept.
+    """
+    if not permissions.can_add_images(current_user):
+        form.image.data = None
+        return None
+    refused = images.add_form_image(form, current_user, daily_limit=permissions.image_daily_limit(current_user))
+    if refused is None:
+        db.session.commit()
+    return refused
+
+
+@bp.route("/forums/images", methods=["POST"])
+def upload_image():
+    """The composer's script: store one image for a post and answer with its address and Markdown (JSON)."""
+    if not current_user.is_authenticated:
+        return error_response(401, "Sign in to add images.")
+    if not permissions.address_ok_for_posting(current_user):
+        return error_response(403, UNVERIFIED_MESSAGE)
+    if not permissions.can_add_images(current_user):
+        return error_response(403, "Images in posts are switched off on this site. Post the text, or link to the image.")
+    return json_upload(current_user, daily_limit=permissions.image_daily_limit(current_user))
 
 
 def _valid_tags(form) -> list[str] | None:
@@ -98,10 +126,14 @@ def new_thread(slug: str):
 
     action = request.form.get("action", "post")
     title, body = (form.title.data or "").strip(), form.body.data or ""
+    if action == "case":  # private: an image chosen for a public post stays out of it
+        return case_draft_redirect(title, body)
+    refused = _take_image(form)
+    if refused:
+        return _render_new_thread(category, form, refused)
+    body = form.body.data or ""
     if action == "check":
         return _render_new_thread(category, form, suggestions=_answers_for(title), checked=True)
-    if action == "case":
-        return case_draft_redirect(title, body)
     if not form.validate_on_submit():
         return _render_new_thread(category, form, 400)
     tags = _valid_tags(form)
@@ -165,6 +197,9 @@ def reply(thread_id: int):
         return _render_reply(thread, form)
     if request.form.get("action") == "case":
         return case_draft_redirect(thread.title, form.body.data or "")
+    refused = _take_image(form)
+    if refused:
+        return _render_reply(thread, form, refused)
     if not form.validate_on_submit():
         return _render_reply(thread, form, 400)
     findings = findings_block(form, form.body.data)
@@ -199,6 +234,9 @@ def edit_post(post_id: int):
     if not post.is_first:
         form.title.data = None
         form.title.validators = []
+    refused = _take_image(form)
+    if refused:
+        return _render_edit(post, form, refused)
     if not form.validate_on_submit():
         return _render_edit(post, form, 400)
     tags = _valid_tags(form) if post.is_first else None
