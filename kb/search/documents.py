@@ -71,3 +71,12 @@ def doc_digest(doc: SearchDoc) -> str:
     data = asdict(doc)
     data["updated"] = timestamp(doc.updated)
     return hashlib.sha1(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def plain_excerpt(text: str | None, chars: int) -> str:
+    """Plain text cut at a word to at most `chars` characters (an ellipsis marks the cut)."""
+    plain = " ".join((text or "").split())
+    if len(plain) <= chars:
+        return plain
+    cut = plain[: max(1, chars - 2)].rsplit(" ", 1)[0]
+    return cut + " …"
