@@ -110,13 +110,6 @@ def test_a_quoted_phrase_matches_other_word_forms_in_order_only(search_app):
     assert [h.title for h in search('"replication configured"', ANON).results] == ["Other order"]
 
 
-def test_a_quoted_phrase_is_looked_for_in_the_kept_text_of_the_body(search_app, app):
-    app.config["SEARCH_SNIPPET_SOURCE_CHARS"] = 60
-    add_note("Long page", "filler " * 20 + "journal overflow at the end")
-    assert search('"journal overflow"', ANON).total == 0
-    assert search("journal overflow", ANON).total == 1  # the words themselves are all indexed
-
-
 def test_snippets_are_escaped_and_highlighted(corpus):
     snippet = str(search("recovery network", ANON).results[0].snippet)
     assert "<mark>recovery</mark>" in snippet and "<mark>network</mark>" in snippet

@@ -223,7 +223,7 @@ class PostgresEngine:
         """The best `needed` matches: the top SEARCH_POSTGRES_RERANK by ts_rank, re-ranked by BM25F."""
         limit = max(needed, int(self.config["SEARCH_POSTGRES_RERANK"]))
         stems = sorted({s for part in parts for o in part for s in o.stems})
-        order = (f"ORDER BY ts_rank(d.tsv, ({query}), '{PRE_RANK_WEIGHTS}', 1) DESC, d.kind, d.doc_id"
+        order = (f"ORDER BY ts_rank('{PRE_RANK_WEIGHTS}', d.tsv, ({query}), 1) DESC, d.kind, d.doc_id"
                  if total > limit else "")
         rows = connection.execute(text(f"""
             WITH top AS (SELECT d.kind, d.doc_id, d.tsv, d.body_length FROM search_documents d
@@ -304,10 +304,10 @@ class PostgresEngine:
             return []
         chars = int(self.config["SEARCH_SNIPPET_CHARS"])
         words = max(10, chars // 7)
-        options = (f"StartSel={START}, StopSel={STOP}, MaxWords={words}, MinWords={max(5, words // 2)}, "
-                   f"MaxFragments=2, FragmentDelimiter=\" … \"")
-        headline = (f"ts_headline('english', translate(d.excerpt, :marks, ''), ({positive}), :options)"
-                    if positive else "''")
+        options = f"StartSel={START}, StopSel={STOP}, MaxWords={words}, MinWords={max(5, words // 2)}"
+        # The text goes in escaped, so the parser keeps "<script>" as text rather than dropping a tag.
+        headline = (f"ts_headline('english', replace(replace(replace(translate(d.excerpt, :marks, ''), '&', '&amp;'), "
+                    f"'<', '&lt;'), '>', '&gt;'), ({positive}), :options)" if positive else "''")
         rows = connection.execute(text(f"""
             SELECT d.kind, d.doc_id, d.title, d.url, d.category, d.category_name, d.tags, d.facets, d.badges,
                    d.updated, d.summary, d.excerpt, {headline} AS headline
@@ -369,7 +369,7 @@ class PostgresEngine:
             SELECT d.kind, d.doc_id, d.title, d.url, d.summary, left(d.excerpt, 400) AS excerpt
             FROM search_documents d, CAST(:q AS tsquery) AS q
             WHERE d.visibility = ANY(CAST(:visibility AS text[])){kind_filter} AND d.suggest_tsv @@ q
-            ORDER BY ts_rank(d.suggest_tsv, q, '{{0, 0, 0.3, 1.0}}') DESC, d.updated DESC LIMIT :limit
+            ORDER BY ts_rank('{{0, 0, 0.3, 1.0}}', d.suggest_tsv, q) DESC, d.updated DESC LIMIT :limit
         """), {"q": query, "visibility": sorted(visibility), "kinds": list(kinds or []),
                "limit": limit + len(seen)}).mappings().all()
         return [r for r in rows if (r["kind"], r["doc_id"]) not in seen][:limit]
@@ -419,7 +419,8 @@ def _snippet(headline: str | None, summary: str, excerpt: str, chars: int) -> Ma
     """The headline escaped with its marks turned into <mark>; without a match, the summary or the
     opening of the text."""
     if headline and START in headline:
-        escaped = html.escape(headline, quote=False)
+        # Unescaped and escaped again: a fragment may end inside an entity ("&lt;scr").
+        escaped = html.escape(html.unescape(headline), quote=False)
         return Markup(escaped.replace(START, "<mark>").replace(STOP, "</mark>"))
     plain = summary or excerpt or ""
     if len(plain) > chars:

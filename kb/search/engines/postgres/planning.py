@@ -9,6 +9,7 @@ except as a bound parameter.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import text
@@ -20,6 +21,7 @@ PREFIX_EXPANSIONS = 64
 
 _ANALYSE = text("""
 SELECT t.ord, tsvector_to_array(to_tsvector('english', t.w)) AS stems,
+       CAST(phraseto_tsquery('english', t.w) AS text) AS phrase,
        EXISTS (SELECT 1 FROM search_documents d WHERE d.visibility = ANY(CAST(:visibility AS text[]))
                AND d.tsv @@ plainto_tsquery('english', t.w)) AS known
 FROM unnest(CAST(:words AS text[])) WITH ORDINALITY AS t(w, ord)
@@ -86,7 +88,7 @@ def plan(connection, parsed: ParsedQuery, config, visibility: set[str], respell:
     analysed = {}
     if plain_texts:
         rows = connection.execute(_ANALYSE, {"words": plain_texts, "visibility": tokens}).all()
-        analysed = {int(r.ord) - 1: (list(r.stems), bool(r.known)) for r in rows}
+        analysed = {int(r.ord) - 1: (list(r.stems), bool(r.known), r.phrase) for r in rows}
     clause_options: list[list[Option] | None] = []
     corrected_words: list[str] = []
     changed = False
@@ -101,12 +103,12 @@ def plan(connection, parsed: ParsedQuery, config, visibility: set[str], respell:
             clause_options.append(options)
             corrected_words.append(clause.text + "*")
             continue
-        stems, known = analysed.get(plain_index, ([], True))
+        stems, known, phrase = analysed.get(plain_index, ([], True, ""))
         plain_index += 1
         words = clause.text.strip('"')
         typed = clause.text
         if clause.kind == PHRASE and '"' in clause.text and len(stems) > 1:
-            options = [Option(f"phraseto_tsquery('english', {params.add(words)})", stems, phrase=True)]
+            options = [_phrase(params, words, stems, phrase)]
         else:
             option = _plain(params, words, stems)
             options = [option] if option is not None else []
@@ -128,6 +130,27 @@ def plan(connection, parsed: ParsedQuery, config, visibility: set[str], respell:
         clause_options.append(options or None)
         corrected_words.append(("-" if clause.occur == NOT else "") + typed)
     return _assemble(parsed, clause_options, params, " ".join(corrected_words) if changed else None)
+
+
+# Between two words of a quoted phrase, up to this many skipped words (stop words, one letter), as
+# the Whoosh engine allows.
+PHRASE_GAP = 3
+PHRASE_FLEXIBLE_WORDS = 4
+_LEXEME = re.compile(r"'((?:[^']|'')*)'")
+
+
+def _phrase(params: _Params, words: str, stems: list[str], phrase: str) -> Option:
+    """A quoted phrase in order. Typed without stop words, its words may have a few skipped words
+    between them ("replication configured" finds "replication is configured"); typed with them,
+    phraseto_tsquery keeps the typed distances."""
+    ordered = [m.replace("''", "'") for m in _LEXEME.findall(phrase or "")]
+    if 1 < len(ordered) <= PHRASE_FLEXIBLE_WORDS and phrase.count("<->") == len(ordered) - 1 and "&" not in phrase:
+        query = tsquery_literal(ordered[:1], "")
+        for stem in ordered[1:]:
+            word = tsquery_literal([stem], "")
+            query = "(" + " | ".join(f"{query} <{gap}> {word}" for gap in range(1, PHRASE_GAP + 1)) + ")"
+        return Option(f"CAST({params.add(query)} AS tsquery)", stems, phrase=True)
+    return Option(f"phraseto_tsquery('english', {params.add(words)})", stems, phrase=True)
 
 
 def _either(options: list[Option]) -> str:

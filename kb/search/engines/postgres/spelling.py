@@ -12,8 +12,9 @@ from __future__ import annotations
 from rapidfuzz.distance import OSA
 from sqlalchemy import text
 
-# A substitution changes three of a word's trigrams and pg_trgm pads words (two spaces in front,
-# one behind): a word of L letters has L + 1 trigrams, so d edits keep about L + 1 - 3d of them.
+# An edit changes up to four of a word's trigrams (a swap of two neighbours; a substitution three)
+# and pg_trgm pads words (two spaces in front, one behind): a word of L letters has L + 1 trigrams,
+# so d edits keep at least L + 1 - 4d of them.
 _PADDING = 1
 
 _CANDIDATES = text("""
@@ -37,8 +38,8 @@ FREQUENCY_CAP = 500
 def threshold(length: int, maxdist: int) -> float:
     """The trigram similarity a word of this length keeps after maxdist edits, a little below."""
     grams = length + _PADDING
-    kept = max(1, grams - 3 * maxdist)
-    return max(0.05, kept / (grams + 3 * maxdist) - 0.02)
+    kept = max(1, grams - 4 * maxdist)
+    return max(0.05, kept / (grams + 4 * maxdist) - 0.02)
 
 
 def corrections(connection, word: str, maxdist: int, visibility: set[str], limit: int) -> list[tuple[str, list[str]]]:
