@@ -8,10 +8,13 @@ DEFAULTS: dict[str, object] = {
     "SEARCH_ENGINE": "whoosh",
     # PostgreSQL engine: how many of the best matches by ts_rank are re-ranked with the BM25F and
     # title-coverage scoring both engines share (more: closer to a full ranking, slower queries).
-    "SEARCH_POSTGRES_RERANK": 200,
+    "SEARCH_POSTGRES_RERANK": 100,
     # PostgreSQL engine: how often (seconds) a process re-reads the document count, average length
     # and word frequencies the ranking uses.
     "SEARCH_POSTGRES_STATS_SECONDS": 60.0,
+    # PostgreSQL engine: how often (seconds) the worker recounts how many documents hold each word
+    # (the ranking's document frequencies; a rebuild recounts too).
+    "SEARCH_POSTGRES_TERMS_INTERVAL": 3600.0,
     # PostgreSQL engine: how much of each body is indexed (characters); PostgreSQL refuses a
     # tsvector above 1 MB.
     "SEARCH_POSTGRES_BODY_CHARS": 300_000,

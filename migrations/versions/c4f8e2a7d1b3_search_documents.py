@@ -1,4 +1,5 @@
-"""Search: the PostgreSQL engine's documents (weighted tsvector under GIN) and its word list (pg_trgm).
+"""Search: the PostgreSQL engine's documents (weighted tsvector under GIN), its word list (pg_trgm)
+and its stem counts.
 
 On SQLite the same tables are created with plain types and stay empty (that site uses Whoosh).
 
@@ -10,6 +11,20 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 import kb.types
+
+# PostgreSQL's English stemmer without its stop words (kb/search/engines/postgres/models.py).
+CREATE_TEXT_SEARCH_CONFIG = """
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_ts_dict WHERE dictname = 'kb_english_stem') THEN
+    CREATE TEXT SEARCH DICTIONARY kb_english_stem (TEMPLATE = snowball, Language = english);
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = 'kb_english') THEN
+    CREATE TEXT SEARCH CONFIGURATION kb_english (COPY = english);
+    ALTER TEXT SEARCH CONFIGURATION kb_english ALTER MAPPING
+      FOR asciiword, asciihword, hword_asciipart, word, hword, hword_part WITH kb_english_stem;
+  END IF;
+END $$
+"""
 
 revision = 'c4f8e2a7d1b3'
 down_revision = "5e7a1c2d9b40"
@@ -38,6 +53,7 @@ def upgrade():
     postgres = op.get_bind().dialect.name == "postgresql"
     if postgres:
         _create_trigram_extension()
+        op.execute(CREATE_TEXT_SEARCH_CONFIG)
     tsv = postgresql.TSVECTOR() if postgres else sa.Text()
     terms = postgresql.ARRAY(sa.Text()) if postgres else sa.JSON()
     facets = postgresql.JSONB() if postgres else sa.JSON()
@@ -76,9 +92,18 @@ def upgrade():
     )
     op.create_index('ix_search_lexemes_word_trgm', 'search_lexemes', ['word'], unique=False,
                     postgresql_using='gin', postgresql_ops={'word': 'gin_trgm_ops'})
+    op.create_table('search_terms',
+    sa.Column('lexeme', sa.Text(), nullable=False),
+    sa.Column('documents', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('lexeme', name=op.f('pk_search_terms'))
+    )
 
 
 def downgrade():
+    op.drop_table('search_terms')
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TEXT SEARCH CONFIGURATION IF EXISTS kb_english")
+        op.execute("DROP TEXT SEARCH DICTIONARY IF EXISTS kb_english_stem")
     op.drop_index('ix_search_lexemes_word_trgm', table_name='search_lexemes')
     op.drop_table('search_lexemes')
     op.drop_index('ix_search_documents_visibility_updated', table_name='search_documents')

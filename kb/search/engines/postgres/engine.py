@@ -33,6 +33,7 @@ FIELDS = {"A": "title", "B": "headings", "C": "body", "D": "tags"}
 # ts_rank's weights are listed D, C, B, A: a first ordering of many matches before the re-ranking.
 PRE_RANK_WEIGHTS = "{0.4, 0.35, 0.5, 1.0}"
 START, STOP = "\x02", "\x03"  # ts_headline's marks, swapped for <mark> once the text is escaped
+TERMS_LOCK = 0x6B627365  # the advisory lock of count_terms
 
 
 class PostgresEngine:
@@ -115,8 +116,25 @@ class PostgresEngine:
             """))
             connection.execute(text("INSERT INTO search_lexemes (word, visibility) SELECT word, visibility "
                                     "FROM kb_rebuild_words ORDER BY 1, 2 ON CONFLICT DO NOTHING"))
+        self.count_terms()
+        with db.engine.begin() as connection:  # the planner's statistics, for the new rows
+            connection.execute(text("ANALYZE search_documents"))
+            connection.execute(text("ANALYZE search_lexemes"))
         self._stats_time = 0.0
         return count
+
+    def count_terms(self) -> int:
+        """Count the documents holding each stem afresh (the ranking's document frequencies); a
+        second worker counting at the same moment leaves it to the first."""
+        with db.engine.begin() as connection:
+            if not connection.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": TERMS_LOCK}).scalar():
+                return 0
+            connection.execute(text("DELETE FROM search_terms"))
+            connection.execute(text("INSERT INTO search_terms (lexeme, documents) "
+                                    "SELECT word, ndoc FROM ts_stat('SELECT tsv FROM search_documents')"))
+            counted = connection.execute(text("SELECT count(*) FROM search_terms")).scalar_one()
+        self._stats_time = 0.0
+        return counted
 
     # --- the index as a whole ----------------------------------------------------------------------
 
@@ -147,7 +165,7 @@ class PostgresEngine:
     # --- searching ---------------------------------------------------------------------------------
 
     def search(self, request: SearchRequest) -> Outcome:
-        connection = db.session.connection()
+        connection = _searching(db.session.connection())
         where, params = _filters(request)
         parsed = request.query
         if parsed.is_empty():
@@ -286,18 +304,19 @@ class PostgresEngine:
             self._stats_time = now
 
     def _frequencies_of(self, connection, stems: list[str]) -> dict[str, int]:
+        """Documents holding each stem, from search_terms; a stem newer than the last count is
+        taken as rare (one document)."""
         known = self._frequencies
         missing = [s for s in stems if s not in known]
         if missing:
-            rows = connection.execute(text("""
-                SELECT t.s, (SELECT count(*) FROM search_documents d WHERE d.tsv @@ CAST(t.l AS tsquery))
-                FROM unnest(CAST(:stems AS text[]), CAST(:literals AS text[])) AS t(s, l)
-            """), {"stems": missing, "literals": [tsquery_literal([s], "") for s in missing]}).all()
+            rows = connection.execute(text("SELECT lexeme, documents FROM search_terms "
+                                           "WHERE lexeme = ANY(CAST(:stems AS text[]))"), {"stems": missing}).all()
+            found = {s: 1 for s in missing} | {lexeme: int(n) for lexeme, n in rows}
             with self._stats_lock:
                 if len(known) > 100_000:
                     known.clear()
-                known.update({s: int(n) for s, n in rows})
-        return {s: known.get(s, 0) for s in stems}
+                known.update(found)
+        return {s: known.get(s, 1) for s in stems}
 
     def _hits(self, connection, scored, positive: str | None, query_params: dict) -> list[Hit]:
         if not scored:
@@ -306,7 +325,7 @@ class PostgresEngine:
         words = max(10, chars // 7)
         options = f"StartSel={START}, StopSel={STOP}, MaxWords={words}, MinWords={max(5, words // 2)}"
         # The text goes in escaped, so the parser keeps "<script>" as text rather than dropping a tag.
-        headline = (f"ts_headline('english', replace(replace(replace(translate(d.excerpt, :marks, ''), '&', '&amp;'), "
+        headline = (f"ts_headline('kb_english', replace(replace(replace(translate(d.excerpt, :marks, ''), '&', '&amp;'), "
                     f"'<', '&lt;'), '>', '&gt;'), ({positive}), :options)" if positive else "''")
         rows = connection.execute(text(f"""
             SELECT d.kind, d.doc_id, d.title, d.url, d.category, d.category_name, d.tags, d.facets, d.badges,
@@ -341,7 +360,7 @@ class PostgresEngine:
             return []
         complete = len(words) if prefix.endswith(" ") else len(words) - 1
         fuzzy_min = int(config["SEARCH_FUZZY_MIN_LENGTH"])
-        connection = db.session.connection()
+        connection = _searching(db.session.connection())
         out: list[dict] = []
         seen: set[tuple[str, int]] = set()
         for fuzzy in (False, True):
@@ -385,6 +404,14 @@ class _Batch:
 
     def remove(self, kind: str, doc_id: int) -> None:
         self.removed.append((kind, int(doc_id)))
+
+
+def _searching(connection):
+    """The connection, told to prefer the GIN indexes for the rest of its transaction: PostgreSQL
+    does not count the cost of reading each tsvector (they are large and kept compressed), so on
+    small tables it picks a sequential scan that is many times slower than the index."""
+    connection.execute(text("SELECT set_config('enable_seqscan', 'off', true)"))
+    return connection
 
 
 def _filters(request: SearchRequest) -> tuple[str, dict]:

@@ -73,7 +73,37 @@ class SearchLexeme(db.Model):
     visibility: Mapped[str] = mapped_column(String(80), primary_key=True)
 
 
+class SearchTerm(db.Model):
+    """How many documents hold each stem (the ranking's document frequencies), counted from the
+    tsvectors by a rebuild and again every SEARCH_POSTGRES_TERMS_INTERVAL by the worker: a
+    statistic, so a little drift between counts costs nothing, and no write waits on it."""
+
+    __tablename__ = "search_terms"
+
+    lexeme: Mapped[str] = mapped_column(Text, primary_key=True)
+    documents: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# The text search configuration: PostgreSQL's English stemmer without its stop-word list, so every
+# typed word counts ("before", "should" and "through" tell pages apart as well as any other word).
+TEXT_SEARCH_CONFIG = "kb_english"
+CREATE_TEXT_SEARCH_CONFIG = """
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_ts_dict WHERE dictname = 'kb_english_stem') THEN
+    CREATE TEXT SEARCH DICTIONARY kb_english_stem (TEMPLATE = snowball, Language = english);
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = 'kb_english') THEN
+    CREATE TEXT SEARCH CONFIGURATION kb_english (COPY = english);
+    ALTER TEXT SEARCH CONFIGURATION kb_english ALTER MAPPING
+      FOR asciiword, asciihword, hword_asciipart, word, hword, hword_part WITH kb_english_stem;
+  END IF;
+END $$
+"""
+
 # db.create_all() (the tests, a first start without migrations) needs pg_trgm before the trigram
-# index; the migration creates it with a clear message when the server lacks it.
+# index and the configuration before any row; the migration creates both, with a clear message
+# when the server lacks pg_trgm.
 event.listen(SearchLexeme.__table__, "before_create",
              DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))
+event.listen(SearchDocument.__table__, "before_create",
+             DDL(CREATE_TEXT_SEARCH_CONFIG).execute_if(dialect="postgresql"))

@@ -20,10 +20,12 @@ from kb.search.query import MUST, NOT, PHRASE, PREFIX, ParsedQuery
 PREFIX_EXPANSIONS = 64
 
 _ANALYSE = text("""
-SELECT t.ord, tsvector_to_array(to_tsvector('english', t.w)) AS stems,
-       CAST(phraseto_tsquery('english', t.w) AS text) AS phrase,
-       EXISTS (SELECT 1 FROM search_documents d WHERE d.visibility = ANY(CAST(:visibility AS text[]))
-               AND d.tsv @@ plainto_tsquery('english', t.w)) AS known
+SELECT t.ord, tsvector_to_array(to_tsvector('kb_english', t.w)) AS stems,
+       CAST(phraseto_tsquery('kb_english', t.w) AS text) AS phrase,
+       (EXISTS (SELECT 1 FROM search_lexemes l WHERE l.word = lower(t.w)
+                AND l.visibility = ANY(CAST(:visibility AS text[])))
+        OR EXISTS (SELECT 1 FROM search_documents d WHERE d.visibility = ANY(CAST(:visibility AS text[]))
+                   AND d.tsv @@ plainto_tsquery('kb_english', t.w))) AS known
 FROM unnest(CAST(:words AS text[])) WITH ORDINALITY AS t(w, ord)
 """)
 
@@ -31,7 +33,7 @@ _EXPAND = text("""
 SELECT DISTINCT s FROM (SELECT DISTINCT word FROM search_lexemes
                         WHERE visibility = ANY(CAST(:visibility AS text[])) AND word LIKE :pattern
                         ORDER BY word LIMIT :limit) w,
-     unnest(tsvector_to_array(to_tsvector('english', w.word))) AS s
+     unnest(tsvector_to_array(to_tsvector('kb_english', w.word))) AS s
 """)
 
 
@@ -73,7 +75,7 @@ class _Params:
 def _plain(params: _Params, words: str, stems: list[str], weight: float = 1.0) -> Option | None:
     if not stems:
         return None
-    return Option(f"plainto_tsquery('english', {params.add(words)})", stems, weight)
+    return Option(f"plainto_tsquery('kb_english', {params.add(words)})", stems, weight)
 
 
 def plan(connection, parsed: ParsedQuery, config, visibility: set[str], respell: int | None = None) -> Plan:
@@ -150,7 +152,7 @@ def _phrase(params: _Params, words: str, stems: list[str], phrase: str) -> Optio
             word = tsquery_literal([stem], "")
             query = "(" + " | ".join(f"{query} <{gap}> {word}" for gap in range(1, PHRASE_GAP + 1)) + ")"
         return Option(f"CAST({params.add(query)} AS tsquery)", stems, phrase=True)
-    return Option(f"phraseto_tsquery('english', {params.add(words)})", stems, phrase=True)
+    return Option(f"phraseto_tsquery('kb_english', {params.add(words)})", stems, phrase=True)
 
 
 def _either(options: list[Option]) -> str:

@@ -25,10 +25,10 @@ WHERE visibility = ANY(CAST(:visibility AS text[])) AND word % :word
 
 # How many visible documents hold each candidate (counted up to :cap), and its stems.
 _VISIBLE = text("""
-SELECT c, tsvector_to_array(to_tsvector('english', c)) AS stems,
+SELECT c, tsvector_to_array(to_tsvector('kb_english', c)) AS stems,
        (SELECT count(*) FROM (SELECT 1 FROM search_documents d
                               WHERE d.visibility = ANY(CAST(:visibility AS text[]))
-                                AND d.tsv @@ plainto_tsquery('english', c) LIMIT :cap) x) AS documents
+                                AND d.tsv @@ plainto_tsquery('kb_english', c) LIMIT :cap) x) AS documents
 FROM unnest(CAST(:candidates AS text[])) AS c
 """)
 

@@ -28,8 +28,8 @@ INSERT INTO search_documents ({_COLUMNS})
 VALUES (:kind, :doc_id, :title, :url, :visibility, :category, :category_name, :summary, :tags, :excerpt,
         CAST(:facets AS jsonb), CAST(:facet_terms AS text[]), CAST(:badges AS json), :body_length, :updated,
         :digest,
-        setweight(to_tsvector('english', :title), 'A') || setweight(to_tsvector('english', :headings), 'B')
-        || setweight(to_tsvector('english', :body), 'C') || setweight(to_tsvector('english', :tag_text), 'D'),
+        setweight(to_tsvector('kb_english', :title), 'A') || setweight(to_tsvector('kb_english', :headings), 'B')
+        || setweight(to_tsvector('kb_english', :body), 'C') || setweight(to_tsvector('kb_english', :tag_text), 'D'),
         setweight(to_tsvector('simple', :title), 'A') || setweight(to_tsvector('simple', :opening), 'B'))
 ON CONFLICT (kind, doc_id) DO UPDATE SET
   title = EXCLUDED.title, url = EXCLUDED.url, visibility = EXCLUDED.visibility, category = EXCLUDED.category,
