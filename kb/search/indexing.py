@@ -160,7 +160,8 @@ _drain_lock = threading.Lock()
 def pending_count(app: Flask | None = None) -> int:
     """Outbox rows the index of this host has not applied yet."""
     app = app or current_app._get_current_object()
-    return outbox.pending_count(engine_for(app).consumer())
+    consumer = engine_for(app).consumer()
+    return 0 if consumer is None else outbox.pending_count(consumer)
 
 
 def drain(app: Flask, max_rounds: int = 100) -> int:
@@ -242,7 +243,8 @@ def drain_if_due(app: Flask) -> None:
         return
     search_state.last_drain_check = now
     try:
-        if outbox.has_pending(engine_for(app).consumer()):
+        consumer = engine_for(app).consumer()
+        if consumer is not None and outbox.has_pending(consumer):
             drain(app)
     except Exception:
         log.exception("search: background drain failed; it will be retried")
