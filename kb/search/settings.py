@@ -9,8 +9,8 @@ DEFAULTS: dict[str, object] = {
     # PostgreSQL engine: how many of the best matches by ts_rank are re-ranked with the BM25F and
     # title-coverage scoring both engines share (more: closer to a full ranking, slower queries).
     "SEARCH_POSTGRES_RERANK": 100,
-    # PostgreSQL engine: how often (seconds) a process re-reads the document count, average length
-    # and word frequencies the ranking uses.
+    # PostgreSQL engine: how often (seconds) a process re-reads the document count and average
+    # length the ranking uses.
     "SEARCH_POSTGRES_STATS_SECONDS": 60.0,
     # PostgreSQL engine: how often (seconds) the worker recounts how many documents hold each word
     # (the ranking's document frequencies; a rebuild recounts too).

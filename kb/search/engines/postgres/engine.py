@@ -51,7 +51,6 @@ class PostgresEngine:
         self.app = app
         self.config = app.config
         self._stats_lock = threading.Lock()
-        self._frequencies: dict[str, int] = {}
         self._totals: tuple[int, float] = (0, 0.0)
         self._stats_time = 0.0
 
@@ -165,12 +164,13 @@ class PostgresEngine:
     # --- searching ---------------------------------------------------------------------------------
 
     def search(self, request: SearchRequest) -> Outcome:
-        connection = _searching(db.session.connection())
+        connection = db.session.connection()
         where, params = _filters(request)
         parsed = request.query
         if parsed.is_empty():
             if not (request.filters or request.kinds):
                 return Outcome([], 0, {name: {} for name in CORE_FACETS}, None)
+            _searching(connection)
             total, facets = self._count_facets(connection, where, params, None, {})
             hits = self._page(connection, where, params, None, {}, request, total, [], None)
             return Outcome(hits, total, facets, None)
@@ -246,13 +246,18 @@ class PostgresEngine:
         rows = connection.execute(text(f"""
             WITH top AS (SELECT d.kind, d.doc_id, d.tsv, d.body_length FROM search_documents d
                          WHERE {where} AND d.tsv @@ ({query}) {order} LIMIT :rerank)
-            SELECT top.kind, top.doc_id, top.body_length, s.lexeme, s.weights FROM top
+            SELECT top.kind, top.doc_id, top.body_length, s.lexeme, s.weights,
+                   (SELECT json_object_agg(t.lexeme, t.documents) FROM search_terms t
+                    WHERE t.lexeme = ANY(CAST(:stems AS text[]))) AS frequencies
+            FROM top
             LEFT JOIN LATERAL (SELECT u.lexeme, u.weights FROM unnest(top.tsv) AS u
                                WHERE u.lexeme = ANY(CAST(:stems AS text[]))) AS s ON true
         """), {**params, "rerank": limit, "stems": stems}).all()
         lengths: dict[tuple, int] = {}
         fields: dict[tuple, dict[str, dict[str, int]]] = {}
-        for kind, doc_id, length, lexeme, weights in rows:
+        counted: dict[str, int] = {}
+        for kind, doc_id, length, lexeme, weights, frequencies in rows:
+            counted = frequencies or counted
             key = (kind, doc_id)
             lengths[key] = length
             per_doc = fields.setdefault(key, {})
@@ -263,7 +268,8 @@ class PostgresEngine:
                     counts[field] = counts.get(field, 0) + 1
                 per_doc[lexeme] = counts
         documents, average = self._totals_now(connection)
-        frequencies = self._frequencies_of(connection, stems)
+        # A stem newer than the last count (search_terms) is taken as rare: one document.
+        frequencies = {stem: int(counted.get(stem, 1)) for stem in stems}
         scores = {key: 0.0 for key in lengths}
         length_of = lengths.get
         for part in parts:
@@ -291,8 +297,8 @@ class PostgresEngine:
         return self._totals
 
     def _refresh_stats(self, connection) -> None:
-        """Document count, average length and word frequencies change slowly: read them at most
-        every SEARCH_POSTGRES_STATS_SECONDS."""
+        """The document count and average length change slowly: read them at most every
+        SEARCH_POSTGRES_STATS_SECONDS."""
         now = time.monotonic()
         if now - self._stats_time < float(self.config["SEARCH_POSTGRES_STATS_SECONDS"]):
             return
@@ -300,23 +306,7 @@ class PostgresEngine:
             text("SELECT count(*), coalesce(avg(body_length), 0) FROM search_documents")).one()
         with self._stats_lock:
             self._totals = (int(documents), float(average))
-            self._frequencies = {}
             self._stats_time = now
-
-    def _frequencies_of(self, connection, stems: list[str]) -> dict[str, int]:
-        """Documents holding each stem, from search_terms; a stem newer than the last count is
-        taken as rare (one document)."""
-        known = self._frequencies
-        missing = [s for s in stems if s not in known]
-        if missing:
-            rows = connection.execute(text("SELECT lexeme, documents FROM search_terms "
-                                           "WHERE lexeme = ANY(CAST(:stems AS text[]))"), {"stems": missing}).all()
-            found = {s: 1 for s in missing} | {lexeme: int(n) for lexeme, n in rows}
-            with self._stats_lock:
-                if len(known) > 100_000:
-                    known.clear()
-                known.update(found)
-        return {s: known.get(s, 1) for s in stems}
 
     def _hits(self, connection, scored, positive: str | None, query_params: dict) -> list[Hit]:
         if not scored:

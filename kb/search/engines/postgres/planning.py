@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import text
 
-from kb.search.engines.postgres.spelling import corrections
+from kb.search.engines.postgres.spelling import corrections_of
 from kb.search.query import MUST, NOT, PHRASE, PREFIX, ParsedQuery
 
 PREFIX_EXPANSIONS = 64
 
+# Also tells the planner to prefer the GIN indexes for the rest of the search (see engine._searching).
 _ANALYSE = text("""
-SELECT t.ord, tsvector_to_array(to_tsvector('kb_english', t.w)) AS stems,
+SELECT set_config('enable_seqscan', 'off', true) AS planner, t.ord, tsvector_to_array(to_tsvector('kb_english', t.w)) AS stems,
        CAST(phraseto_tsquery('kb_english', t.w) AS text) AS phrase,
        (EXISTS (SELECT 1 FROM search_lexemes l WHERE l.word = lower(t.w)
                 AND l.visibility = ANY(CAST(:visibility AS text[])))
@@ -91,6 +92,20 @@ def plan(connection, parsed: ParsedQuery, config, visibility: set[str], respell:
     if plain_texts:
         rows = connection.execute(_ANALYSE, {"words": plain_texts, "visibility": tokens}).all()
         analysed = {int(r.ord) - 1: (list(r.stems), bool(r.known), r.phrase) for r in rows}
+    else:
+        connection.execute(text("SELECT set_config('enable_seqscan', 'off', true)"))
+    to_correct: dict[str, int] = {}
+    plain_index = 0
+    for index, clause in enumerate(parsed.clauses):
+        if clause.kind == PREFIX:
+            continue
+        stems, known, _ = analysed.get(plain_index, ([], True, ""))
+        plain_index += 1
+        lowered = clause.text.strip('"').lower()
+        if (stems and clause.kind != PHRASE and clause.occur != NOT and (index == respell or not known)
+                and len(lowered) >= fuzzy_min):
+            to_correct[lowered] = 2 if len(lowered) >= two_edits else 1
+    near = corrections_of(connection, to_correct, visibility, alternatives)
     clause_options: list[list[Option] | None] = []
     corrected_words: list[str] = []
     changed = False
@@ -115,11 +130,7 @@ def plan(connection, parsed: ParsedQuery, config, visibility: set[str], respell:
             option = _plain(params, words, stems)
             options = [option] if option is not None else []
         if options and clause.kind != PHRASE and clause.occur != NOT and (index == respell or not known):
-            lowered = words.lower()
-            found = []
-            if len(lowered) >= fuzzy_min:
-                maxdist = 2 if len(lowered) >= two_edits else 1
-                found = corrections(connection, lowered, maxdist, visibility, alternatives)
+            found = near.get(words.lower(), [])
             if found and not found[0][1]:
                 options = []  # most likely a misspelt stop word ("hsve" for "have"): it never narrows
                 typed, changed = found[0][0], True

@@ -18,9 +18,12 @@ from sqlalchemy import text
 _PADDING = 1
 
 _CANDIDATES = text("""
-SELECT DISTINCT word FROM search_lexemes
-WHERE visibility = ANY(CAST(:visibility AS text[])) AND word % :word
-  AND length(word) BETWEEN :shortest AND :longest
+SELECT t.w, l.word FROM unnest(CAST(:words AS text[]), CAST(:maxdists AS int[]), CAST(:thresholds AS real[]))
+       AS t(w, d, least_similar)
+CROSS JOIN LATERAL (SELECT DISTINCT word FROM search_lexemes
+                    WHERE visibility = ANY(CAST(:visibility AS text[])) AND word % t.w
+                      AND length(word) BETWEEN length(t.w) - t.d AND length(t.w) + t.d
+                      AND similarity(word, t.w) >= t.least_similar) AS l
 """)
 
 # How many visible documents hold each candidate (counted up to :cap), and its stems.
@@ -45,20 +48,38 @@ def threshold(length: int, maxdist: int) -> float:
 def corrections(connection, word: str, maxdist: int, visibility: set[str], limit: int) -> list[tuple[str, list[str]]]:
     """Up to ``limit`` (word, its stems) within maxdist edits, nearest and commonest first; a stop
     word has no stems."""
+    return corrections_of(connection, {word: maxdist}, visibility, limit).get(word, [])
+
+
+def corrections_of(connection, words: dict[str, int], visibility: set[str],
+                   limit: int) -> dict[str, list[tuple[str, list[str]]]]:
+    """corrections() for several words {word: maxdist} at once: three statements in all."""
+    if not words:
+        return {}
+    ordered = sorted(words)
+    thresholds = [threshold(len(w), words[w]) for w in ordered]
     connection.execute(text("SELECT set_config('pg_trgm.similarity_threshold', :t, true)"),
-                       {"t": f"{threshold(len(word), maxdist):.3f}"})
-    found = connection.execute(_CANDIDATES, {"visibility": sorted(visibility), "word": word,
-                                             "shortest": len(word) - maxdist,
-                                             "longest": len(word) + maxdist}).scalars().all()
-    near = {c: OSA.distance(word, c) for c in found if c != word}
-    near = {c: d for c, d in near.items() if d <= maxdist}
-    if not near:
-        return []
-    counted = connection.execute(_VISIBLE, {"visibility": sorted(visibility), "candidates": sorted(near),
-                                            "cap": FREQUENCY_CAP}).all()
-    ranked = []
-    for candidate, stems, documents in counted:
-        stop_word = not stems
-        if documents or stop_word:
-            ranked.append((near[candidate], -(FREQUENCY_CAP if stop_word else documents), candidate, list(stems)))
-    return [(candidate, stems) for _, _, candidate, stems in sorted(ranked)[:limit]]
+                       {"t": f"{min(thresholds):.3f}"})
+    found = connection.execute(_CANDIDATES, {"visibility": sorted(visibility), "words": ordered,
+                                             "maxdists": [words[w] for w in ordered],
+                                             "thresholds": thresholds}).all()
+    near: dict[str, dict[str, int]] = {}
+    for word, candidate in found:
+        if candidate != word:
+            distance = OSA.distance(word, candidate)
+            if distance <= words[word]:
+                near.setdefault(word, {})[candidate] = distance
+    candidates = sorted({c for per_word in near.values() for c in per_word})
+    if not candidates:
+        return {}
+    counted = {c: (list(stems), documents) for c, stems, documents in connection.execute(
+        _VISIBLE, {"visibility": sorted(visibility), "candidates": candidates, "cap": FREQUENCY_CAP})}
+    out: dict[str, list[tuple[str, list[str]]]] = {}
+    for word, per_word in near.items():
+        ranked = []
+        for candidate, distance in per_word.items():
+            stems, documents = counted[candidate]
+            if documents or not stems:  # a stop word (no stems) is never private
+                ranked.append((distance, -(FREQUENCY_CAP if not stems else documents), candidate, stems))
+        out[word] = [(candidate, stems) for _, _, candidate, stems in sorted(ranked)[:limit]]
+    return out
