@@ -35,7 +35,7 @@ SELECT c, tsvector_to_array(to_tsvector('kb_english', c)) AS stems,
 FROM unnest(CAST(:candidates AS text[])) AS c
 """)
 
-FREQUENCY_CAP = 500
+FREQUENCY_CAP = 100
 
 
 def threshold(length: int, maxdist: int) -> float:
