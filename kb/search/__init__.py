@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from flask import Flask, current_app, request
 
-from kb.hooks import register_health_check, register_init_step, register_metric, register_periodic, register_stylesheet
+from kb.hooks import (
+    register_health_check,
+    register_init_step,
+    register_metric,
+    register_periodic,
+    register_stylesheet,
+)
 from kb.search import indexing, outbox, settings
 from kb.search.api import (
     SearchResults,

@@ -60,7 +60,7 @@ class SearchClick(db.Model):
 
 
 # The PostgreSQL engine's tables belong to every site's schema (empty unless that engine is chosen).
-from kb.search.engines.postgres.models import SearchDocument, SearchLexeme, SearchTerm  # noqa: E402
+from kb.search.engines.postgres.models import SearchDocument, SearchLexeme, SearchTerm
 
 __all__ = ["SearchClick", "SearchCursor", "SearchDocument", "SearchLexeme", "SearchOutbox", "SearchQuery",
            "SearchTerm"]

@@ -171,8 +171,8 @@ def test_suggest_matches_words_anywhere_in_titles_and_in_the_opening_of_the_body
     assert [s["title"] for s in suggest("appliance swap", ANON)] == ["Replication appliance runs out of memory"]
     # A title match comes before a match in another page's opening words.
     assert [s["title"] for s in suggest("journ", ANON)] == ["Sizing journals"]
-    assert [s["title"] for s in suggest("swapping", ANON)][0] in {"Sizing journals",
-                                                                  "Replication appliance runs out of memory"}
+    assert {s["title"] for s in suggest("swapping", ANON)} == {"Sizing journals",
+                                                               "Replication appliance runs out of memory"}
     assert suggest("heron", ANON) == []  # further into the body than the opening
     long_excerpt = suggest("appliance", ANON)[0]["excerpt"]
     assert long_excerpt.startswith("The appliance starts swapping.") and len(long_excerpt) <= 120

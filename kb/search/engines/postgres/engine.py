@@ -24,7 +24,13 @@ from kb.search import ranking
 from kb.search.documents import SearchDoc, plain_excerpt
 from kb.search.engine import Hit, Outcome, SearchRequest
 from kb.search.engines.postgres import writing
-from kb.search.engines.postgres.planning import Option, Plan, plan, respellable, tsquery_literal
+from kb.search.engines.postgres.planning import (
+    Option,
+    Plan,
+    plan,
+    respellable,
+    tsquery_literal,
+)
 from kb.search.engines.postgres.spelling import corrections
 from kb.search.query import clean
 
