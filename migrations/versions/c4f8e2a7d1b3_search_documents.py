@@ -4,7 +4,7 @@ and its stem counts.
 On SQLite the same tables are created with plain types and stay empty (that site uses Whoosh).
 
 Revision ID: c4f8e2a7d1b3
-Revises: 5e7a1c2d9b40
+Revises: c4f1a9e2d7b3
 """
 from alembic import op
 import sqlalchemy as sa
@@ -27,7 +27,7 @@ END $$
 """
 
 revision = 'c4f8e2a7d1b3'
-down_revision = "5e7a1c2d9b40"
+down_revision = "c4f1a9e2d7b3"
 branch_labels = None
 depends_on = None
 
