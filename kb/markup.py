@@ -30,11 +30,12 @@ from markdown.treeprocessors import Treeprocessor
 from pygments.token import STANDARD_TYPES
 
 from kb.markup_limits import MarkupLimits, check_field, structure_problem  # noqa: F401  (re-exported)
+from kb.markup_paste import PasteExtension
 
 log = logging.getLogger(__name__)
 
 # Raise whenever the same Markdown would render differently, so stored HTML can be refreshed.
-RENDER_VERSION = 2
+RENDER_VERSION = 3  # 3: lists and tables right under text, two-space nesting, ~~strike~~, task lists
 URL_SCHEMES = {"http", "https", "mailto"}
 STAFF_LINK_REL = "noopener noreferrer"
 COMMUNITY_LINK_REL = "nofollow noopener noreferrer ugc"
@@ -47,11 +48,12 @@ _ADMONITION_CLASSES = {"admonition", "note", "tip", "warning", "danger", "import
 _COMMON_TAGS = {
     "p", "br", "hr", "strong", "b", "em", "i", "del", "s", "sub", "sup", "code", "kbd", "pre",
     "blockquote", "ul", "ol", "li", "a", "span", "div", "h3", "h4", "h5", "h6", "img", "abbr",
+    "table", "thead", "tbody", "tr", "th", "td",
+    "input",  # task-list checkboxes only: _task_checkboxes rewrites every one to a disabled checkbox
 }
-STAFF_TAGS = _COMMON_TAGS | {
-    "h2", "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "dl", "dt", "dd", "figure", "figcaption",
-}
+STAFF_TAGS = _COMMON_TAGS | {"h2", "tfoot", "caption", "dl", "dt", "dd", "figure", "figcaption"}
 COMMUNITY_TAGS = set(_COMMON_TAGS)
+_TASK_ATTRIBUTES = {"type", "checked", "disabled"}
 
 STAFF_ATTRIBUTES: dict[str, set[str]] = {
     "a": {"href", "title"},
@@ -60,6 +62,7 @@ STAFF_ATTRIBUTES: dict[str, set[str]] = {
     "ol": {"start"},
     "th": {"align", "scope", "colspan", "rowspan"},
     "td": {"align", "colspan", "rowspan"},
+    "input": _TASK_ATTRIBUTES,
     "h2": {"id"}, "h3": {"id"}, "h4": {"id"}, "h5": {"id"}, "h6": {"id"},
     "li": {"id"},  # footnotes
     "sup": {"id"},  # footnote references
@@ -69,6 +72,9 @@ COMMUNITY_ATTRIBUTES: dict[str, set[str]] = {
     "abbr": {"title"},
     "img": {"src", "alt", "title"},
     "ol": {"start"},
+    "th": {"align"},
+    "td": {"align"},
+    "input": _TASK_ATTRIBUTES,
 }
 
 STAFF_CLASSES: dict[str, set[str]] = {
@@ -76,10 +82,14 @@ STAFF_CLASSES: dict[str, set[str]] = {
     "p": {"admonition-title"},
     "span": _CODE_SPAN_CLASSES,
     "a": {"footnote-ref", "footnote-backref"},
+    "ul": {"task-list"},
+    "li": {"task-list-item"},
 }
 COMMUNITY_CLASSES: dict[str, set[str]] = {
     "div": {"highlight"},
     "span": _CODE_SPAN_CLASSES,
+    "ul": {"task-list"},
+    "li": {"task-list-item"},
 }
 
 # Heading, footnote and footnote-reference ids Markdown generates; anything else is dropped.
@@ -132,10 +142,14 @@ def _slugify(value: str, separator: str) -> str:
 
 
 def _markdown(staff: bool) -> markdown.Markdown:
-    extensions = ["fenced_code", "codehilite", "pymdownx.magiclink", "sane_lists", _HeadingFloorExtension(2 if staff else 3)]
+    extensions = ["fenced_code", "codehilite", "pymdownx.magiclink", "sane_lists", "tables", "pymdownx.tilde",
+                  "pymdownx.tasklist", PasteExtension(), _HeadingFloorExtension(2 if staff else 3)]
     if staff:
-        extensions += ["tables", "footnotes", "toc", "admonition"]
+        extensions += ["footnotes", "toc", "admonition"]
     configs = {
+        # ~~strike~~ as on GitHub; a single ~ stays literal (no subscript), so paths like ~/logs are safe.
+        "pymdownx.tilde": {"subscript": False},
+        "pymdownx.tasklist": {"custom_checkbox": False, "clickable_checkbox": False},
         "codehilite": {"guess_lang": False, "css_class": "highlight"},
         "pymdownx.magiclink": {"hide_protocol": False, "repo_url_shortener": False},
         "tables": {"use_align_attribute": True},
@@ -215,6 +229,25 @@ def image_allowed(src: str, image_hosts: Iterable[str]) -> bool:
 _IMG_WITHOUT_SRC = re.compile(r"<img(?![^>]*\ssrc=)[^>]*>")
 
 
+_INPUT = re.compile(r'<input((?:\s+[a-z-]+(?:="[^"]*")?)*)\s*/?>')
+_ATTRIBUTE = re.compile(r'([a-z-]+)(?:="([^"]*)")?')
+
+
+def _task_checkbox(match: re.Match) -> str:
+    attributes = dict(_ATTRIBUTE.findall(match.group(1)))
+    if attributes.get("type") != "checkbox":
+        return ""
+    return '<input type="checkbox" disabled checked>' if "checked" in attributes else '<input type="checkbox" disabled>'
+
+
+def _task_checkboxes(html: str) -> str:
+    """Every input the sanitizer let through becomes a disabled checkbox (a task-list item) or goes.
+
+    Runs on the sanitizer's output, which writes attributes lower-case with double-quoted values.
+    """
+    return _INPUT.sub(_task_checkbox, html) if "<input" in html else html
+
+
 def _keyboard_scrollable(html: str) -> str:
     """Code blocks and tables may scroll sideways on a phone; keyboard users must be able to focus them.
 
@@ -242,7 +275,7 @@ def render_article(text: str) -> RenderedArticle:
         return RenderedArticle(html=body, toc_html="", headings=[], plain_text=to_plain_text(body))
     md = _markdown(staff=True)
     raw = md.convert(text or "")
-    body = _keyboard_scrollable(_IMG_WITHOUT_SRC.sub("", _STAFF_CLEANER.clean(raw)))
+    body = _keyboard_scrollable(_task_checkboxes(_IMG_WITHOUT_SRC.sub("", _STAFF_CLEANER.clean(raw))))
     headings: list[tuple[int, str, str]] = []
 
     def walk(tokens) -> None:
@@ -290,7 +323,7 @@ def render_post(text: str, image_hosts: Iterable[str] = ()) -> str:
         return _refused(text, problem)
     raw = _markdown(staff=False).convert(text or "")
     cleaner = _community_cleaner(frozenset(host.lower() for host in image_hosts))
-    return _keyboard_scrollable(_IMG_WITHOUT_SRC.sub("", cleaner.clean(raw)))
+    return _keyboard_scrollable(_task_checkboxes(_IMG_WITHOUT_SRC.sub("", cleaner.clean(raw))))
 
 
 @lru_cache(maxsize=16)

@@ -12,6 +12,10 @@ DEFAULTS: dict[str, object] = {
     "FORUMS_FLAGS_PER_PAGE": 50,
     "FORUMS_FEED_ITEMS": 30,
     "FORUMS_HOME_THREADS": 5,
+    # The forum front page's Latest and Unanswered lists, and the home page's Unanswered list.
+    "FORUMS_LATEST_THREADS": 15,
+    "FORUMS_UNANSWERED_THREADS": 8,
+    "FORUMS_HOME_UNANSWERED_THREADS": 3,
     "FORUMS_SITEMAP_THREADS": 5000,
     "FORUMS_DEFLECTION_RESULTS": 5,
     # What users send.
