@@ -110,3 +110,20 @@ def test_a_task_checkbox_is_the_only_input_and_always_disabled():
     assert '<input type="checkbox" disabled checked>' in html
     assert "onclick" not in html and 'name="q"' not in html
 
+
+
+def test_two_space_nesting_as_deep_as_the_structure_check_allows_renders_quickly():
+    """The check counts indentation per four columns, so two-space lists pass it twice as deep; still bounded."""
+    import time
+
+    from kb.markup import structure_problem
+
+    depth = 31
+    text = "\n".join("  " * level + f"- level {level}" for level in range(depth))
+    assert structure_problem(text) is None
+    render_post(text)  # warm-up: the first render loads the extensions
+    started = time.perf_counter()
+    html = render_post(text)
+    assert time.perf_counter() - started < 0.5
+    assert html.count("<ul>") == depth
+    assert structure_problem("\n".join("  " * level + "- x" for level in range(depth + 2)))
