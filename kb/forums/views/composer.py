@@ -114,7 +114,7 @@ def ask():
 
 def _ask_form() -> AskForm:
     form = AskForm()
-    choices = [SelectChoice(c.slug, c.name) for c in threads.postable_categories(current_user)]
+    choices = [SelectChoice(c.slug, c.name) for c in threads.askable_categories(current_user)]
     form.category.choices = [SelectChoice("", "Choose a category…")] + choices if choices else []
     return form
 
@@ -265,7 +265,7 @@ def too_many(error):
     view_args = request.view_args or {}
     if request.method == "POST" and endpoint == "forums.new_thread":
         return _render_new_thread(category_or_404(view_args["slug"]), ThreadForm(), 429, rate_limited=message)
-    if request.method == "POST" and endpoint == "forums.ask" and current_user.is_authenticated:
+    if request.method == "POST" and endpoint == "forums.ask":
         return _render_new_thread(None, _ask_form(), 429, rate_limited=message)
     if request.method == "POST" and endpoint == "forums.reply":
         return _render_reply(thread_or_404(view_args["thread_id"]), ReplyForm(), 429, rate_limited=message)
