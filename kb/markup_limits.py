@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from flask import current_app, has_app_context
 from wtforms.validators import ValidationError
 
+
 @dataclass(frozen=True)
 class MarkupLimits:
     """How much structure one text may have; each field is the setting ``MARKUP_MAX_<FIELD>``."""

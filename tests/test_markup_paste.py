@@ -69,17 +69,17 @@ CASES = [
     ("strikethrough", "The ~~old~~ new path, and ~/logs stays as typed",
      "<p>The <del>old</del> new path, and ~/logs stays as typed</p>"),
     ("task list", "- [ ] collect logs\n- [x] restart the VRA",
-     '<ul><li><input type="checkbox" disabled=""> collect logs</li>'
-     '<li><input type="checkbox" checked="" disabled=""> restart the VRA</li></ul>'),
+     ('<ul><li><input type="checkbox" disabled=""> collect logs</li>'
+     '<li><input type="checkbox" checked="" disabled=""> restart the VRA</li></ul>')),
     ("task list under a line, nested", "Checklist:\n- [x] done\n  - [ ] sub-task",
-     '<p>Checklist:</p><ul><li><input type="checkbox" checked="" disabled=""> done'
-     '<ul><li><input type="checkbox" disabled=""> sub-task</li></ul></li></ul>'),
+     ('<p>Checklist:</p><ul><li><input type="checkbox" checked="" disabled=""> done'
+     '<ul><li><input type="checkbox" disabled=""> sub-task</li></ul></li></ul>')),
     ("table", "| VPG | RPO |\n|:--|--:|\n| finance | 9 s |",
-     '<table><thead><tr><th align="left">VPG</th><th align="right">RPO</th></tr></thead>'
-     '<tbody><tr><td align="left">finance</td><td align="right">9 s</td></tr></tbody></table>'),
+     ('<table><thead><tr><th align="left">VPG</th><th align="right">RPO</th></tr></thead>'
+     '<tbody><tr><td align="left">finance</td><td align="right">9 s</td></tr></tbody></table>')),
     ("table right under a line", "Our sites:\n| site | VMs |\n|---|---|\n| A | 12 |",
-     "<p>Our sites:</p><table><thead><tr><th>site</th><th>VMs</th></tr></thead>"
-     "<tbody><tr><td>A</td><td>12</td></tr></tbody></table>"),
+     ("<p>Our sites:</p><table><thead><tr><th>site</th><th>VMs</th></tr></thead>"
+     "<tbody><tr><td>A</td><td>12</td></tr></tbody></table>")),
     ("fenced code with a language right under a line", "The log:\n```python\nprint('journal full')\n```",
      "<p>The log:</p><pre><code>print('journal full')\n</code></pre>"),
     ("list-like lines inside code stay code", "```\n- a\n  - b\n```",

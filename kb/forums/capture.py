@@ -13,7 +13,7 @@ from kb.forums.models import ForumCategory, Post, Thread
 from kb.markup import to_plain_text
 
 # Code blocks and tables say nothing a one-paragraph summary can use; they are left out of it.
-_NOT_PROSE = re.compile(r"<(pre|table)\b[^>]*>.*?</\1>", re.S)
+_NOT_PROSE = re.compile(r"<(pre|table)\b[^>]*>.*?</\1>", re.DOTALL)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _VERSION = re.compile(r"^\d+(?:\.\d+)+[a-z0-9]*$")
 

@@ -73,7 +73,7 @@ def test_chosen_severity_shows_its_due_time_when_the_form_comes_back(monkeypatch
     monkeypatch.setattr("kb.cases.clocks.utcnow", lambda: utc(2026, 1, 9, 10, 0))
     login(client, customer)
     page = client.post("/cases/new", data={"title": "", "description": "x", "severity": "1"}).get_data(as_text=True)
-    box = re.search(r'<p class="case-response-due"[^>]*>(.*?)</p>', page, re.S).group(1)
+    box = re.search(r'<p class="case-response-due"[^>]*>(.*?)</p>', page, re.DOTALL).group(1)
     assert "09 Jan 2026 14:00 GMT (4 hours around the clock)" in box
 
 
@@ -81,8 +81,9 @@ def test_chosen_severity_shows_its_due_time_when_the_form_comes_back(monkeypatch
 def forum(app):
     seed_categories()
     db.session.commit()
-    from kb.forums.models import ForumCategory
     from sqlalchemy import select
+
+    from kb.forums.models import ForumCategory
 
     return db.session.scalar(select(ForumCategory).where(ForumCategory.slug == "failover"))
 

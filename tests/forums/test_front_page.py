@@ -17,7 +17,7 @@ from tests.forums.conftest import age, first_post
 
 def _section(html: str, heading_id: str) -> str:
     """The HTML of the <section> labelled by ``heading_id``."""
-    match = re.search(rf'<section aria-labelledby="{heading_id}".*?</section>', html, re.S)
+    match = re.search(rf'<section aria-labelledby="{heading_id}".*?</section>', html, re.DOTALL)
     assert match, heading_id
     return match.group(0)
 
@@ -111,7 +111,7 @@ def test_every_forum_page_of_an_open_category_has_the_ask_button(client, custome
 
 
 def _options(html: str) -> list[str]:
-    select_html = re.search(r'<select[^>]*name="category".*?</select>', html, re.S).group(0)
+    select_html = re.search(r'<select[^>]*name="category".*?</select>', html, re.DOTALL).group(0)
     return [value for value in re.findall(r'<option[^>]*value="([^"]*)"', select_html) if value]
 
 
