@@ -36,7 +36,7 @@ ORDER: dict[str, tuple[str, ...]] = {
         "articles/_home_articles.html",
         "forums/_home_section.html",
     ),
-    "init": ("articles.content", "forums.categories", "search.index"),
+    "init": ("articles.content", "forums.categories", "forums.posts", "search.index"),
     "stylesheets": ("site", "pygments", "articles", "search", "forums", "cases", "attachments"),
 }
 

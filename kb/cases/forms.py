@@ -45,11 +45,14 @@ YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
 
 
 class CaseForm(BaseForm):
-    title = StringField("Summary of the problem", validators=[_not_blank, _max_length("CASE_TITLE_MAX_LENGTH")])
+    # data-deflect: the forum composer's script suggests articles and solved threads as these are typed.
+    title = StringField("Summary of the problem", validators=[_not_blank, _max_length("CASE_TITLE_MAX_LENGTH")],
+                        render_kw={"autocomplete": "off", "data-deflect": ""})
     severity = RadioField("Severity", choices=severity_choices(),
                           validators=[InputRequired("Choose a severity; the questions above can suggest one.")])
     description = TextAreaField("What happens, and what have you tried?",
-                                validators=[_not_blank, _max_length("CASE_DESCRIPTION_MAX_LENGTH"), check_field])
+                                validators=[_not_blank, _max_length("CASE_DESCRIPTION_MAX_LENGTH"), check_field],
+                                render_kw={"data-deflect-text": ""})
     business_impact = TextAreaField("Business impact", validators=[_max_length("CASE_FIELD_MAX_LENGTH")])
     environment = TextAreaField("Environment details", validators=[_max_length("CASE_FIELD_MAX_LENGTH")])
     product_version = StringField("Product version", validators=[_max_length("CASE_VERSION_MAX_LENGTH")])

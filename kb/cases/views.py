@@ -17,11 +17,12 @@ from wtforms.fields.choices import SelectChoice
 
 from kb.accounts.models import User
 from kb.accounts.permissions import active_staff
-from kb.cases import actions, activity, attachments, composer, forms, links, notify, permissions
+from kb.cases import actions, activity, attachments, composer, forms, links, notify, permissions, sla
 from kb.cases import severity as severity_info
 from kb.cases.models import Case, CaseStatus, EventKind
 from kb.cases.urls import case_url
 from kb.extensions import db, limiter
+from kb.forums import deflection
 from kb.security import int_arg
 from kb.uploads.service import UploadError
 
@@ -61,11 +62,13 @@ def new():
         return render_template("cases/no_organization.html"), 403 if request.method == "POST" else 200
     form = forms.CaseForm()
     thread = None
+    carried = None  # the severity the forum composer's outage check suggested
     if request.method == "GET":
         draft = session.pop("case_draft", None) if request.args.get("from") == "draft" else None
         if isinstance(draft, dict):
             form.title.data = str(draft.get("title") or "")[: current_app.config["CASE_TITLE_MAX_LENGTH"]]
             form.description.data = str(draft.get("description") or "")
+            carried = _carry_severity(form, draft.get("severity"))
         if request.args.get("thread"):
             thread = links.readable_thread(current_user, request.args.get("thread"))
             if thread is None:
@@ -74,16 +77,17 @@ def new():
             form.title.data = prefill["title"]
             form.description.data = prefill["description"]
             form.thread.data = str(thread.id)
+            carried = _carry_severity(form, prefill["severity"])
     elif form.thread.data:
         thread = links.readable_thread(current_user, form.thread.data)
-    suggestion = None
-    if request.method == "POST" and request.form.get("action") == "suggest":
+    action = request.form.get("action") if request.method == "POST" else None
+    if action == "suggest":
         number, reason = severity_info.suggest_severity(form.answers())
-        suggestion = (number, reason)
         if number and not form.severity.data:
             form.severity.data = str(number)
-        return render_template("cases/new.html", form=form, suggestion=suggestion, thread=thread,
-                               **actions.policy_context())
+        return _new_page(form, thread, suggestion=(number, reason))
+    if action == "check":
+        return _new_page(form, thread, suggestions=_answers_for(form.title.data), checked=True)
     if form.validate_on_submit():
         files = attachments.from_uploads(form.files.data)
         try:
@@ -118,18 +122,38 @@ def new():
             flash(f"{link_problem} This case is not linked to the thread.", "info")
         flash(f"Case #{case.number} is open. {_sla_sentence(case)}", "success")
         return redirect(case_url(case))
+    suggestion = None
     if request.method == "POST" and any(form.answers().values()):
         suggestion = severity_info.suggest_severity(form.answers())
-    status = 400 if request.method == "POST" else 200
-    return render_template("cases/new.html", form=form, suggestion=suggestion, thread=thread,
-                           **actions.policy_context()), status
+    return _new_page(form, thread, 400 if request.method == "POST" else 200, suggestion=suggestion, carried=carried)
+
+
+def _carry_severity(form: forms.CaseForm, severity) -> int | None:
+    """Preselect the severity a forum question suggested; None when it suggested none (or nothing usable)."""
+    if type(severity) is int and severity in sla.SEVERITIES:
+        form.severity.data = str(severity)
+        return severity
+    return None
+
+
+def _answers_for(title: str | None) -> list[dict]:
+    """Articles and solved threads that may answer the case, from the forum composer's one service."""
+    return deflection.find_answers(title or "", current_user, current_app.config["FORUMS_DEFLECTION_RESULTS"])
+
+
+def _new_page(form: forms.CaseForm, thread, status: int = 200, **extra):
+    """The case form, with the first-response due time of each severity for a case opened now."""
+    from kb.templating import viewer_zone
+
+    due = actions.response_preview(current_user.organization, viewer_zone())
+    return render_template("cases/new.html", form=form, thread=thread, due=due, suggestion=extra.pop("suggestion", None),
+                           **extra, **actions.policy_context()), status
 
 
 def _files_refused(form, thread, exc: UploadError):
     """The new-case form again, everything typed kept, saying what is wrong with the files."""
     form.files.errors.append(exc.message)
-    return render_template("cases/new.html", form=form, suggestion=None, thread=thread,
-                           **actions.policy_context()), exc.status
+    return _new_page(form, thread, exc.status)
 
 
 def _sla_sentence(case: Case) -> str:

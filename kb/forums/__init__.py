@@ -53,6 +53,7 @@ def init_app(app: Flask) -> None:
     accept_images(app, "forums.new_thread", "forums.reply", "forums.edit_post", "forums.upload_image")
     app.cli.add_command(seed_command)
     register_init_step(app, "forums.categories", "Seeding forum categories", init_step)
+    register_init_step(app, "forums.posts", "Re-rendering forum posts", contributions.rerender_posts)
     register_nav(app, "Community", "forums.index")
     register_nav(app, "Moderation", "forums.moderation_queue", visible=is_staff)
     register_home_section(app, "forums/_home_section.html", contributions.home_context)

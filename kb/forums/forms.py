@@ -52,6 +52,13 @@ class ThreadForm(BaseForm):
     confirm_no_secrets = BooleanField("I checked: what the scanner found is not a real secret, post it anyway")
 
 
+class AskForm(ThreadForm):
+    """The composer opened outside a category: the asker picks one (choices: where they may post)."""
+
+    category = SelectField("Category", choices=[], validate_choice=True,
+                           validators=[InputRequired("Choose the category your question belongs in.")])
+
+
 class ReplyForm(BaseForm):
     body = TextAreaField(
         "Your reply",

@@ -65,6 +65,7 @@ EXPECT: dict[str, dict[str, str]] = {
     # forums
     "forums.index": {"-": PUBLIC},
     "forums.answers": {"-": PUBLIC},
+    "forums.ask": {"-": SIGNED_IN},
     "forums.category": {"public": PUBLIC, "own": PUBLIC, "others": PUBLIC, "private": HIDDEN_FROM_CUSTOMERS},
     "forums.feed": {"public": PUBLIC, "own": PUBLIC, "others": PUBLIC, "private": HIDDEN_FROM_CUSTOMERS},
     "forums.new_thread": {"public": SIGNED_IN, "own": SIGNED_IN, "others": SIGNED_IN,

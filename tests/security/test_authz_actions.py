@@ -66,6 +66,7 @@ ACTIONS: dict[str, dict[str, str]] = {
     "cases_api.create_case": {"-": "D D D D D"},  # a session cookie never authorises the API
     "forums.new_thread": {"public": SIGNED_IN_ACTION, "own": SIGNED_IN_ACTION, "others": SIGNED_IN_ACTION,
                           "private": STAFF_ACTION},
+    "forums.ask": {"-": SIGNED_IN_ACTION},
     "forums.reply": READERS,
     "forums.upload_image": {"-": SIGNED_IN_ACTION},
     "forums.like": READERS,

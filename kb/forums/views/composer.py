@@ -12,11 +12,12 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from kb.errors import error_response
 from kb.extensions import db, limiter
 from kb.forums import deflection, permissions, threads
-from kb.forums.forms import EditForm, ReplyForm, ThreadForm
+from kb.forums.forms import AskForm, EditForm, ReplyForm, ThreadForm
 from kb.forums.models import ForumCategory, Post, Thread
 from kb.forums.threads import ForumError
 from kb.forums.urls import post_url, thread_url
@@ -44,7 +45,7 @@ UNVERIFIED_MESSAGE = ("Confirm your email address before posting: open the link 
                       "or ask for a new one on your account page.")
 
 
-def _render_new_thread(category: ForumCategory, form: ThreadForm, status: int = 200, **extra):
+def _render_new_thread(category: ForumCategory | None, form: ThreadForm, status: int = 200, **extra):
     signals = deflection.detect_outage(f"{form.title.data or ''}\n{form.body.data or ''}")
     severity = deflection.suggested_severity(signals)
     page = render_template("forums/new_thread.html", category=category, form=form, outage=signals, severity=severity, **extra)
@@ -104,7 +105,7 @@ def _answers_for(query: str) -> list[dict]:
 @new_account_limit
 @post_limit
 def new_thread(slug: str):
-    """Ask a question: check for existing answers first, then post (or move it into a private case)."""
+    """Ask a question in one category: check for existing answers first, then post (or move it into a private case)."""
     category = category_or_404(slug)
     form_path = url_for("forums.new_thread", slug=category.slug)
     detour = signed_out(form_path, ("title", "body", "tags"))
@@ -115,7 +116,39 @@ def new_thread(slug: str):
     if not permissions.can_post(current_user, category):
         return error_response(403, f"Only the support team starts threads in {category.name}. "
                                    "You can reply to them, or ask in another category.")
-    form = ThreadForm()
+    return _compose(ThreadForm(), form_path, category)
+
+
+@bp.route("/forums/new", methods=["GET", "POST"])
+@draft_limit
+@new_account_limit
+@post_limit
+def ask():
+    """Ask a question from any forum page: the asker picks one of the categories they may post in."""
+    form_path = url_for("forums.ask")
+    detour = signed_out(form_path, ("title", "body", "tags"))
+    if detour:
+        return detour
+    if not permissions.address_ok_for_posting(current_user):
+        return error_response(403, UNVERIFIED_MESSAGE)
+    form = _ask_form()
+    if not form.category.choices:
+        return error_response(403, "There is no category you can start a thread in; you can still reply to threads.")
+    if request.method == "GET":
+        wanted = request.args.get("category")
+        form.category.data = wanted if wanted and wanted in {choice.value for choice in form.category.choices} else ""
+    return _compose(form, form_path)
+
+
+def _ask_form() -> AskForm:
+    form = AskForm()
+    choices = [SelectChoice(c.slug, c.name) for c in threads.askable_categories(current_user)]
+    form.category.choices = [SelectChoice("", "Choose a category…")] + choices if choices else []
+    return form
+
+
+def _compose(form: ThreadForm, form_path: str, category: ForumCategory | None = None):
+    """The composer's one flow, for a fixed category or (``category`` None) the one chosen in an AskForm."""
     if request.method == "GET":
         draft = restore_draft(form_path)
         if draft:
@@ -142,6 +175,8 @@ def new_thread(slug: str):
     findings = findings_block(form, title, body)
     if findings:
         return _render_new_thread(category, form, 400, findings=findings)
+    if category is None:
+        category = category_or_404(form.category.data)
     thread = threads.create_thread(category, current_user, title, body, tags)
     db.session.flush()
     publish(threads.first_post(thread), "thread")
@@ -268,6 +303,8 @@ def too_many(error):
     view_args = request.view_args or {}
     if request.method == "POST" and endpoint == "forums.new_thread":
         return _render_new_thread(category_or_404(view_args["slug"]), ThreadForm(), 429, rate_limited=message)
+    if request.method == "POST" and endpoint == "forums.ask":
+        return _render_new_thread(None, _ask_form(), 429, rate_limited=message)
     if request.method == "POST" and endpoint == "forums.reply":
         return _render_reply(thread_or_404(view_args["thread_id"]), ReplyForm(), 429, rate_limited=message)
     if request.method == "POST" and endpoint == "forums.edit_post":
