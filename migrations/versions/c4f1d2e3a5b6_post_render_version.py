@@ -1,13 +1,13 @@
 """Forum posts record which Markdown pipeline rendered them, so a new one re-renders the old posts.
 
 Revision ID: c4f1d2e3a5b6
-Revises: 5e7a1c2d9b40
+Revises: c4f8e2a7d1b3
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = 'c4f1d2e3a5b6'
-down_revision = "5e7a1c2d9b40"
+down_revision = "c4f8e2a7d1b3"
 branch_labels = None
 depends_on = None
 
