@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, render_template
+from flask import current_app, g, render_template
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -36,12 +36,34 @@ def sitemap():
         yield thread_url(thread), thread.last_activity_at
 
 
+def category_labels() -> dict[str, str]:
+    """Forum category names by slug, for the search page's category facet."""
+    return {slug: name for slug, name in db.session.execute(select(ForumCategory.slug, ForumCategory.name))}
+
+
+def thread_articles(ids: list[int]) -> dict[int, tuple[str, int]]:
+    """The article each of these threads was turned into, if any: search shows one of the two."""
+    if not ids:
+        return {}
+    rows = db.session.execute(select(Thread.id, Thread.article_id).where(Thread.id.in_(ids), Thread.article_id.is_not(None)))
+    return {thread_id: ("article", article_id) for thread_id, article_id in rows}
+
+
+def unread_total(user) -> int:
+    """Unread forum and other notifications, counted once per request: the header shows it twice."""
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    if "kb_unread_total" not in g:
+        others = sum(source.unread(user) for source in notification_sources(current_app).values())
+        g.kb_unread_total = unread_count(user) + others
+    return g.kb_unread_total
+
+
 def user_menu() -> str:
     """The notifications link with its unread count, for signed-in users."""
     if not current_user.is_authenticated:
         return ""
-    others = sum(source.unread(current_user) for source in notification_sources(current_app).values())
-    return render_template("forums/_user_menu.html", unread=unread_count(current_user) + others)
+    return render_template("forums/_user_menu.html", unread=unread_total(current_user))
 
 
 def prune_drafts() -> str | None:
