@@ -8,7 +8,13 @@ from flask import current_app
 from sqlalchemy import select
 
 from kb.articles import queries
-from kb.articles.models import Article, ArticleStatus, ArticleType, Category, article_url
+from kb.articles.models import (
+    Article,
+    ArticleStatus,
+    ArticleType,
+    Category,
+    article_url,
+)
 from kb.extensions import db
 from kb.hooks import InitStepError
 from kb.urls import build_url
