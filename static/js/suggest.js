@@ -129,7 +129,7 @@
     input.addEventListener("keydown", function (event) {
       if (list.hidden) { return; }
       if (event.key === "ArrowDown") { event.preventDefault(); highlight(active + 1); }
-      else if (event.key === "ArrowUp") { event.preventDefault(); highlight(active - 1); }
+      else if (event.key === "ArrowUp") { event.preventDefault(); highlight(active < 0 ? -1 : active - 1); }
       else if (event.key === "Escape") { event.preventDefault(); close(); }  // keep the typed query
       else if (event.key === "Enter" && active >= 0) {
         event.preventDefault();
