@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, render_template
+from flask import current_app, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -53,10 +53,11 @@ def unread_total(user) -> int:
     """Unread forum and other notifications, counted once per request: the header shows it twice."""
     if not getattr(user, "is_authenticated", False):
         return 0
-    if "kb_unread_total" not in g:
+    cached = request.environ.get("kb.unread_total")  # per request, whatever the app context's lifetime
+    if cached is None or cached[0] != user.id:
         others = sum(source.unread(user) for source in notification_sources(current_app).values())
-        g.kb_unread_total = unread_count(user) + others
-    return g.kb_unread_total
+        cached = request.environ["kb.unread_total"] = (user.id, unread_count(user) + others)
+    return cached[1]
 
 
 def user_menu() -> str:
