@@ -264,3 +264,23 @@ def test_revoking_a_token_asks_first(browsing, wide):
     rows.first.get_by_role("button", name="Revoke").click()
     page.wait_for_timeout(300)
     assert page.url.endswith("/account") and rows.count() == before
+
+
+def test_type_ahead_shows_the_excerpt_an_engine_gives(browsing):
+    """The engine may add an ``excerpt`` to each suggestion; the dropdown shows it under the title."""
+    page = browsing.page()
+    page.set_viewport_size(PHONE)
+    page.route("**/search/suggest?*", lambda route: route.fulfill(json={"suggestions": [
+        {"title": "Journal full on the recovery site", "url": "/articles/journal-full", "kind": "article",
+         "excerpt": "When the journal reaches its hard limit, replication pauses"}]}))
+    page.goto("/")
+    box = page.locator("#home-q")
+    box.press_sequentially("journal full", delay=20)
+    listbox = page.locator(f"#{box.get_attribute('aria-controls')}")
+    expect(listbox.locator(".suggest-excerpt")).to_have_text("When the journal reaches its hard limit, replication pauses")
+    expect(listbox.locator("[role=option]").last).to_have_text("Search for \u2018journal full\u2019")
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    box.press("ArrowDown")
+    with page.expect_navigation():
+        box.press("Enter")
+    assert page.url.endswith("/articles/journal-full")
