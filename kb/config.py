@@ -89,6 +89,7 @@ DEFAULTS: dict[str, object] = {
     "INVITE_MAX_AGE": 60 * 60 * 24 * 7,  # seconds an invitation's set-password link works
     "EMAIL_VERIFY_MAX_AGE": 60 * 60 * 24 * 3,  # seconds an email verification link works
     "UNVERIFIED_MAY_POST": True,  # may accounts whose address is not verified yet post in the forums?
+    "FAVICON_MAX_AGE": 60 * 60 * 24,  # seconds browsers may keep /favicon.ico before asking again
     # The product the site supports.
     "PRODUCT_NAME": "HarborSync DR",
     "PRODUCT_VERSIONS": ["7.2", "7.3", "8.0"],

@@ -240,6 +240,35 @@ class NotificationSource:
     mark_read: Callable[[object, list | None], None]
 
 
+def register_facet_labels(app: Flask, facet: str, labels: Callable[[], dict[str, str]]) -> None:
+    """Display names for a search facet's stored values, e.g. category slug -> "Getting started".
+
+    ``labels()`` runs in a request when the results page shows that facet; several features may
+    name values of the same facet (article and forum categories), later registrations win a clash.
+    """
+    _registry(app).setdefault("facet_labels", {}).setdefault(facet, []).append(labels)
+
+
+def facet_labels(app: Flask, facet: str) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for labels in _registry(app).get("facet_labels", {}).get(facet, []):
+        names.update(labels())
+    return names
+
+
+def register_superseded_by(app: Flask, kind: str, parents: Callable[[list[int]], dict[int, tuple[str, int]]]) -> None:
+    """Documents of ``kind`` that live on as another document, e.g. a thread turned into an article.
+
+    ``parents(ids)`` maps those of the given ids that have one to (kind, id) of the document that
+    replaces them; the results page then drops such a hit when its replacement is on the same page.
+    """
+    _registry(app).setdefault("superseded", {})[kind] = parents
+
+
+def superseded_by(app: Flask) -> dict[str, Callable[[list[int]], dict[int, tuple[str, int]]]]:
+    return dict(_registry(app).get("superseded", {}))
+
+
 def register_notification_source(app: Flask, name: str, source: NotificationSource) -> None:
     _registry(app)["notifications"][name] = source
 

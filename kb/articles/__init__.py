@@ -6,6 +6,7 @@ from flask import Flask
 
 from kb.articles.views import bp
 from kb.hooks import (
+    register_facet_labels,
     register_home_section,
     register_init_step,
     register_nav,
@@ -34,6 +35,8 @@ def init_app(app: Flask) -> None:
     register_home_section(app, "articles/_home_articles.html", contributions.home_articles)
     register_stylesheet(app, "articles")
     register_sitemap(app, contributions.sitemap_entries)
+    register_facet_labels(app, "category", contributions.category_labels)
+    register_facet_labels(app, "article_type", contributions.article_type_labels)
     register_init_step(app, "articles.content", "Importing bundled content", contributions.import_bundled_content)
     register_template_helper(app, "article_url", article_url)
     _register_search(app)

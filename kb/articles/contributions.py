@@ -8,7 +8,13 @@ from flask import current_app
 from sqlalchemy import select
 
 from kb.articles import queries
-from kb.articles.models import Article, ArticleStatus, Category, article_url
+from kb.articles.models import (
+    Article,
+    ArticleStatus,
+    ArticleType,
+    Category,
+    article_url,
+)
 from kb.extensions import db
 from kb.hooks import InitStepError
 from kb.urls import build_url
@@ -23,6 +29,15 @@ def home_articles(user) -> dict:
         "popular": queries.popular_articles(current_app.config["HOME_POPULAR_COUNT"]),
         "recent": queries.recent_articles(current_app.config["HOME_RECENT_COUNT"]),
     }
+
+
+def category_labels() -> dict[str, str]:
+    """Knowledge-base category names by slug, for the search page's category facet."""
+    return {slug: name for slug, name in db.session.execute(select(Category.slug, Category.name))}
+
+
+def article_type_labels() -> dict[str, str]:
+    return {article_type.value: article_type.label for article_type in ArticleType}
 
 
 def sitemap_entries():

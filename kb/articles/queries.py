@@ -92,6 +92,18 @@ def categories_with_counts() -> list[tuple[Category, int]]:
     return [(category, number) for category, number in rows]
 
 
+def site_index() -> tuple[list[tuple[Category, list[Article]]], list[Article]]:
+    """Every category with its published articles by title, and those in no category; two queries."""
+    categories = list(db.session.scalars(select(Category).order_by(Category.position, Category.name)))
+    articles = db.session.scalars(
+        select(Article).where(Article.status == PUBLISHED).order_by(func.lower(Article.title), Article.id)
+    ).all()
+    by_category: dict[int | None, list[Article]] = {}
+    for article in articles:
+        by_category.setdefault(article.category_id, []).append(article)
+    return [(category, by_category.get(category.id, [])) for category in categories], by_category.get(None, [])
+
+
 def popular_articles(limit: int) -> list[Article]:
     """Published articles readers found most helpful."""
     return list(

@@ -107,6 +107,13 @@ def category(slug: str):
     return render_template("articles/category.html", category=category, page=page)
 
 
+@bp.route("/sitemap")
+def site_index():
+    """The sitemap for people: every category and published article on one page (the XML is for crawlers)."""
+    categories, uncategorised = queries.site_index()
+    return render_template("articles/site_index.html", categories=categories, uncategorised=uncategorised)
+
+
 @bp.route("/articles/<slug>")
 def show(slug: str):
     """The article page: stored HTML, contents, related articles and the "was this helpful?" form."""
@@ -165,14 +172,14 @@ def feedback(slug: str):
         session[VOTER_SESSION_KEY] = key
     helpful, comment = form.helpful.data == "yes", (form.comment.data or "").strip()
     try:
-        _, created = editing.record_feedback(article, helpful, comment, user=current_user, session_key=key)
+        editing.record_feedback(article, helpful, comment, user=current_user, session_key=key)
         db.session.commit()
     except IntegrityError:
         # The same reader voted twice at once (double click): the other request's row exists now.
         db.session.rollback()
-        _, created = editing.record_feedback(article, helpful, comment, user=current_user, session_key=key)
+        editing.record_feedback(article, helpful, comment, user=current_user, session_key=key)
         db.session.commit()
-    flash("Thank you for your feedback." if created else "We updated your earlier answer. Thank you.", "success")
+    # The thank-you is part of the feedback section (it shows the recorded answer), not a flash.
     return redirect(article_url(article) + "#feedback")
 
 

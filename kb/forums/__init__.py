@@ -9,6 +9,7 @@ from kb.forums import settings
 from kb.forums.views import bp
 from kb.hooks import (
     USER_MENU,
+    register_facet_labels,
     register_home_section,
     register_init_step,
     register_nav,
@@ -16,6 +17,7 @@ from kb.hooks import (
     register_sitemap,
     register_slot,
     register_stylesheet,
+    register_superseded_by,
     register_template_helper,
 )
 from kb.images import accept_images
@@ -59,11 +61,14 @@ def init_app(app: Flask) -> None:
     register_home_section(app, "forums/_home_section.html", contributions.home_context)
     register_stylesheet(app, "forums")
     register_sitemap(app, contributions.sitemap)
+    register_facet_labels(app, "category", contributions.category_labels)
+    register_superseded_by(app, "thread", contributions.thread_articles)
     register_slot(app, USER_MENU, contributions.user_menu)
     register_template_helper(app, "forum_can_reply", permissions.can_reply)
     register_template_helper(app, "forum_can_add_images", permissions.can_add_images)
     register_template_helper(app, "forum_can_edit", permissions.can_edit)
     register_template_helper(app, "thread_url", urls.thread_url)
     register_template_helper(app, "post_url", urls.post_url)
+    register_template_helper(app, "notifications_unread", contributions.unread_total)
     register_periodic(app, "Expired drafts", "WORKER_CLEANUP_INTERVAL", contributions.prune_drafts)
     _register_search(app)

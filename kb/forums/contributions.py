@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, render_template
+from flask import current_app, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -41,12 +41,35 @@ def sitemap():
         yield thread_url(thread), thread.last_activity_at
 
 
+def category_labels() -> dict[str, str]:
+    """Forum category names by slug, for the search page's category facet."""
+    return {slug: name for slug, name in db.session.execute(select(ForumCategory.slug, ForumCategory.name))}
+
+
+def thread_articles(ids: list[int]) -> dict[int, tuple[str, int]]:
+    """The article each of these threads was turned into, if any: search shows one of the two."""
+    if not ids:
+        return {}
+    rows = db.session.execute(select(Thread.id, Thread.article_id).where(Thread.id.in_(ids), Thread.article_id.is_not(None)))
+    return {thread_id: ("article", article_id) for thread_id, article_id in rows}
+
+
+def unread_total(user) -> int:
+    """Unread forum and other notifications, counted once per request: the header shows it twice."""
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    cached = request.environ.get("kb.unread_total")  # per request, whatever the app context's lifetime
+    if cached is None or cached[0] != user.id:
+        others = sum(source.unread(user) for source in notification_sources(current_app).values())
+        cached = request.environ["kb.unread_total"] = (user.id, unread_count(user) + others)
+    return cached[1]
+
+
 def user_menu() -> str:
     """The notifications link with its unread count, for signed-in users."""
     if not current_user.is_authenticated:
         return ""
-    others = sum(source.unread(current_user) for source in notification_sources(current_app).values())
-    return render_template("forums/_user_menu.html", unread=unread_count(current_user) + others)
+    return render_template("forums/_user_menu.html", unread=unread_total(current_user))
 
 
 def prune_drafts() -> str | None:

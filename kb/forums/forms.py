@@ -82,8 +82,10 @@ class EditForm(BaseForm):
 
 
 class FlagForm(BaseForm):
-    reason = SelectField("Why should a moderator look at this post?", choices=[SelectChoice(k, v) for k, v in FLAG_REASONS.items()],
-                         validators=[InputRequired()])
+    # No reason is preselected: a flag someone did not think about is noise for the moderators.
+    reason = SelectField("Why should a moderator look at this post?",
+                         choices=[SelectChoice("", "Choose a reason…")] + [SelectChoice(k, v) for k, v in FLAG_REASONS.items()],
+                         validators=[InputRequired("Choose why a moderator should look at this post.")])
     note = TextAreaField("Anything else a moderator should know (optional)",
                          validators=[config_length(None, "FORUMS_FLAG_NOTE_MAX_LENGTH", "The note")],
                          render_kw={"rows": 3})

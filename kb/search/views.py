@@ -16,6 +16,7 @@ from flask_login import current_user
 
 from kb.accounts.permissions import staff_required
 from kb.extensions import limiter
+from kb.hooks import facet_labels, superseded_by
 from kb.search import analytics
 from kb.search.api import search, suggest
 from kb.security import is_safe_next, query_args
@@ -41,6 +42,39 @@ def _args_without(*names: str, **overrides) -> dict:
     return args
 
 
+def _drop_superseded(hits: list) -> list:
+    """Leave out a hit whose replacement (a thread's article) is on the same page: one result, not two."""
+    on_page = {(hit.kind, hit.id) for hit in hits}
+    dropped: set[tuple[str, int]] = set()
+    for kind, parents in superseded_by(current_app).items():
+        ids = [hit.id for hit in hits if hit.kind == kind and hit.id]
+        for doc_id, parent in parents(ids).items():
+            if tuple(parent) in on_page:
+                dropped.add((kind, doc_id))
+    return [hit for hit in hits if (hit.kind, hit.id) not in dropped]
+
+
+def _humanise(value: str) -> str:
+    """A stored slug as a reader would write it when no feature names it: "how-to" -> "How to"."""
+    text = value.replace("-", " ").replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def _facet_names(found) -> dict[str, dict[str, str]]:
+    """Display names for every facet value on the page: what the features call them, else the slug humanised."""
+    names: dict[str, dict[str, str]] = {"kind": dict(KIND_LABELS)}
+    from_hits = {hit.category: hit.category_name for hit in found.results if hit.category and hit.category_name}
+    for field, _param in FACET_PARAMS:
+        if field == "kind":
+            continue
+        known = {**from_hits, **facet_labels(current_app, field)} if field == "category" else facet_labels(current_app, field)
+        values = set(found.facets.get(field, {}))
+        for hit in found.results:
+            values.update(hit.facets.get(field, []))
+        names[field] = {value: known.get(value) or (value if field == "versions" else _humanise(value)) for value in values}
+    return names
+
+
 @bp.route("/search")
 @limiter.limit(lambda: current_app.config["SEARCH_RATE_LIMIT"])
 def results():
@@ -58,9 +92,10 @@ def results():
     query_id = analytics.record_query(q, found.total) if page == 1 and q.strip() else None
     if request.args.get("format") == "json":
         return jsonify(found.as_json())
+    found.results = _drop_superseded(found.results)
     return render_template(
         "search/results.html", found=found, q=q, kind=kind, filters=filters, query_id=query_id,
-        facet_params=FACET_PARAMS, kind_labels=KIND_LABELS, args_without=_args_without,
+        facet_params=FACET_PARAMS, facet_names=_facet_names(found), args_without=_args_without,
         max_length=int(config["SEARCH_QUERY_MAX_LENGTH"]),
     )
 

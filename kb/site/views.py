@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    render_template,
+    send_from_directory,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import text
 
@@ -38,6 +46,13 @@ def healthz():
             checks[name] = f"error: {exc.__class__.__name__}: {exc}"[:200]
     healthy = all(value == "ok" for value in checks.values())
     return jsonify({"status": "ok" if healthy else "error", "checks": checks}), (200 if healthy else 503)
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers and feed readers ask for /favicon.ico whatever the page links; give them the site's icon."""
+    return send_from_directory(current_app.static_folder, "favicon.svg", mimetype="image/svg+xml",
+                               max_age=int(current_app.config["FAVICON_MAX_AGE"]))
 
 
 @bp.route("/robots.txt")

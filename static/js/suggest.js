@@ -1,4 +1,5 @@
-// Type-ahead for every <input data-suggest>: titles from /search/suggest as the user types.
+// Type-ahead for every <input data-suggest>: titles (and a short excerpt, when the engine gives one)
+// from /search/suggest as the user types, always ending with a "Search for …" row that submits the query.
 // Progressive enhancement: without this script the search box still submits its form.
 // Optional attributes: data-suggest-kind="thread" limits suggestions to one kind of document.
 (function () {
@@ -45,10 +46,41 @@
       input.setAttribute("aria-activedescendant", items[active].id);
     }
 
-    function render(suggestions) {
+    function searchRow(q, i) {
+      var li = document.createElement("li");
+      li.id = listId + "-" + i;
+      li.className = "suggest-search";
+      li.setAttribute("role", "option");
+      li.setAttribute("aria-selected", "false");
+      li.dataset.searchAll = "true";
+      var a = document.createElement("a");
+      var form = searchForm();
+      a.href = (form ? form.action : "/search") + "?q=" + encodeURIComponent(q);
+      a.textContent = "Search for \u2018" + q + "\u2019";
+      a.tabIndex = -1;
+      a.addEventListener("mousedown", function (event) { event.preventDefault(); });
+      a.addEventListener("click", function (event) { event.preventDefault(); submitQuery(); });
+      li.appendChild(a);
+      return li;
+    }
+
+    function searchForm() {
+      var form = input.form;
+      return form && form.method.toLowerCase() === "get" ? form : null;
+    }
+
+    // The row submits the box's own search form (keeping its hidden filters), else opens /search.
+    function submitQuery() {
+      var form = searchForm();
+      var q = input.value.trim();
+      close();
+      if (!form) { window.location.assign("/search?q=" + encodeURIComponent(q)); return; }
+      if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
+    }
+
+    function render(suggestions, q) {
       list.textContent = "";
       active = -1;
-      if (!suggestions.length) { close(); return; }
       suggestions.forEach(function (item, i) {
         var li = document.createElement("li");
         li.id = listId + "-" + i;
@@ -64,9 +96,16 @@
           tag.textContent = " · forum";
           a.appendChild(tag);
         }
+        if (item.excerpt) {
+          var excerpt = document.createElement("span");
+          excerpt.className = "suggest-excerpt";
+          excerpt.textContent = item.excerpt;
+          a.appendChild(excerpt);
+        }
         li.appendChild(a);
         list.appendChild(li);
       });
+      list.appendChild(searchRow(q, suggestions.length));
       list.hidden = false;
       input.setAttribute("aria-expanded", "true");
     }
@@ -79,8 +118,8 @@
       if (input.dataset.suggestKind) { url += "&kind=" + encodeURIComponent(input.dataset.suggestKind); }
       fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
         .then(function (response) { return response.ok ? response.json() : { suggestions: [] }; })
-        .then(function (data) { if (ticket === latest) { render(data.suggestions || []); } })
-        .catch(function () { close(); });
+        .then(function (data) { if (ticket === latest) { render(data.suggestions || [], q); } })
+        .catch(function () { if (ticket === latest) { render([], q); } });
     }
 
     input.addEventListener("input", function () {
@@ -90,11 +129,12 @@
     input.addEventListener("keydown", function (event) {
       if (list.hidden) { return; }
       if (event.key === "ArrowDown") { event.preventDefault(); highlight(active + 1); }
-      else if (event.key === "ArrowUp") { event.preventDefault(); highlight(active - 1); }
+      else if (event.key === "ArrowUp") { event.preventDefault(); highlight(active < 0 ? -1 : active - 1); }
       else if (event.key === "Escape") { event.preventDefault(); close(); }  // keep the typed query
       else if (event.key === "Enter" && active >= 0) {
         event.preventDefault();
-        window.location.assign(options()[active].querySelector("a").href);
+        var chosen = options()[active];
+        if (chosen.dataset.searchAll) { submitQuery(); } else { window.location.assign(chosen.querySelector("a").href); }
       }
     });
     input.addEventListener("blur", function () { window.setTimeout(close, 200); });

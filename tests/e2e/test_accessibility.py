@@ -53,6 +53,7 @@ KEY_PAGES = {
     "case form": ("customer", "/cases/new"),
     "case page": ("customer", _case),
     "severity": (None, "/severity"),
+    "sitemap": (None, "/sitemap"),
 }
 
 
@@ -61,7 +62,7 @@ def _history(ctx):
     return first_link(ctx.page, "/articles/", ARTICLE_LINK, "article") + "/history"
 
 
-# Pages staff and admins work in all day, and the rest of the public pages: audited at desktop width.
+# Pages staff and admins work in all day, and the rest of the public pages.
 MORE_PAGES = {
     "support plans": (None, "/support"),
     "reset password": (None, "/reset-password"),
@@ -75,7 +76,8 @@ MORE_PAGES = {
     "admin mail outbox": ("admin", "/admin/mail"),
 }
 PAGES = {**KEY_PAGES, **MORE_PAGES}
-CASES = [(name, viewport) for name in KEY_PAGES for viewport in VIEWPORTS] + [(name, "desktop") for name in MORE_PAGES]
+# Every page at both widths: the phone layout (menu button, scroll boxes, Filter) is audited as well.
+CASES = [(name, viewport) for name in PAGES for viewport in VIEWPORTS]
 
 
 class _Ctx:

@@ -64,10 +64,13 @@ def test_a_anonymous_searches_reads_an_article_and_votes(browsing, site, watch):
     heading = page.locator(f"[id='{anchor[1:]}']")
     expect(heading).to_be_in_viewport()
     feedback = page.locator("#feedback")
-    feedback.get_by_label("Yes").check()
-    with page.expect_navigation():
-        feedback.get_by_role("button", name="Send feedback").click()
+    url_before = page.url
+    feedback.get_by_role("button", name="Yes", exact=True).click()
     expect(page.locator("#feedback")).to_contain_text("You answered yes")
+    assert page.url == url_before  # one click, answered in place
+    page.locator("#feedback textarea").fill("A screenshot of the dialog would help.")
+    page.locator("#feedback").get_by_role("button", name="Send comment").click()
+    expect(page.locator("#feedback")).to_contain_text("We read your comment")
     _clean(watch)
     E2E_STATS["journeys"] += 1
 

@@ -199,7 +199,7 @@ def test_results_page_html(corpus, client):
     assert "Sizing journals" in html and "<mark>" in html
     assert "/search/click?" in html
     assert "Customer-only journal tips" not in html and "Staff runbook" not in html
-    assert "Article type" in html and "best practice" in html
+    assert "Article type" in html and "Best practice" in html and "best-practice<" not in html
 
 
 def test_results_page_json(corpus, client):
