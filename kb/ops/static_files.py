@@ -1,7 +1,10 @@
 """Static file URLs carry a fingerprint (``/static/css/site.css?v=3f2a9c1e``).
 
-nginx (deploy/nginx-kb.conf) serves ``/static/`` with a one-year cache: a changed file gets a new
-``v`` and so a new URL, and nobody keeps an old stylesheet after an upgrade.
+Every ``url_for('static', ...)`` gets the ``v`` (templates need no change). A request whose ``v``
+is the file's current fingerprint is answered with a year of ``Cache-Control: public, immutable``
+(``KB_STATIC_CACHE_SECONDS``), by the site itself or by nginx (deploy/nginx-kb.conf): a changed file
+gets a new ``v`` and so a new URL, and nobody keeps an old stylesheet after an upgrade. Without the
+right ``v`` the file is revalidated as usual (``no-cache`` with an ETag).
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, request
 
 _fingerprints: dict[tuple[str, int], str] = {}
 
@@ -36,3 +39,13 @@ def register_static_fingerprints(app: Flask) -> None:
                 version = fingerprint(target)
                 if version:
                     values["v"] = version
+
+
+def register_static_caching(app: Flask) -> None:
+    @app.after_request
+    def _cache_versioned(response):
+        if request.endpoint == "static" and response.status_code in (200, 304) and "v" in request.args:
+            target = (Path(app.static_folder) / (request.view_args or {}).get("filename", "")).resolve()
+            if Path(app.static_folder).resolve() in target.parents and request.args["v"] == fingerprint(target):
+                response.headers["Cache-Control"] = f"public, max-age={int(app.config['STATIC_CACHE_SECONDS'])}, immutable"
+        return response

@@ -15,6 +15,7 @@ from flask import (
 from flask_login import current_user
 
 from kb.accounts.permissions import staff_required
+from kb import page_cache
 from kb.extensions import limiter
 from kb.search import analytics
 from kb.search.api import search, suggest
@@ -56,6 +57,8 @@ def results():
     found = search(q, current_user, kinds=[kind] if kind else None, filters=filters,
                    page=page, per_page=per_page, sort=sort)
     query_id = analytics.record_query(q, found.total) if page == 1 and q.strip() else None
+    # In a cached page the id is filled in per response, each from a search of its own.
+    query_id = page_cache.fragment("search-query", query_id, text=q, result_count=found.total)
     if request.args.get("format") == "json":
         return jsonify(found.as_json())
     return render_template(
