@@ -29,23 +29,31 @@ def fingerprint(path: Path) -> str | None:
     return _fingerprints[key]
 
 
+def static_file(app: Flask, filename: str) -> Path | None:
+    """The file under the static folder a URL names, None outside it; the path checks are done once per name."""
+    known = app.extensions.setdefault("kb_static_paths", {})
+    if filename not in known:
+        static = Path(app.static_folder).resolve()
+        target = (static / filename).resolve()
+        known[filename] = target if static in target.parents else None
+    return known[filename]
+
+
 def register_static_fingerprints(app: Flask) -> None:
     @app.url_defaults
     def _add_fingerprint(endpoint: str, values: dict) -> None:
         if endpoint == "static" and "v" not in values and "filename" in values:
-            static = Path(app.static_folder)
-            target = (static / values["filename"]).resolve()
-            if static.resolve() in target.parents:
-                version = fingerprint(target)
-                if version:
-                    values["v"] = version
+            target = static_file(app, values["filename"])
+            version = fingerprint(target) if target is not None else None
+            if version:
+                values["v"] = version
 
 
 def register_static_caching(app: Flask) -> None:
     @app.after_request
     def _cache_versioned(response):
         if request.endpoint == "static" and response.status_code in (200, 304) and "v" in request.args:
-            target = (Path(app.static_folder) / (request.view_args or {}).get("filename", "")).resolve()
-            if Path(app.static_folder).resolve() in target.parents and request.args["v"] == fingerprint(target):
+            target = static_file(app, (request.view_args or {}).get("filename", ""))
+            if target is not None and request.args["v"] == fingerprint(target):
                 response.headers["Cache-Control"] = f"public, max-age={int(app.config['STATIC_CACHE_SECONDS'])}, immutable"
         return response
