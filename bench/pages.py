@@ -119,11 +119,19 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 DISTINCT_LUA = """
+-- Every request of every wrk thread asks a query no other request asked (three words, in turn).
 local words = {%s}
+local counter = 0
+function setup(thread)
+  counter = counter + 1
+  thread:set("offset", counter * 100000)
+end
 local n = 0
-request = function()
+function request()
   n = n + 1
-  local a, b, c = words[n %% #words + 1], words[(n // #words) %% #words + 1], words[(n // (#words * #words)) %% #words + 1]
+  local k = n + offset
+  local w = #words
+  local a, b, c = words[k %% w + 1], words[math.floor(k / w) %% w + 1], words[math.floor(k / (w * w)) %% w + 1]
   return wrk.format("GET", "/search?q=" .. a .. "+" .. b .. "+" .. c)
 end
 """
