@@ -93,7 +93,7 @@ def register_security(app: Flask) -> None:
     @app.after_request
     def set_security_headers(response):
         # One pass over the few headers a view set, instead of a search per header we add.
-        present = {key.lower() for key in response.headers.keys()}
+        present = {key.lower() for key, _ in response.headers}
         response.headers.extend([(key, value) for key, value in headers if key.lower() not in present])
         if "cache-control" not in present and request.path.startswith("/api/"):
             response.headers["Cache-Control"] = "no-store"

@@ -64,3 +64,16 @@ def test_the_page_cache_can_be_turned_off(app, client):
     app.config["PAGE_CACHE_SECONDS"] = 0
     client.get("/support")
     assert not state(app).store.entries
+
+
+
+def test_the_search_rate_limit_holds_for_cached_results(app_config, tmp_path):
+    from kb import create_app
+    from tests.conftest import isolate_requests
+
+    config = dict(app_config, RATELIMIT_ENABLED=True, SEARCH_RATE_LIMIT="2 per minute")
+    limited = isolate_requests(create_app(config, instance_path=str(tmp_path / "limited")))
+    with limited.app_context():
+        db.create_all()
+    client = limited.test_client()
+    assert [client.get("/search?q=journal").status_code for _ in range(3)] == [200, 200, 429]

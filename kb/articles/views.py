@@ -27,12 +27,12 @@ from kb.articles import editing, queries
 from kb.articles.forms import ActionForm, ArticleForm, FeedbackForm, ReviewForm
 from kb.articles.models import (
     Article,
-    article_url,
     ArticleStatus,
     ArticleType,
     Category,
     Feedback,
     Revision,
+    article_url,
 )
 from kb.articles.permissions import can_edit, can_read, can_see_feedback
 from kb.extensions import db, limiter

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import os
+import re
 from datetime import UTC, datetime
 
 from flask import Flask, current_app, g, has_request_context, request

@@ -25,9 +25,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Callable
 
 from flask import Flask, current_app, g, has_app_context, request, session
 from flask_wtf.csrf import generate_csrf
@@ -54,6 +54,7 @@ _SESSION_KINDS = "kb_page_cache_kinds"
 class PageRule:
     kinds: tuple[str, ...]
     seconds_setting: str
+    in_view: bool  # the view answers hits itself (``cached_response``), after its own rate limit
 
 
 class CacheState:
@@ -84,9 +85,20 @@ def state(app: Flask) -> CacheState:
     return found
 
 
-def register_page(app: Flask, endpoint: str, *kinds: str, seconds_setting: str = "PAGE_CACHE_SECONDS") -> None:
-    """Serve this endpoint's pages to signed-out visitors from the cache while ``kinds`` are unchanged."""
-    state(app).pages[endpoint] = PageRule(tuple(sorted(kinds)), seconds_setting)
+def register_page(app: Flask, endpoint: str, *kinds: str, seconds_setting: str = "PAGE_CACHE_SECONDS",
+                  in_view: bool = False) -> None:
+    """Serve this endpoint's pages to signed-out visitors from the cache while ``kinds`` are unchanged.
+
+    A view with a rate limit of its own passes ``in_view=True`` and starts with ``cached_response()``:
+    a hit answered before the view would skip the limit, which Flask-Limiter checks in the view's decorator.
+    """
+    state(app).pages[endpoint] = PageRule(tuple(sorted(kinds)), seconds_setting, in_view)
+
+
+def cached_response():
+    """In a view registered with ``in_view=True``: the cached answer for this request, or None."""
+    entry = g.pop("kb_page_hit", None)
+    return None if entry is None else _respond(entry)
 
 
 def watch(app: Flask, kind: str, *models: type) -> None:
@@ -111,11 +123,6 @@ def fragment(name: str, value, **details):
         return value
     pending["fragments"][name] = {"value": value, "details": details}
     return _FRAGMENT_PREFIX + name.replace("-", "")
-
-
-def bump(kinds) -> None:
-    """Count a change of these kinds now, in the current transaction (for changes no flush shows)."""
-    _bump(db.session, set(kinds))
 
 
 def _bump(session: Session, kinds: set[str]) -> None:
@@ -179,6 +186,7 @@ def _csrf_field() -> str:
 
 
 def _serve_from_cache():
+    g.pop("kb_page_hit", None)  # never one left from an earlier request sharing this g (tests)
     found = state(current_app)
     rule = found.pages.get(request.endpoint)
     if rule is None or request.method not in ("GET", "HEAD"):
@@ -191,6 +199,9 @@ def _serve_from_cache():
     key = request.url
     entry = found.store.get(key, counters)
     if entry is not None:
+        if rule.in_view:
+            g.kb_page_hit = entry
+            return None
         return _respond(entry)
     if request.method == "GET":  # a HEAD is answered from the cache but never fills it
         g.kb_page = {"key": key, "seconds": seconds, "fragments": {}, "token": g.pop(_csrf_field(), None),

@@ -14,8 +14,8 @@ from flask import (
 )
 from flask_login import current_user
 
-from kb.accounts.permissions import staff_required
 from kb import page_cache
+from kb.accounts.permissions import staff_required
 from kb.extensions import limiter
 from kb.search import analytics
 from kb.search.api import search, suggest
@@ -46,6 +46,9 @@ def _args_without(*names: str, **overrides) -> dict:
 @limiter.limit(lambda: current_app.config["SEARCH_RATE_LIMIT"])
 def results():
     """Search results with facets, filters, sorting and pagination; ?format=json for scripts."""
+    cached = page_cache.cached_response()  # after the rate limit above
+    if cached is not None:
+        return cached
     config = current_app.config
     q = request.args.get("q", "")
     page = _int_arg("page", 1, int(config["SEARCH_MAX_PAGE"]))

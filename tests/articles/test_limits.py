@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import time
-
 import re
+import time
 import xml.etree.ElementTree as ET
 
 import pytest

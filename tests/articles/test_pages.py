@@ -11,7 +11,6 @@ from sqlalchemy import event
 from kb.articles import editing
 from kb.articles.models import Article, ArticleStatus
 from kb.extensions import db
-from kb.types import utcnow
 from tests.conftest import login
 
 ATOM = "{http://www.w3.org/2005/Atom}"
