@@ -29,7 +29,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from flask import Flask, current_app, g, has_app_context, request, session
+from flask import (
+    Flask,
+    current_app,
+    g,
+    get_flashed_messages,
+    has_app_context,
+    request,
+    session,
+)
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import event, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -211,8 +219,10 @@ def _serve_from_cache():
 
 
 def _storable(response) -> bool:
+    """A page fit for every signed-out visitor: no cookie set, nothing personal in the session, and no
+    flashed message shown (``get_flashed_messages`` still returns what the page's render took out)."""
     return (response.status_code == 200 and response.mimetype in STORED_TYPES and not response.direct_passthrough
-            and "Set-Cookie" not in response.headers and shared_visitor())
+            and "Set-Cookie" not in response.headers and shared_visitor() and not get_flashed_messages())
 
 
 def _store_rendered(response):
@@ -225,9 +235,9 @@ def _store_rendered(response):
     if response.direct_passthrough or response.is_streamed:
         return response
     body = response.get_data(as_text=True)
+    values = {name: part["value"] for name, part in pending["fragments"].items()}
     if not _storable(response):
-        response.set_data(_personalise(body, True, {name: {"value": part["value"]}
-                                                    for name, part in pending["fragments"].items()}))
+        response.set_data(_personalise(body, True, values))
         return response
     entry = Entry(
         body=body, mimetype=response.mimetype, counters=pending["counters"],
@@ -236,25 +246,24 @@ def _store_rendered(response):
         fragments={name: part["details"] for name, part in pending["fragments"].items()},
     )
     state(current_app).store.put(pending["key"], entry)
-    return _respond(entry, {name: part["value"] for name, part in pending["fragments"].items()})
+    return _respond(entry, values)
 
 
-def _personalise(body: str, csrf: bool, fragments: dict[str, dict]) -> str:
+def _personalise(body: str, csrf: bool, values: dict[str, object]) -> str:
+    """The placeholders replaced: this visitor's CSRF token, and each fragment's value for this response."""
     if csrf and CSRF_MARKER in body:
         body = body.replace(CSRF_MARKER, generate_csrf())
-    for name, part in fragments.items():
-        value = part["value"] if "value" in part else state(current_app).fillers[name](**part)
+    for name, value in values.items():
         body = body.replace(_FRAGMENT_PREFIX + name.replace("-", ""), "" if value is None else str(value))
     return body
 
 
 def _respond(entry: Entry, values: dict | None = None):
     """A cached page for this visitor: their own token and fragments, validators, maybe a 304."""
-    if values is None:
-        fragments = entry.fragments
-    else:
-        fragments = {name: {"value": value} for name, value in values.items()}
-    body = _personalise(entry.body, entry.csrf, fragments)
+    if values is None:  # served from the cache: each fragment filled afresh (e.g. this search counted)
+        fillers = state(current_app).fillers
+        values = {name: fillers[name](**details) for name, details in entry.fragments.items()}
+    body = _personalise(entry.body, entry.csrf, values)
     response = current_app.response_class(body, mimetype=entry.mimetype)
     etag = entry.etag
     if entry.csrf:
