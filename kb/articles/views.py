@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
 from kb.accounts.permissions import staff_required
-from kb.articles import editing, page_cache, queries
+from kb.articles import editing, queries
 from kb.articles.forms import ActionForm, ArticleForm, FeedbackForm, ReviewForm
 from kb.articles.models import (
     Article,
@@ -117,32 +117,17 @@ def site_index():
 @bp.route("/articles/<slug>")
 def show(slug: str):
     """The article page: stored HTML, contents, related articles and the "was this helpful?" form."""
-    use_cache = page_cache.cacheable()
-    if use_cache:
-        cache = page_cache.cache_for(current_app)
-        html = cache.get(slug, float(current_app.config["ARTICLE_PAGE_CACHE_SECONDS"]),
-                         float(current_app.config["ARTICLE_PAGE_CACHE_CHECK_SECONDS"]))
-        if html is not None:
-            return page_cache.personalise(html)
-    article = _readable_article(slug)
-    if use_cache and article.is_published and page_cache.storable():
-        related = queries.related_articles(article, current_app.config["ARTICLE_RELATED_COUNT"])
-        html = _render_article(article, FeedbackForm(), csrf=page_cache.CSRF_MARKER, related=related)[0]
-        cache.put(slug, html, page_cache.stamps(article, related))
-        return page_cache.personalise(html)
-    return _render_article(article, FeedbackForm())
+    return _render_article(_readable_article(slug), FeedbackForm())
 
 
-def _render_article(article: Article, feedback_form: FeedbackForm, status: int = 200, csrf: str | None = None,
-                    related: list[Article] | None = None):
-    if related is None:
-        related = queries.related_articles(article, current_app.config["ARTICLE_RELATED_COUNT"])
+def _render_article(article: Article, feedback_form: FeedbackForm, status: int = 200):
+    related = queries.related_articles(article, current_app.config["ARTICLE_RELATED_COUNT"])
     my_vote = _my_vote(article)
     staff = can_see_feedback(current_user)
     return render_template(
         "articles/show.html", article=article, related=related, feedback_form=feedback_form, my_vote=my_vote,
         staff=staff, feedback=queries.feedback_of(article, 20) if staff else [], action_form=ActionForm(),
-        review_form=_review_form(article) if staff else None, feedback_csrf=csrf or generate_csrf(),
+        review_form=_review_form(article) if staff else None, feedback_csrf=generate_csrf(),
     ), status
 
 

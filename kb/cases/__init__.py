@@ -9,6 +9,7 @@ from kb.cases.views import bp
 
 
 def init_app(app: Flask) -> None:
+    from kb import page_cache
     from kb.cases import attachments, contributions, settings
     from kb.cases.api import api_bp
     from kb.cases.cli import attachments_prune_command, mail_in_command, sla_sweep_command
@@ -44,6 +45,9 @@ def init_app(app: Flask) -> None:
     register_nav(app, "Support", "cases.support", visible=lambda user: not getattr(user, "is_authenticated", False))
     register_nav(app, "Queue", "cases.staff_queue", visible=lambda user: getattr(user, "is_staff", False))
     register_sitemap(app, lambda: [("/severity", None), ("/support", None)])
+    # The policy pages come from the settings alone: only PAGE_CACHE_SECONDS ends them.
+    page_cache.register_page(app, "cases.severity")
+    page_cache.register_page(app, "cases.support")
     register_home_section(app, "cases/_home_section.html", contributions.home_context)
     register_stylesheet(app, "cases")
     register_stylesheet(app, "attachments")

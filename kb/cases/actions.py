@@ -85,11 +85,11 @@ def parse_number(value) -> int | None:
     return number if 0 < number < 2**62 else None
 
 
-def case_by_number(number) -> Case | None:
+def case_by_number(number, *options) -> Case | None:
     value = parse_number(number)
     if value is None:
         return None
-    return db.session.scalar(select(Case).where(Case.number == value))
+    return db.session.scalar(select(Case).where(Case.number == value).options(*options))
 
 
 def open_case(opener: User, *, title: str, description: str, severity: int, product_version: str = "",

@@ -13,13 +13,14 @@ from flask import (
     session,
 )
 from flask_login import current_user, login_required
+from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from kb.accounts.models import User
 from kb.accounts.permissions import active_staff
 from kb.cases import actions, activity, attachments, composer, forms, links, notify, permissions, sla
 from kb.cases import severity as severity_info
-from kb.cases.models import Case, CaseStatus, EventKind
+from kb.cases.models import Case, CaseEvent, CaseStatus, EventKind
 from kb.cases.urls import case_url
 from kb.extensions import db, limiter
 from kb.forums import deflection
@@ -162,9 +163,9 @@ def _sla_sentence(case: Case) -> str:
     return actions.sla_sentence(case, viewer_zone().key)
 
 
-def _case_or_404(number) -> Case:
+def _case_or_404(number, *options) -> Case:
     """The case, if this user may see it; 404 otherwise, so other organisations' cases stay invisible."""
-    case = actions.case_by_number(number)
+    case = actions.case_by_number(number, *options)
     if case is None or not permissions.can_see_case(current_user, case):
         abort(404)
     return case
@@ -221,7 +222,8 @@ def _detail_context(case: Case, **overrides) -> dict:
 @login_required
 def detail(number: int):
     """One case: its details, SLA clock and timeline (internal notes for staff only)."""
-    case = _case_or_404(number)
+    # The timeline with its authors in one query: the page costs the same with 1 or 100 comments.
+    case = _case_or_404(number, selectinload(Case.events).joinedload(CaseEvent.author))
     response = render_template("cases/detail.html", **_detail_context(case))
     activity.mark_case_read(current_user, case)
     db.session.commit()

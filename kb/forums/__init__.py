@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from kb import page_cache
 from kb.accounts.permissions import is_staff
 from kb.forums import settings
 from kb.forums.views import bp
@@ -45,6 +46,16 @@ def _register_search(app: Flask) -> None:
     )
 
 
+def _register_pages(app: Flask) -> None:
+    """Signed-out visitors read the forum pages from the page cache; a thread shows the article made of it."""
+    from kb.forums.models import ForumCategory, Post, PostLike, Thread
+
+    page_cache.watch(app, "forums", ForumCategory, Thread, Post, PostLike)
+    for endpoint in ("forums.index", "forums.category", "forums.feed"):
+        page_cache.register_page(app, endpoint, "forums")
+    page_cache.register_page(app, "forums.thread", "forums", "articles")
+
+
 def init_app(app: Flask) -> None:
     from kb.forums import contributions, permissions, urls
     from kb.forums.cli import seed_command
@@ -52,7 +63,8 @@ def init_app(app: Flask) -> None:
 
     settings.apply(app.config)
     app.register_blueprint(bp)
-    accept_images(app, "forums.new_thread", "forums.reply", "forums.edit_post", "forums.upload_image")
+    accept_images(app, "forums.new_thread", "forums.ask", "forums.reply", "forums.edit_post", "forums.upload_image")
+    _register_pages(app)
     app.cli.add_command(seed_command)
     register_init_step(app, "forums.categories", "Seeding forum categories", init_step)
     register_init_step(app, "forums.posts", "Re-rendering forum posts", contributions.rerender_posts)

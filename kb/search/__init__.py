@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, request
 
+from kb import page_cache
 from kb.hooks import (
     register_health_check,
     register_init_step,
@@ -15,7 +16,7 @@ from kb.hooks import (
     register_periodic,
     register_stylesheet,
 )
-from kb.search import indexing, outbox, settings
+from kb.search import analytics, indexing, outbox, settings
 from kb.search.api import (
     SearchResults,
     check,
@@ -93,6 +94,10 @@ def init_app(app: Flask) -> None:
     indexing.state(app)
     indexing.install_listeners()
     app.register_blueprint(bp)
+    # The outage case: hundreds of signed-out visitors sending the same query. Each still counts.
+    page_cache.register_page(app, "search.results", "articles", "forums", seconds_setting="SEARCH_PAGE_CACHE_SECONDS",
+                             in_view=True)
+    page_cache.register_fragment(app, "search-query", analytics.record_query)
     app.cli.add_command(reindex_command)
     app.cli.add_command(search_check_command)
     register_health_check(app, "search", _health)
