@@ -1,13 +1,13 @@
 """Page cache: one change counter per kind of content, so every worker sees a change within a second.
 
 Revision ID: c4a7e19d2b58
-Revises: 5e7a1c2d9b40
+Revises: c4f1d2e3a5b6
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = 'c4a7e19d2b58'
-down_revision = "5e7a1c2d9b40"
+down_revision = "c4f1d2e3a5b6"
 branch_labels = None
 depends_on = None
 
