@@ -25,6 +25,7 @@ from xml.etree.ElementTree import Element
 
 import markdown
 import nh3
+from flask import current_app, has_app_context
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 from pygments.token import STANDARD_TYPES
