@@ -72,6 +72,12 @@ UNDER = {
     "links": fill("[a](/b) "),
     "autolinks": fill("http://a.example "),
     "table rows": "|a|b|\n|-|-|\n" + "|a|b|\n" * (LIMITS.table_rows - 2),
+    # Markdown as pasted from GitHub (kb/markup_paste.py rewrites these before parsing).
+    "lists 31 deep by two spaces": blocks("".join("  " * d + "- a\n" for d in range(31))),
+    "lists right under text": blocks("Steps:\n" + "- a\n" * 8 + "text\n" + "1. b\n" * 8, (LIMITS.block_lines // 16) * 60),
+    "task lists": blocks("- [x] done\n  - [ ] open\n" * 8),
+    "tables right under text": blocks("Sites:\n|a|b|\n|-|-|\n" + "|1|2|\n" * 8, (LIMITS.table_rows // 10) * 60),
+    "strikethrough": fill("~~a~~ "),
 }
 SCAN_INPUTS = {
     "digit-dash run": fill("1-"),

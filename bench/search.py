@@ -1,9 +1,15 @@
-"""Search benchmark: the project's search against SQLite FTS5 (bm25) on the same documents and queries.
+"""Search benchmark: the Whoosh engine, the PostgreSQL engine and SQLite FTS5 (bm25, a baseline only)
+side by side on the same documents and queries.
 
 For 1k, 10k and 30k documents (the bundled articles plus a seeded synthetic corpus that recombines
 their paragraphs and headings under new titles) it prints indexing speed, index size, warm query
 latency through kb.search.search, and known-item quality (MRR@10) for title queries, 2-4 word body
-queries, and the same queries with one letter changed. Usage: python bench/search.py [sizes...]
+queries, and the same queries with one letter changed.
+
+Usage: python bench/search.py [sizes...] (or KB_BENCH_SEARCH_SIZES=1000,10000). With sizes given,
+the freshness and gunicorn runs are skipped, for a quick look. The PostgreSQL engine runs in a
+scratch database it creates and drops, kb_bench_search on the local server unless
+KB_BENCH_DATABASE_URL names another; it is skipped (and says so) when no server answers.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 import frontmatter
 from sqlalchemy import Integer, String, select
+from sqlalchemy import text as text_sql
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -191,12 +198,13 @@ def dir_size(path: Path) -> int:
 
 # --- the project's search ---------------------------------------------------------------------------
 
-def _corpus_app(docs: list[Doc], workdir: Path):
+def _corpus_app(docs: list[Doc], workdir: Path, database_url: str | None = None, engine: str = "whoosh"):
     """An app whose "article" documents come from the benchmark corpus instead of the database."""
     from kb import create_app
     from kb.search import SearchDoc, register_kind
 
-    app = create_app({"ENV": "testing", "SECRET_KEY": "bench", "DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
+    app = create_app({"ENV": "testing", "SECRET_KEY": "bench",
+                      "DATABASE_URL": database_url or f"sqlite:///{workdir / 'bench.db'}", "SEARCH_ENGINE": engine,
                       "INDEX_DIR": str(workdir / "index"), "SEARCH_ANALYTICS_ENABLED": False,
                       "SEARCH_DRAIN_INTERVAL": 0}, instance_path=str(workdir / "instance"))
     by_id = {d.id: d for d in docs}
@@ -216,6 +224,7 @@ def _corpus_app(docs: list[Doc], workdir: Path):
 
 
 def bench_project(docs: list[Doc], queries, workdir: Path) -> dict:
+    """The Whoosh engine, on SQLite (its embedded set-up)."""
     from flask_login import AnonymousUserMixin
 
     from kb.extensions import db
@@ -249,6 +258,72 @@ def bench_project(docs: list[Doc], queries, workdir: Path) -> dict:
         db.session.remove()
         db.engine.dispose()
     return result
+
+
+# --- the PostgreSQL engine, in a scratch database ---------------------------------------------------
+
+BENCH_DATABASE_URL = os.environ.get("KB_BENCH_DATABASE_URL",
+                                    "postgresql+psycopg://postgres@127.0.0.1:5432/kb_bench_search")
+
+
+def _scratch_database(create: bool) -> bool:
+    """Create (or drop) the bench's own database; False when no PostgreSQL server answers."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    url = make_url(BENCH_DATABASE_URL)
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+            if create:
+                conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+    except OperationalError as exc:
+        print(f"PostgreSQL engine skipped: no server at {url.render_as_string(hide_password=True)} ({exc.orig})")
+        return False
+    finally:
+        admin.dispose()
+    return True
+
+
+def bench_postgres(docs: list[Doc], queries, workdir: Path) -> dict | None:
+    from flask_login import AnonymousUserMixin
+
+    from kb.extensions import db
+    from kb.search import indexing, search
+
+    if not _scratch_database(create=True):
+        return None
+    try:
+        app, _ = _corpus_app(docs, workdir, BENCH_DATABASE_URL, "postgres")
+        anon = AnonymousUserMixin()
+        with app.app_context():
+            db.create_all()
+            start, cpu_start = time.perf_counter(), time.process_time()
+            count = indexing.rebuild(app)
+            build_seconds = time.perf_counter() - start
+            build_cpu = time.process_time() - cpu_start
+            with db.engine.connect() as conn:
+                conn.execute(text_sql("ANALYZE search_documents"))
+                conn.commit()
+                size = conn.execute(text_sql("SELECT pg_total_relation_size('search_documents') + "
+                                             "pg_total_relation_size('search_lexemes')")).scalar_one()
+
+            def run(q):
+                found = [int(h.url.rsplit("/", 1)[1]) for h in search(q, anon, per_page=10).results]
+                db.session.remove()
+                return found
+
+            for q, _ in queries["title"][:30] + queries["body+typo"][:20]:
+                run(q)
+            result = {"docs": count, "docs_per_s": count / build_seconds,
+                      "docs_per_cpu_s": count / max(1e-9, build_cpu), "size_mb": size / 1e6}
+            result.update(measure_queries(run, queries))
+            db.session.remove()
+            db.engine.dispose()
+        return result
+    finally:
+        _scratch_database(create=False)
 
 
 # --- SQLite FTS5 baseline ---------------------------------------------------------------------------
@@ -454,30 +529,43 @@ def bench_http(docs: list[Doc], queries, workdir: Path) -> tuple[float, float]:
     return bare, pages
 
 
+class _Skipped(Exception):
+    """A quick run (sizes given) leaves out the freshness and gunicorn runs."""
+
+
 def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}x" if b else "n/a"
 
 
-def report(size: int, ours: dict, fts: dict) -> None:
+def report(size: int, ours: dict, pg: dict | None, fts: dict) -> None:
     print(f"\n--- {size:,} documents ---")
-    print(f"{'':28}{'kb.search (Whoosh)':>22}{'SQLite FTS5':>16}{'ratio':>10}")
+    print(f"{'':28}{'Whoosh engine':>16}{'PostgreSQL engine':>20}{'SQLite FTS5':>14}{'Whoosh/FTS5':>13}")
+    blank = {"docs_per_s": float("nan"), "docs_per_cpu_s": float("nan"), "size_mb": float("nan"),
+             "lat_ordinary": (float("nan"),) * 3, "lat_typo": (float("nan"),) * 3,
+             **{f"mrr_{n}": float("nan") for n in ("title", "body", "title+typo", "body+typo")}}
+    shown = pg or blank
     rows = [
         ("index build, docs/s", "docs_per_s", "{:.0f}"),
         ("index build, docs/CPU-s", "docs_per_cpu_s", "{:.0f}"),
         ("index size, MB", "size_mb", "{:.1f}"),
     ]
     for label, key, fmt in rows:
-        print(f"{label:28}{fmt.format(ours[key]):>22}{fmt.format(fts[key]):>16}{ratio(ours[key], fts[key]):>10}")
+        print(f"{label:28}{fmt.format(ours[key]):>16}{fmt.format(shown[key]):>20}{fmt.format(fts[key]):>14}"
+              f"{ratio(ours[key], fts[key]):>13}")
     for label, key in (("latency ordinary", "lat_ordinary"), ("latency one-typo", "lat_typo")):
         for i, p in enumerate(("p50", "p95", "p99")):
-            print(f"{label + ' ' + p + ', ms':28}{ours[key][i]:>22.1f}{fts[key][i]:>16.2f}{ratio(ours[key][i], fts[key][i]):>10}")
+            print(f"{label + ' ' + p + ', ms':28}{ours[key][i]:>16.1f}{shown[key][i]:>20.1f}{fts[key][i]:>14.2f}"
+                  f"{ratio(ours[key][i], fts[key][i]):>13}")
     for name in ("title", "body", "title+typo", "body+typo"):
         key = f"mrr_{name}"
-        print(f"{'MRR@10 ' + name:28}{ours[key]:>22.3f}{fts[key]:>16.3f}{ours[key] - fts[key]:>+10.3f}")
+        print(f"{'MRR@10 ' + name:28}{ours[key]:>16.3f}{shown[key]:>20.3f}{fts[key]:>14.3f}"
+              f"{ours[key] - fts[key]:>+13.3f}")
     typo_all = (ours["mrr_title+typo"] + ours["mrr_body+typo"]) / 2
-    print(f"{'MRR@10 one-typo (mean)':28}{typo_all:>22.3f}{(fts['mrr_title+typo'] + fts['mrr_body+typo']) / 2:>16.3f}")
-    print(f"{'writer: peak RSS, MB':28}{ours['rss_peak_mb']:>22.0f}   (grew {ours['rss_growth_mb']:.0f} MB while indexing)")
-    print(f"{'searchers opened by queries':28}{ours['searchers_opened_while_querying']:>22}")
+    print(f"{'MRR@10 one-typo (mean)':28}{typo_all:>16.3f}"
+          f"{(shown['mrr_title+typo'] + shown['mrr_body+typo']) / 2:>20.3f}"
+          f"{(fts['mrr_title+typo'] + fts['mrr_body+typo']) / 2:>14.3f}")
+    print(f"{'writer: peak RSS, MB':28}{ours['rss_peak_mb']:>16.0f}   (grew {ours['rss_growth_mb']:.0f} MB while indexing)")
+    print(f"{'searchers opened by queries':28}{ours['searchers_opened_while_querying']:>16}")
     checks = [
         ("title MRR@10 >= 0.92", ours["mrr_title"] >= 0.92),
         ("title MRR@10 >= FTS5 + 0.1", ours["mrr_title"] >= fts["mrr_title"] + 0.1),
@@ -489,11 +577,22 @@ def report(size: int, ours: dict, fts: dict) -> None:
         ("build >= 400 docs per CPU-second", ours["docs_per_cpu_s"] >= 400),
         ("no searcher opened per request", ours["searchers_opened_while_querying"] == 0),
     ]
-    print("targets: " + "; ".join(f"{label}: {'met' if ok else 'MISSED'}" for label, ok in checks))
+    print("Whoosh targets: " + "; ".join(f"{label}: {'met' if ok else 'MISSED'}" for label, ok in checks))
+    if pg is None:
+        return
+    sets = ("title", "body", "title+typo", "body+typo")
+    pg_checks = [(f"MRR {n} within 0.05 of Whoosh", pg[f"mrr_{n}"] >= ours[f"mrr_{n}"] - 0.05) for n in sets]
+    pg_checks += [(f"MRR {n} above FTS5", pg[f"mrr_{n}"] > fts[f"mrr_{n}"]) for n in ("title", "title+typo",
+                                                                                      "body+typo")]
+    pg_checks += [("p95 ordinary <= 30 ms", pg["lat_ordinary"][1] <= 30),
+                  ("p95 one-typo <= 30 ms", pg["lat_typo"][1] <= 30),
+                  ("rebuild >= 1000 docs/s", pg["docs_per_s"] >= 1000)]
+    print("PostgreSQL targets: " + "; ".join(f"{label}: {'met' if ok else 'MISSED'}" for label, ok in pg_checks))
 
 
 def main(argv: list[str]) -> int:
-    sizes = [int(a) for a in argv] or SIZES
+    chosen = [int(a) for a in argv] or [int(a) for a in os.environ.get("KB_BENCH_SEARCH_SIZES", "").split(",") if a.strip()]
+    sizes = chosen or SIZES
     sources = load_sources()
     if not sources:
         print("no bundled articles in content/articles; nothing to benchmark")
@@ -502,12 +601,16 @@ def main(argv: list[str]) -> int:
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
     workdir = Path(tempfile.mkdtemp(prefix="kb-bench-fresh-"))
     try:
+        if chosen:
+            raise _Skipped
         p50, p95, p99 = bench_freshness(workdir)
         print(f"freshness with {FRESH_WORKERS} writer processes: commit to searchable p50 {p50:.0f} ms, "
               f"p95 {p95:.0f} ms, p99 {p99:.0f} ms (target p95 <= 1000 ms: {'met' if p95 <= 1000 else 'MISSED'})")
+    except _Skipped:
+        pass
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    if HTTP_SIZE:
+    if HTTP_SIZE and not chosen:
         rng = random.Random(SEED)
         docs = make_corpus(sources, HTTP_SIZE, rng)
         workdir = Path(tempfile.mkdtemp(prefix="kb-bench-http-"))
@@ -525,8 +628,9 @@ def main(argv: list[str]) -> int:
         workdir = Path(tempfile.mkdtemp(prefix=f"kb-bench-{size}-"))
         try:
             ours = bench_project(docs, queries, workdir)
+            pg = bench_postgres(docs, queries, workdir)
             fts = bench_fts5(docs, queries, workdir)
-            report(size, ours, fts)
+            report(size, ours, pg, fts)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         sys.stdout.flush()

@@ -47,7 +47,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from kb import accounts, articles, cases, forums, mail, ops, search, site
+    from kb import accounts, articles, cases, forums, images, mail, ops, page_cache, search, site, uploads
     from kb.errors import register_error_handlers
     from kb.security import register_security
 
@@ -61,6 +61,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
     app.cli.add_command(init_command)
     app.cli.add_command(worker_command)
-    for feature in (mail, search, accounts, articles, forums, cases, site, ops):
+    for feature in (mail, search, accounts, uploads, images, articles, forums, cases, site, ops):
         feature.init_app(app)
+    page_cache.init_app(app)  # last: see kb.page_cache.init_app
     return app

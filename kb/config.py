@@ -96,6 +96,8 @@ DEFAULTS: dict[str, object] = {
     "CURRENT_PRODUCT_VERSION": "8.0",
     "DEFAULT_TIMEZONE": "UTC",
     "PER_PAGE": 20,
+    # How long browsers keep a static file whose URL names its fingerprint (?v=...): a year.
+    "STATIC_CACHE_SECONDS": 31_536_000,
 }
 
 

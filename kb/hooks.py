@@ -36,8 +36,8 @@ ORDER: dict[str, tuple[str, ...]] = {
         "articles/_home_articles.html",
         "forums/_home_section.html",
     ),
-    "init": ("articles.content", "forums.categories", "search.index"),
-    "stylesheets": ("site", "pygments", "articles", "search", "forums", "cases"),
+    "init": ("articles.content", "forums.categories", "forums.posts", "search.index"),
+    "stylesheets": ("site", "pygments", "articles", "search", "forums", "cases", "attachments"),
 }
 
 

@@ -7,15 +7,13 @@ link marked ``nofollow ugc``). Both allow only http, https and mailto URLs, per-
 (never ``*``), and no style, script, event handlers, iframes, objects, embeds, forms, SVG or MathML.
 nh3 (Rust's ammonia) replaces bleach, which its maintainers ended in 2026 with no further fixes.
 
-Python-Markdown spends quadratic time (or recursion) on some shapes of input: a run of unclosed
-``[``, deep quote and list nesting, thousands of rule or heading lines in one paragraph. Before
-rendering, ``structure_problem`` estimates that work in one linear pass; forms show its message,
-and the render functions fall back to escaped plain text, so no text makes a request take seconds.
+Before rendering, ``kb.markup_limits.structure_problem`` estimates the parser's work in one linear
+pass; a text with too much structure is rendered as escaped plain text, so no text makes a request
+take seconds. ``kb.markup_paste`` reads Markdown the way people paste it from GitHub or Discourse.
 """
 
 from __future__ import annotations
 
-import bisect
 import html as html_lib
 import logging
 import re
@@ -31,12 +29,14 @@ from flask import current_app, has_app_context
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 from pygments.token import STANDARD_TYPES
-from wtforms.validators import ValidationError
+
+from kb.markup_limits import MarkupLimits, check_field, structure_problem  # noqa: F401  (re-exported)
+from kb.markup_paste import PasteExtension
 
 log = logging.getLogger(__name__)
 
 # Raise whenever the same Markdown would render differently, so stored HTML can be refreshed.
-RENDER_VERSION = 2
+RENDER_VERSION = 3  # 3: lists and tables right under text, two-space nesting, ~~strike~~, task lists
 URL_SCHEMES = {"http", "https", "mailto"}
 STAFF_LINK_REL = "noopener noreferrer"
 COMMUNITY_LINK_REL = "nofollow noopener noreferrer ugc"
@@ -49,11 +49,12 @@ _ADMONITION_CLASSES = {"admonition", "note", "tip", "warning", "danger", "import
 _COMMON_TAGS = {
     "p", "br", "hr", "strong", "b", "em", "i", "del", "s", "sub", "sup", "code", "kbd", "pre",
     "blockquote", "ul", "ol", "li", "a", "span", "div", "h3", "h4", "h5", "h6", "img", "abbr",
+    "table", "thead", "tbody", "tr", "th", "td",
+    "input",  # task-list checkboxes only: _task_checkboxes rewrites every one to a disabled checkbox
 }
-STAFF_TAGS = _COMMON_TAGS | {
-    "h2", "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "dl", "dt", "dd", "figure", "figcaption",
-}
+STAFF_TAGS = _COMMON_TAGS | {"h2", "tfoot", "caption", "dl", "dt", "dd", "figure", "figcaption"}
 COMMUNITY_TAGS = set(_COMMON_TAGS)
+_TASK_ATTRIBUTES = {"type", "checked", "disabled"}
 
 STAFF_ATTRIBUTES: dict[str, set[str]] = {
     "a": {"href", "title"},
@@ -62,6 +63,7 @@ STAFF_ATTRIBUTES: dict[str, set[str]] = {
     "ol": {"start"},
     "th": {"align", "scope", "colspan", "rowspan"},
     "td": {"align", "colspan", "rowspan"},
+    "input": _TASK_ATTRIBUTES,
     "h2": {"id"}, "h3": {"id"}, "h4": {"id"}, "h5": {"id"}, "h6": {"id"},
     "li": {"id"},  # footnotes
     "sup": {"id"},  # footnote references
@@ -71,6 +73,9 @@ COMMUNITY_ATTRIBUTES: dict[str, set[str]] = {
     "abbr": {"title"},
     "img": {"src", "alt", "title"},
     "ol": {"start"},
+    "th": {"align"},
+    "td": {"align"},
+    "input": _TASK_ATTRIBUTES,
 }
 
 STAFF_CLASSES: dict[str, set[str]] = {
@@ -78,10 +83,14 @@ STAFF_CLASSES: dict[str, set[str]] = {
     "p": {"admonition-title"},
     "span": _CODE_SPAN_CLASSES,
     "a": {"footnote-ref", "footnote-backref"},
+    "ul": {"task-list"},
+    "li": {"task-list-item"},
 }
 COMMUNITY_CLASSES: dict[str, set[str]] = {
     "div": {"highlight"},
     "span": _CODE_SPAN_CLASSES,
+    "ul": {"task-list"},
+    "li": {"task-list-item"},
 }
 
 # Heading, footnote and footnote-reference ids Markdown generates; anything else is dropped.
@@ -134,10 +143,14 @@ def _slugify(value: str, separator: str) -> str:
 
 
 def _markdown(staff: bool) -> markdown.Markdown:
-    extensions = ["fenced_code", "codehilite", "pymdownx.magiclink", "sane_lists", _HeadingFloorExtension(2 if staff else 3)]
+    extensions = ["fenced_code", "codehilite", "pymdownx.magiclink", "sane_lists", "tables", "pymdownx.tilde",
+                  "pymdownx.tasklist", PasteExtension(), _HeadingFloorExtension(2 if staff else 3)]
     if staff:
-        extensions += ["tables", "footnotes", "toc", "admonition"]
+        extensions += ["footnotes", "toc", "admonition"]
     configs = {
+        # ~~strike~~ as on GitHub; a single ~ stays literal (no subscript), so paths like ~/logs are safe.
+        "pymdownx.tilde": {"subscript": False},
+        "pymdownx.tasklist": {"custom_checkbox": False, "clickable_checkbox": False},
         "codehilite": {"guess_lang": False, "css_class": "highlight"},
         "pymdownx.magiclink": {"hide_protocol": False, "repo_url_shortener": False},
         "tables": {"use_align_attribute": True},
@@ -192,10 +205,10 @@ def _staff_cleaner() -> nh3.Cleaner:
 _STAFF_CLEANER = _staff_cleaner()
 
 
-def _community_filter(image_hosts: frozenset[str]):
+def _community_filter(image_hosts: frozenset[str], site_url: str):
     def check(tag: str, attribute: str, value: str) -> str | None:
         if tag == "img" and attribute == "src":
-            return value if image_allowed(value, image_hosts) else None
+            return value if image_allowed(value, image_hosts) or site_image(value, site_url) else None
         if attribute == "href":
             return value if url_allowed(value) else None
         return value
@@ -214,7 +227,49 @@ def image_allowed(src: str, image_hosts: Iterable[str]) -> bool:
     return parts.scheme == "https" and (parts.hostname or "").lower() in {h.lower() for h in image_hosts}
 
 
+_SITE_FILE_PATH = re.compile(r"/files/\d{1,10}/[\w.-]{1,255}")
+
+
+def site_image(src: str, site_url: str) -> bool:
+    """An image stored on this site, by its absolute address on KB_SITE_URL: ``<KB_SITE_URL>/files/<id>/<name>``.
+
+    (Relative addresses are this site's already, see image_allowed.) Only the file download path
+    qualifies, so a post cannot point an image at any other page of the site under its full address.
+    """
+    site = urlsplit(site_url or "")
+    if not site.scheme or not site.hostname:
+        return False
+    try:
+        parts = urlsplit(src.strip())
+        same_origin = (parts.scheme == site.scheme and (parts.hostname or "").lower() == site.hostname.lower()
+                       and parts.port == site.port)
+    except ValueError:  # a port that is not a number
+        return False
+    prefix = site.path.rstrip("/")
+    return (same_origin and not parts.username and not parts.query and not parts.fragment
+            and parts.path.startswith(prefix + "/") and bool(_SITE_FILE_PATH.fullmatch(parts.path[len(prefix):])))
+
+
 _IMG_WITHOUT_SRC = re.compile(r"<img(?![^>]*\ssrc=)[^>]*>")
+
+
+_INPUT = re.compile(r'<input((?:\s+[a-z-]+(?:="[^"]*")?)*)\s*/?>')
+_ATTRIBUTE = re.compile(r'([a-z-]+)(?:="([^"]*)")?')
+
+
+def _task_checkbox(match: re.Match) -> str:
+    attributes = dict(_ATTRIBUTE.findall(match.group(1)))
+    if attributes.get("type") != "checkbox":
+        return ""
+    return '<input type="checkbox" disabled checked>' if "checked" in attributes else '<input type="checkbox" disabled>'
+
+
+def _task_checkboxes(html: str) -> str:
+    """Every input the sanitizer let through becomes a disabled checkbox (a task-list item) or goes.
+
+    Runs on the sanitizer's output, which writes attributes lower-case with double-quoted values.
+    """
+    return _INPUT.sub(_task_checkbox, html) if "<input" in html else html
 
 
 def _keyboard_scrollable(html: str) -> str:
@@ -223,171 +278,6 @@ def _keyboard_scrollable(html: str) -> str:
     Runs on the sanitizer's output, which writes these tags without attributes, and adds only fixed text.
     """
     return html.replace("<pre>", '<pre tabindex="0">').replace("<table>", '<table tabindex="0">')
-
-
-@dataclass(frozen=True)
-class MarkupLimits:
-    """How much structure one text may have; each field is the setting ``MARKUP_MAX_<FIELD>``."""
-
-    nesting: int = 16  # quote and list levels on one line
-    link_work: int = 150_000  # characters scanned for the ends of "[...]" and "](...)", whole text
-    tag_work: int = 300_000  # characters the HTML parser scans for the ">" of each "<tag"
-    block_lines: int = 2_000  # heading, rule and list lines (each costs a fixed time)
-    block_work: int = 2_000_000  # heading, rule and list lines times their paragraph's length, summed
-    inline_marks: int = 4_000  # * _ < ` \ characters in one paragraph
-    code_fences: int = 200  # ``` and ~~~ lines
-    headings: int = 200
-    table_rows: int = 1_000  # lines with a "|" (the tables extension takes a fixed time per row)
-    link_references: int = 500  # "[name]: url" and "[^note]:" definitions
-
-    @classmethod
-    def from_config(cls, config) -> MarkupLimits:
-        return cls(**{name: int(config[f"MARKUP_MAX_{name.upper()}"]) for name in cls.__dataclass_fields__})
-
-
-def _limits() -> MarkupLimits:
-    return MarkupLimits.from_config(current_app.config) if has_app_context() else MarkupLimits()
-
-
-_FENCE = re.compile(r"(`{3,}|~{3,})")
-_CONTAINER = re.compile(r"[ \t]*(?:>|[-*+][ \t]|\d{1,9}[.)][ \t])")
-_SPLITTING_LINE = re.compile(r"[ \t]*(?:[-*_=#+]|\d{1,9}[.)])")
-_HEADING_LINE = re.compile(r" {0,3}(?:#{1,6}(?:[ \t]|$)|[=-]+[ \t]*$)")
-_REFERENCE_LINE = re.compile(r" {0,3}\[[^\]]{1,200}\]:")
-_INLINE_MARKS = re.compile(r"[*_<`\\]")
-_FENCE_OPENER = re.compile(r"(`{3,}|~{3,})[ ]*(?:\{[^\n]*\}|\.?[\w#.+-]*)?[ ]*$")
-
-
-def _code_lines(lines: list[str]) -> set[int]:
-    """Lines inside fenced code blocks exactly as the fenced_code extension pairs them (not parsed as Markdown)."""
-    inside: set[int] = set()
-    opened: tuple[int, str] | None = None
-    for index, line in enumerate(lines):
-        if opened is None:
-            if match := _FENCE_OPENER.match(line):
-                opened = (index, match.group(1))
-        elif line.rstrip(" ") == opened[1]:
-            inside.update(range(opened[0], index + 1))
-            opened = None
-    return inside
-
-
-def _nesting(line: str) -> int:
-    """Quote and list levels a line opens; indentation before a marker adds a level per 4 columns."""
-    depth, position = 0, 0
-    while match := _CONTAINER.match(line, position):
-        marker = match.group(0)
-        depth += 1 + len(marker[: len(marker) - len(marker.lstrip(" \t"))].expandtabs(4)) // 4
-        position = match.end()
-    return depth
-
-
-def _link_work(block: str) -> int:
-    """Characters Python-Markdown scans looking for each "[" and "](" end (to the block's end when unclosed)."""
-    work, brackets, parens = 0, [], []
-    escaped = False
-    for index, char in enumerate(block):
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char == "[":
-            brackets.append(index)
-        elif char == "]" and brackets:
-            work += index - brackets.pop()
-        elif char == "(":
-            parens.append((index, index > 0 and block[index - 1] == "]"))
-        elif char == ")" and parens:
-            start, link = parens.pop()
-            work += index - start if link else 0
-    end = len(block)
-    work += sum(end - start for start in brackets) + sum(end - start for start, link in parens if link)
-    return work
-
-
-_TAG_START = re.compile(r"<[A-Za-z/!?]")
-
-
-def _tag_work(text: str) -> int:
-    """Characters the HTML parser scans from each "<tag" to the next ">" (to the end when there is none)."""
-    closes = [m.start() for m in re.finditer(">", text)]
-    work = 0
-    for match in _TAG_START.finditer(text):
-        following = bisect.bisect_left(closes, match.start())
-        work += (closes[following] if following < len(closes) else len(text)) - match.start()
-    return work
-
-
-_CODE_HINT = "or put the text in a code block (a line of ``` before and after it)."
-
-
-def _paragraphs(lines: list[str], code: set[int]) -> list[str]:
-    """The text's blocks as Python-Markdown splits them (at blank lines), code blocks left out."""
-    found, block = [], []
-    for index, line in enumerate([*lines, ""]):
-        if index in code or not line.strip():
-            if block:
-                found.append("\n".join(block))
-            block = []
-        else:
-            block.append(line)
-    return found
-
-
-def _split_work(paragraph: str) -> tuple[int, int]:
-    """Heading, rule and list lines in a paragraph, and the re-scanning they cause (each one re-reads the rest)."""
-    splits = sum(1 for line in paragraph.split("\n") if _SPLITTING_LINE.match(line))
-    return splits, splits * len(paragraph)
-
-
-def structure_problem(text: str, limits: MarkupLimits | None = None) -> str | None:
-    """Why ``text`` has too much structure to render quickly (a message for the writer), or None."""
-    limits = limits or _limits()
-    lines = (text or "").split("\n")
-    code = _code_lines(lines)
-    prose = [(index + 1, line) for index, line in enumerate(lines) if index not in code]
-    fences = sum(1 for line in lines if _FENCE.match(line))
-    if fences > limits.code_fences:
-        return (f"The text has {fences:,} code fence lines (``` or ~~~); the limit is {limits.code_fences:,}. "
-                "Join neighbouring code blocks into one.")
-    for number, line in prose:
-        if (depth := _nesting(line)) > limits.nesting:
-            return (f"Line {number} nests quotes or lists {depth:,} levels deep; the limit is {limits.nesting}. "
-                    f"Flatten it, {_CODE_HINT}")
-    headings = sum(1 for _, line in prose if _HEADING_LINE.match(line))
-    if headings > limits.headings:
-        return f"The text has {headings:,} headings; the limit is {limits.headings:,}. Split it into several pages."
-    rows = sum(1 for _, line in prose if "|" in line)
-    if rows > limits.table_rows:
-        return f"The text has {rows:,} table rows (lines with “|”); the limit is {limits.table_rows:,}. Split the table, {_CODE_HINT}"
-    references = sum(1 for _, line in prose if _REFERENCE_LINE.match(line))
-    if references > limits.link_references:
-        return (f"The text defines {references:,} link references; the limit is {limits.link_references:,}. "
-                "Write the links inline instead.")
-    if _tag_work("\n".join(line for _, line in prose)) > limits.tag_work:
-        return ("The text has too many “<” that look like the start of an HTML tag but are never closed with “>”. "
-                f"Write &lt; for a literal “<”, {_CODE_HINT}")
-    paragraphs = _paragraphs(lines, code)
-    for paragraph in paragraphs:
-        if (marks := len(_INLINE_MARKS.findall(paragraph))) > limits.inline_marks:
-            return (f"A paragraph has {marks:,} formatting characters (* _ < ` \\); the limit is {limits.inline_marks:,}. "
-                    f"Add blank lines between its parts, {_CODE_HINT}")
-    lines_and_work = [_split_work(p) for p in paragraphs]
-    if (count := sum(n for n, _ in lines_and_work)) > limits.block_lines:
-        return f"The text has {count:,} heading, rule and list lines; the limit is {limits.block_lines:,}. Split it into several posts."
-    if sum(work for _, work in lines_and_work) > limits.block_work:
-        return f"The text has too many heading, rule or list lines without blank lines between them. Add blank lines, {_CODE_HINT}"
-    if sum(_link_work(p) for p in paragraphs) > limits.link_work:
-        return ("The text has too many unclosed “[” or “](” (or links inside links) to format. "
-                f"Close them, write \\[ for a literal bracket, {_CODE_HINT}")
-    return None
-
-
-def check_field(form, field) -> None:
-    """WTForms validator for Markdown fields: the structure check's message, shown on the field."""
-    problem = structure_problem(field.data or "")
-    if problem:
-        raise ValidationError(problem)
 
 
 def _plain_html(text: str) -> str:
@@ -409,7 +299,7 @@ def render_article(text: str) -> RenderedArticle:
         return RenderedArticle(html=body, toc_html="", headings=[], plain_text=to_plain_text(body))
     md = _markdown(staff=True)
     raw = md.convert(text or "")
-    body = _keyboard_scrollable(_IMG_WITHOUT_SRC.sub("", _STAFF_CLEANER.clean(raw)))
+    body = _keyboard_scrollable(_task_checkboxes(_IMG_WITHOUT_SRC.sub("", _STAFF_CLEANER.clean(raw))))
     headings: list[tuple[int, str, str]] = []
 
     def walk(tokens) -> None:
@@ -456,18 +346,19 @@ def render_post(text: str, image_hosts: Iterable[str] = ()) -> str:
     if problem:
         return _refused(text, problem)
     raw = _markdown(staff=False).convert(text or "")
-    cleaner = _community_cleaner(frozenset(host.lower() for host in image_hosts))
-    return _keyboard_scrollable(_IMG_WITHOUT_SRC.sub("", cleaner.clean(raw)))
+    site_url = str(current_app.config.get("SITE_URL") or "") if has_app_context() else ""
+    cleaner = _community_cleaner(frozenset(host.lower() for host in image_hosts), site_url)
+    return _keyboard_scrollable(_task_checkboxes(_IMG_WITHOUT_SRC.sub("", cleaner.clean(raw))))
 
 
 @lru_cache(maxsize=16)
-def _community_cleaner(image_hosts: frozenset[str]) -> nh3.Cleaner:
-    """One cleaner per set of trusted image hosts (the config rarely changes)."""
+def _community_cleaner(image_hosts: frozenset[str], site_url: str = "") -> nh3.Cleaner:
+    """One cleaner per set of trusted image hosts and site address (the config rarely changes)."""
     return nh3.Cleaner(
         tags=COMMUNITY_TAGS,
         clean_content_tags={"script", "style"},
         attributes=COMMUNITY_ATTRIBUTES,
-        attribute_filter=_community_filter(image_hosts),
+        attribute_filter=_community_filter(image_hosts, site_url),
         link_rel=COMMUNITY_LINK_REL,
         url_schemes=URL_SCHEMES,
         allowed_classes=COMMUNITY_CLASSES,

@@ -22,12 +22,31 @@ from kb.config import ConfigError
 class SiteFlask(Flask):
     """Flask whose absolute URLs come from ``SITE_URL`` when it is set, never from the request."""
 
+    _site_adapter: tuple[str, MapAdapter] | None = None
+    _sync: dict | None = None
+
     def site_url_adapter(self) -> MapAdapter | None:
         site = self.config.get("SITE_URL")
         if not site:
             return None
-        parts = urlsplit(site)
-        return self.url_map.bind(parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme)
+        # Every request's app context asks for one: bind once per SITE_URL value.
+        if self._site_adapter is None or self._site_adapter[0] != site:
+            parts = urlsplit(site)
+            self._site_adapter = (site, self.url_map.bind(parts.netloc, script_name=parts.path or "/",
+                                                          url_scheme=parts.scheme))
+        return self._site_adapter[1]
+
+    def ensure_sync(self, func):
+        """Flask asks this of every hook and view on every request; the answer never changes for a function."""
+        if self._sync is None:
+            self._sync = {}
+        try:
+            return self._sync[func]
+        except KeyError:
+            wrapped = self._sync[func] = super().ensure_sync(func)
+            return wrapped
+        except TypeError:  # an unhashable callable
+            return super().ensure_sync(func)
 
     def create_url_adapter(self, request) -> MapAdapter | None:
         # Outside a request (commands, the worker) URLs are built from SITE_URL instead of SERVER_NAME.

@@ -88,24 +88,43 @@ def register_security(app: Flask) -> None:
             request.args = ImmutableMultiDict(
                 [(key.replace("\x00", ""), value.replace("\x00", "")) for key, value in request.args.items(multi=True)]
             )
-    policy = content_security_policy(app)
+    headers = security_headers(app)
 
     @app.after_request
     def set_security_headers(response):
-        response.headers.setdefault("Content-Security-Policy", policy)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        if app.config.get("SESSION_COOKIE_SECURE"):
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if request.path.startswith("/api/"):
-            response.headers.setdefault("Cache-Control", "no-store")
+        # One pass over the few headers a view set, instead of a search per header we add.
+        present = {key.lower() for key, _ in response.headers}
+        response.headers.extend([(key, value) for key, value in headers if key.lower() not in present])
+        if "cache-control" not in present and request.path.startswith("/api/"):
+            response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def security_headers(app: Flask) -> list[tuple[str, str]]:
+    """The headers every response carries unless its view set its own, worked out once at start-up."""
+    headers = [
+        ("Content-Security-Policy", content_security_policy(app)),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+    ]
+    if app.config.get("SESSION_COOKIE_SECURE"):
+        headers.append(("Strict-Transport-Security", "max-age=31536000"))
+    return headers
 
 
 class ApiAwareSessionInterface(SecureCookieSessionInterface):
     """Never hand out a session cookie on /api/: a bearer token must not turn into a browser login."""
+
+    _serializer: tuple | None = None
+
+    def get_signing_serializer(self, app):
+        # Flask builds a new serializer (and key list) for every request; keep one per key set.
+        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        if self._serializer is None or self._serializer[0] != keys:
+            self._serializer = (keys, super().get_signing_serializer(app))
+        return self._serializer[1]
 
     def save_session(self, app, session, response):
         if request.path.startswith("/api/"):

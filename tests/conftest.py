@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 from email import message_from_bytes, policy
@@ -71,6 +72,27 @@ def isolate_requests(app):
         g.pop("_login_user", None)
 
     return app
+
+
+@pytest.fixture
+def second_worker(app, app_config, tmp_path):
+    """Another worker process on the same database: an app of its own, with its own page cache.
+
+    Use ``with second_worker.app_context():``; on leaving, the test's own session starts afresh, as
+    the first worker's next request would (test requests share the test's session)."""
+    other = isolate_requests(create_app(app_config, instance_path=str(tmp_path / "instance-2")))
+
+    class Worker:
+        @contextlib.contextmanager
+        def app_context(self):
+            with other.app_context():
+                yield other
+            db.session.rollback()
+
+        def test_client(self):
+            return other.test_client()
+
+    return Worker()
 
 
 @pytest.fixture

@@ -17,6 +17,18 @@ def test_nginx_accepts_exactly_the_largest_request_the_site_accepts():
     assert int(number) * UNITS.get(unit, 1) == DEFAULTS["MAX_CONTENT_LENGTH"]
 
 
+def test_nginx_upload_pages_accept_the_attachment_limits(app):
+    from kb.cases.attachments import request_limit
+
+    conf = (DEPLOY / "nginx-kb.conf").read_text()
+    block = re.search(r"location ~ \^/\(cases/new\|cases/\[0-9\]\+/comment\|api/v1/cases/\[0-9\]\+/attachments\)\$ \{"
+                      r"[^}]*client_max_body_size\s+(\d+)([kmg]?);", conf)
+    assert block, "the upload location is missing"
+    number, unit = block.groups()
+    with app.test_request_context():
+        assert int(number) * UNITS.get(unit, 1) == request_limit()
+
+
 def test_nginx_replaces_forwarded_headers_and_caches_static_files():
     conf = (DEPLOY / "nginx-kb.conf").read_text()
     assert "proxy_set_header X-Forwarded-For $remote_addr;" in conf  # never the client's own list

@@ -36,7 +36,7 @@ class Role(str, enum.Enum):
     @property
     def level(self) -> int:
         """The rung on the ladder, from 0 (customer) upwards, in declaration order."""
-        return list(Role).index(self)
+        return _ROLE_LEVELS[self]
 
     def includes(self, other: "Role") -> bool:
         """The one "at least" comparison: does this role reach ``other``'s rung?"""
@@ -46,6 +46,10 @@ class Role(str, enum.Enum):
     def at_least(cls, minimum: "Role") -> list["Role"]:
         """The roles at or above ``minimum``, for ``role IN (...)`` queries."""
         return [role for role in cls if role.includes(minimum)]
+
+
+# Permission checks ask for levels many times per page (every post's buttons): worked out once.
+_ROLE_LEVELS = {role: number for number, role in enumerate(Role)}
 
 
 class Plan(str, enum.Enum):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from kb import page_cache
 from kb.articles.views import bp
 from kb.hooks import (
     register_facet_labels,
@@ -14,16 +15,20 @@ from kb.hooks import (
     register_stylesheet,
     register_template_helper,
 )
+from kb.images import accept_images
 
 
 def init_app(app: Flask) -> None:
-    from kb.articles import contributions, page_cache, settings
+    from kb.articles import contributions, settings
     from kb.articles.cli import export_content_command, import_content_command
-    from kb.articles.models import article_url
+    from kb.articles.models import Article, ArticleTag, Category, article_url
 
     settings.apply(app.config)
-    page_cache.install_listeners()
+    page_cache.watch(app, "articles", Article, ArticleTag, Category)
+    for endpoint in ("articles.index", "articles.category", "articles.show", "articles.feed"):
+        page_cache.register_page(app, endpoint, "articles")
     app.register_blueprint(bp)
+    accept_images(app, "articles.new", "articles.edit", "articles.upload_image")
     app.cli.add_command(import_content_command)
     app.cli.add_command(export_content_command)
     register_nav(app, "Articles", "articles.index")

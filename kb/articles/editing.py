@@ -210,10 +210,12 @@ def create_article(
     return article
 
 
-def create_draft(title: str, body: str, author, summary: str = "", source_url: str | None = None) -> Article:
+def create_draft(title: str, body: str, author, summary: str = "", source_url: str | None = None, *,
+                 category: Category | None = None, tags: Iterable[str] = (), versions: Iterable[str] = ()) -> Article:
     """A draft article for staff to finish, e.g. from a solved forum thread (no commit)."""
     return create_article(
         title=title, body=body, author=author, summary=summary[:300], source_url=source_url,
+        category=category, tags=tags, versions=versions,
         status=ArticleStatus.DRAFT, message="Draft created" + (f" from {source_url}" if source_url else ""),
     )
 

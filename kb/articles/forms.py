@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, Optional, ValidationError
 from kb.articles import editing
 from kb.articles.models import ArticleType
 from kb.forms import BaseForm
+from kb.images.forms import image_field
 from kb.markup import check_field
 
 
@@ -39,6 +40,7 @@ class ArticleForm(BaseForm):
     body = TextAreaField("Body (Markdown)", validators=[DataRequired("Write the article's body."),
                                                        ConfigLength("ARTICLE_BODY_MAX_LENGTH", "The body"), check_field],
                          render_kw={"rows": 24, "data-preview-source": ""})
+    image = image_field()
     message = StringField("Change note", validators=[ConfigLength("ARTICLE_REVISION_MESSAGE_MAX_LENGTH", "The change note")])
     base_revision = HiddenField()
 

@@ -19,10 +19,6 @@ DEFAULTS: dict[str, object] = {
     "ARTICLE_HELPFUL_RATIO_THRESHOLD": 0.6,
     "ARTICLE_HELPFUL_MIN_VOTES": 5,
     "ARTICLE_HELPFUL_WINDOW_DAYS": 90,
-    # Rendered article pages kept per worker for anonymous readers (0 turns the cache off).
-    "ARTICLE_PAGE_CACHE_SECONDS": 60,
-    "ARTICLE_PAGE_CACHE_SIZE": 500,
-    "ARTICLE_PAGE_CACHE_CHECK_SECONDS": 1.0,  # how stale a status change may be on another worker
     # How many items lists show.
     "ARTICLE_RELATED_COUNT": 5,
     "HOME_POPULAR_COUNT": 6,

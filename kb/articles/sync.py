@@ -23,6 +23,8 @@ from sqlalchemy.orm import selectinload
 from kb.articles import editing
 from kb.articles.models import Article, ArticleStatus, ArticleType, Category, Revision
 from kb.extensions import db
+from kb.images.content import import_images
+from kb.images.reencode import ImageRefused
 
 TYPES = [t.value for t in ArticleType]
 STATUSES = [s.value for s in ArticleStatus]
@@ -231,12 +233,23 @@ def import_content(content_dir: Path | str, config, progress: Progress | None = 
                     raise ContentError(f"the slug “{parsed.slug}” is also used by {seen[parsed.slug].name}")
                 if parsed.category and parsed.category not in categories:
                     raise ContentError(f"the category “{parsed.category}” is not in categories.yml")
+                parsed.body = _with_bundled_images(parsed, content_dir)
             except ContentError as exc:
                 report.errors.append((str(path), str(exc)))
                 continue
             seen[parsed.slug] = path
             _import_one(parsed, articles.get(parsed.slug), categories, latest, report)
     return report
+
+
+def _with_bundled_images(parsed: ArticleFile, content_dir: Path) -> str:
+    """The body with images shipped beside the file imported and linked by their site address."""
+    if "![" not in parsed.body:
+        return parsed.body
+    try:
+        return import_images(parsed.body, parsed.path, content_dir)
+    except ImageRefused as exc:
+        raise ContentError(exc.message) from None
 
 
 def _apply_status(article: Article, status: str) -> None:

@@ -23,19 +23,21 @@ from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
 from kb.accounts.permissions import staff_required
-from kb.articles import editing, page_cache, queries
+from kb.articles import editing, queries
 from kb.articles.forms import ActionForm, ArticleForm, FeedbackForm, ReviewForm
 from kb.articles.models import (
     Article,
-    article_url,
     ArticleStatus,
     ArticleType,
     Category,
     Feedback,
     Revision,
+    article_url,
 )
 from kb.articles.permissions import can_edit, can_read, can_see_feedback
 from kb.extensions import db, limiter
+from kb.images import service as images
+from kb.images.endpoint import json_upload
 from kb.markup import render_article
 from kb.security import int_arg
 
@@ -115,32 +117,17 @@ def site_index():
 @bp.route("/articles/<slug>")
 def show(slug: str):
     """The article page: stored HTML, contents, related articles and the "was this helpful?" form."""
-    use_cache = page_cache.cacheable()
-    if use_cache:
-        cache = page_cache.cache_for(current_app)
-        html = cache.get(slug, float(current_app.config["ARTICLE_PAGE_CACHE_SECONDS"]),
-                         float(current_app.config["ARTICLE_PAGE_CACHE_CHECK_SECONDS"]))
-        if html is not None:
-            return page_cache.personalise(html)
-    article = _readable_article(slug)
-    if use_cache and article.is_published and page_cache.storable():
-        related = queries.related_articles(article, current_app.config["ARTICLE_RELATED_COUNT"])
-        html = _render_article(article, FeedbackForm(), csrf=page_cache.CSRF_MARKER, related=related)[0]
-        cache.put(slug, html, page_cache.stamps(article, related))
-        return page_cache.personalise(html)
-    return _render_article(article, FeedbackForm())
+    return _render_article(_readable_article(slug), FeedbackForm())
 
 
-def _render_article(article: Article, feedback_form: FeedbackForm, status: int = 200, csrf: str | None = None,
-                    related: list[Article] | None = None):
-    if related is None:
-        related = queries.related_articles(article, current_app.config["ARTICLE_RELATED_COUNT"])
+def _render_article(article: Article, feedback_form: FeedbackForm, status: int = 200):
+    related = queries.related_articles(article, current_app.config["ARTICLE_RELATED_COUNT"])
     my_vote = _my_vote(article)
     staff = can_see_feedback(current_user)
     return render_template(
         "articles/show.html", article=article, related=related, feedback_form=feedback_form, my_vote=my_vote,
         staff=staff, feedback=queries.feedback_of(article, 20) if staff else [], action_form=ActionForm(),
-        review_form=_review_form(article) if staff else None, feedback_csrf=csrf or generate_csrf(),
+        review_form=_review_form(article) if staff else None, feedback_csrf=generate_csrf(),
     ), status
 
 
@@ -204,6 +191,25 @@ def _previewable(form: ArticleForm) -> bool:
     return len(form.body.data or "") <= current_app.config["ARTICLE_BODY_MAX_LENGTH"]
 
 
+def _take_image(form: ArticleForm) -> int | None:
+    """An image chosen without the editor's script: stored, and its Markdown added to the body.
+
+    It is committed at once, so its link in the text shown again works even if the article is
+    refused below; a refused image gives its status with the reason on the field.
+    """
+    refused = images.add_form_image(form, current_user)
+    if refused is None:
+        db.session.commit()
+    return refused
+
+
+@bp.route("/articles/images", methods=["POST"])
+@staff_required
+def upload_image():
+    """The editor's script: store one image and answer with its address and Markdown (JSON)."""
+    return json_upload(current_user)
+
+
 @bp.route("/articles/new", methods=["GET", "POST"])
 @staff_required
 def new():
@@ -215,6 +221,9 @@ def new():
         form.versions.data = current_app.config["CURRENT_PRODUCT_VERSION"]
         return _editor(form, None)
     action = request.form.get("action", "save")
+    refused = _take_image(form)
+    if refused:
+        return _editor(form, None, refused)
     if action == "preview" and _previewable(form):
         return _editor(form, None, preview=render_article(form.body.data or ""))
     if not form.validate_on_submit():
@@ -252,6 +261,9 @@ def edit(slug: str):
         form.base_revision.data = str(latest or "")
         return _editor(form, article)
     action = request.form.get("action", "save")
+    refused = _take_image(form)
+    if refused:
+        return _editor(form, article, refused)
     if action == "preview" and _previewable(form):
         return _editor(form, article, preview=render_article(form.body.data or ""))
     if not form.validate_on_submit():

@@ -9,12 +9,14 @@ from kb.cases.views import bp
 
 
 def init_app(app: Flask) -> None:
-    from kb.cases import contributions, settings
+    from kb import page_cache
+    from kb.cases import attachments, contributions, settings
     from kb.cases.api import api_bp
-    from kb.cases.cli import mail_in_command, sla_sweep_command
+    from kb.cases.cli import attachments_prune_command, mail_in_command, sla_sweep_command
     from kb.cases.sweep import sweep_task
     from kb.cases.urls import case_url
     from kb.extensions import csrf
+    from kb.uploads.request_size import accept_uploads
     from kb.hooks import (
         register_home_section,
         register_metric,
@@ -28,19 +30,27 @@ def init_app(app: Flask) -> None:
     settings.apply(app.config)
     settings.check_policy(app)
     app.register_blueprint(bp)
+    attachments.register()
+    for endpoint in ("cases.new", "cases.comment", "cases_api.add_attachments"):
+        accept_uploads(app, endpoint, attachments.request_limit)
     # Bearer tokens, never cookies, authenticate the API, so there is no CSRF to guard against there.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
     app.cli.add_command(sla_sweep_command)
     app.cli.add_command(mail_in_command)
+    app.cli.add_command(attachments_prune_command)
     register_periodic(app, "SLA sweep", "SLA_SWEEP_INTERVAL", sweep_task)
 
     register_nav(app, "Support", "cases.index", visible=lambda user: getattr(user, "is_authenticated", False))
     register_nav(app, "Support", "cases.support", visible=lambda user: not getattr(user, "is_authenticated", False))
     register_nav(app, "Queue", "cases.staff_queue", visible=lambda user: getattr(user, "is_staff", False))
     register_sitemap(app, lambda: [("/severity", None), ("/support", None)])
+    # The policy pages come from the settings alone: only PAGE_CACHE_SECONDS ends them.
+    page_cache.register_page(app, "cases.severity")
+    page_cache.register_page(app, "cases.support")
     register_home_section(app, "cases/_home_section.html", contributions.home_context)
     register_stylesheet(app, "cases")
+    register_stylesheet(app, "attachments")
     register_metric(app, "kb_cases_open", "Open support cases by severity and SLA state.", contributions.open_case_counts,
                     labels=("severity", "sla"))
     register_template_helper(app, "case_url", case_url)

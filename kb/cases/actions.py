@@ -59,8 +59,21 @@ def sla_sentence(case: Case, zone: str | None = None) -> str:
 
     target = current_policy().target(case.severity, case.organization.plan)
     local = case.response_due_at.astimezone(ZoneInfo(zone or org_calendar(case.organization)[0]))
+    return f"Our first response is due by {due_words(local, target)}."
+
+
+def due_words(local: datetime, target: sla.Target) -> str:
+    """'06 Jan 2026 10:00 GMT (1 business day in business hours)': a due time and the target behind it."""
     clock = "around the clock" if target.clock == sla.ELAPSED else "in business hours"
-    return f"Our first response is due by {local:%d %b %Y %H:%M %Z} ({target.label()} {clock})."
+    return f"{local:%d %b %Y %H:%M %Z} ({target.label()} {clock})"
+
+
+def response_preview(org, zone) -> dict[str, str]:
+    """Per severity (as the form's values), the sentence the case form shows before the case is opened."""
+    return {
+        str(severity): f"If you open it now, our first response is due by {due_words(due.astimezone(zone), target)}."
+        for severity, (due, target) in clocks.response_preview(org).items()
+    }
 
 
 def parse_number(value) -> int | None:
@@ -72,11 +85,11 @@ def parse_number(value) -> int | None:
     return number if 0 < number < 2**62 else None
 
 
-def case_by_number(number) -> Case | None:
+def case_by_number(number, *options) -> Case | None:
     value = parse_number(number)
     if value is None:
         return None
-    return db.session.scalar(select(Case).where(Case.number == value))
+    return db.session.scalar(select(Case).where(Case.number == value).options(*options))
 
 
 def open_case(opener: User, *, title: str, description: str, severity: int, product_version: str = "",

@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
-from kb.cases import actions, notify, permissions
+from kb.cases import actions, activity, attachments, notify, permissions
 from kb.cases import severity as severity_info
 from kb.cases.models import Case, CaseStatus, EventKind
 from kb.cases.urls import case_url
@@ -21,6 +21,8 @@ from kb.cases.openapi import CASE_INPUT_FIELDS, build_document
 from kb.errors import MESSAGES
 from kb.extensions import db, limiter
 from kb.markup import structure_problem
+from kb.uploads import file_url
+from kb.uploads.service import UploadError
 
 api_bp = Blueprint("cases_api", __name__, url_prefix="/api/v1")
 
@@ -140,6 +142,44 @@ def get_case(number: int):
     return jsonify(case_json(case, detail=True))
 
 
+@api_bp.post("/cases/<int:number>/attachments")
+@_limit
+def add_attachments(number: int):
+    """Attach files (multipart field ``files``, repeated) to a case, with an optional ``comment`` they go with."""
+    user = _require_token()
+    case = actions.case_by_number(number)
+    if case is None or not permissions.can_see_case(user, case):
+        raise ApiError(404, f"There is no case {number} that you can see.")
+    if request.mimetype != "multipart/form-data":
+        raise ApiError(415, "Send the files as multipart/form-data, each in a part named 'files'.")
+    chosen = [f for f in request.files.getlist("files") if f.filename]
+    if not chosen:
+        raise ApiError(400, "Send at least one file in a part named 'files'.")
+    comment = actions.clean(request.form.get("comment", "")).strip()
+    limit = int(current_app.config["CASE_COMMENT_MAX_LENGTH"])
+    if len(comment) > limit:
+        raise ApiError(422, "The comment is too long.", {"comment": f"Must be at most {limit} characters long."})
+    files = attachments.from_uploads(chosen)
+    events = []
+    try:
+        attachments.check(case, files)
+        if comment:
+            events = actions.add_comment(case, user, comment, via="api")
+            db.session.flush()
+        stored = attachments.take(files, uploader=user, case=case, event=events[0] if events else None)
+    except UploadError as exc:
+        db.session.rollback()
+        raise ApiError(exc.status, exc.message) from None
+    if events:
+        activity.record(case, events, user)
+        notify.send_public_update(case, events, user)
+    db.session.commit()
+    response = jsonify({"attachments": [attachment_json(f) for f in stored]})
+    response.status_code = 201
+    response.headers["Location"] = url_for("cases_api.get_case", number=case.number)
+    return response
+
+
 def _positive_int(name: str, default: int) -> int:
     raw = request.args.get(name)
     if raw is None:
@@ -220,6 +260,19 @@ def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def attachment_json(stored) -> dict:
+    return {
+        "id": stored.id,
+        "filename": stored.filename,
+        "size": stored.size,
+        "content_type": stored.content_type,
+        "sha256": stored.sha256,
+        "uploaded_by": stored.uploaded_by.display_name if stored.uploaded_by else None,
+        "created_at": _iso(stored.created_at),
+        "url": file_url(stored, external=True, api=True),
+    }
+
+
 def case_json(case: Case, detail: bool = False) -> dict:
     """What a customer may know about a case; internal notes and staff-only events never appear."""
     sla = actions.sla_status(case)
@@ -261,5 +314,6 @@ def case_json(case: Case, detail: bool = False) -> dict:
                 for event in case.events
                 if event.kind is EventKind.COMMENT
             ],
+            "attachments": [attachment_json(f) for f in attachments.visible_files(case, None)],
         })
     return body

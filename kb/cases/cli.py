@@ -13,6 +13,14 @@ from sqlalchemy.exc import IntegrityError
 from kb.extensions import db
 
 
+def forget_files(keys) -> None:
+    """Remove the bytes of files whose rows were rolled back (the filesystem store keeps them otherwise)."""
+    from kb.uploads.storage import storage_for
+
+    for key in keys:
+        storage_for().delete(key)
+
+
 @click.command("sla-sweep")
 @click.option("--now", "now_text", default=None, help="Pretend it is this ISO time (with offset); for checks.")
 @with_appcontext
@@ -42,7 +50,7 @@ def mail_in_command() -> None:
     """Read one email (RFC 822) on stdin and add it as a comment to the case it replies to."""
     from kb.cases import activity, mailin, notify
 
-    limit = int(current_app.config["CASE_MAILIN_MAX_BYTES"])
+    limit = int(current_app.config["MAILIN_MAX_BYTES"])
     with click.open_file("-", "rb") as stream:
         raw = stream.read(limit + 1)
     try:
@@ -52,6 +60,7 @@ def mail_in_command() -> None:
         click.echo(f"Rejected: {exc.reason}", err=True)
         sys.exit(exc.code)
     if not result.repeat:
+        keys = [stored.storage_key for stored in result.files]
         # Queued before the commit, so the watchers' mail and the comment land (or roll back) together.
         activity.record(result.case, result.events, result.events[0].author)
         notify.send_public_update(result.case, result.events, result.events[0].author)
@@ -59,9 +68,27 @@ def mail_in_command() -> None:
             db.session.commit()
         except IntegrityError:  # the same message delivered twice at once: the other copy was added
             db.session.rollback()
+            forget_files(keys)
             result.repeat = True
     if result.repeat:
         click.echo(f"Already added: message <{result.message_id}> is on case #{result.case.number}; nothing changed.")
         return
     extra = "".join(f" ({note})" for note in result.notes)
     click.echo(f"Added a comment from {result.sender} to case #{result.case.number}{extra}.")
+
+
+@click.command("attachments-prune")
+@with_appcontext
+def attachments_prune_command() -> None:
+    """Remove files of cases closed longer than KB_ATTACHMENT_RETENTION_DAYS and old uploads never attached."""
+    from kb.cases.attachments import prune
+    from kb.uploads.service import prune_orphans
+
+    removed = prune() + prune_orphans()
+    db.session.commit()
+    for line in removed:
+        click.echo(f"Removed {line}")
+    days = current_app.config["ATTACHMENT_RETENTION_DAYS"]
+    kept = "files of closed cases are kept forever (KB_ATTACHMENT_RETENTION_DAYS is unset)" if days is None else (
+        f"files of cases closed more than {days} days ago are removed")
+    click.echo(f"Removed {len(removed)} file{'s' if len(removed) != 1 else ''}; {kept}.")

@@ -57,6 +57,17 @@ def org_calendar(org) -> tuple[str, list[str]]:
     return zone, holidays
 
 
+def response_preview(org, now: datetime | None = None) -> dict[int, tuple[datetime, sla.Target]]:
+    """For the case form: when the first response would be due, per severity, for a case opened now."""
+    zone, holidays = org_calendar(org)
+    policy = current_policy()
+    now = now or utcnow()
+    return {
+        severity: (sla.response_due(severity, org.plan, now, zone, holidays, policy=policy), policy.target(severity, org.plan))
+        for severity in sla.SEVERITIES
+    }
+
+
 def compute_due(case: Case) -> datetime:
     org = case.organization
     zone, holidays = org_calendar(org)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from wtforms import (
     HiddenField,
+    MultipleFileField,
     RadioField,
     SelectField,
     StringField,
@@ -44,16 +45,20 @@ YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
 
 
 class CaseForm(BaseForm):
-    title = StringField("Summary of the problem", validators=[_not_blank, _max_length("CASE_TITLE_MAX_LENGTH")])
+    # data-deflect: the forum composer's script suggests articles and solved threads as these are typed.
+    title = StringField("Summary of the problem", validators=[_not_blank, _max_length("CASE_TITLE_MAX_LENGTH")],
+                        render_kw={"autocomplete": "off", "data-deflect": ""})
     severity = RadioField("Severity", choices=severity_choices(),
                           validators=[InputRequired("Choose a severity; the questions above can suggest one.")])
     description = TextAreaField("What happens, and what have you tried?",
-                                validators=[_not_blank, _max_length("CASE_DESCRIPTION_MAX_LENGTH"), check_field])
+                                validators=[_not_blank, _max_length("CASE_DESCRIPTION_MAX_LENGTH"), check_field],
+                                render_kw={"data-deflect-text": ""})
     business_impact = TextAreaField("Business impact", validators=[_max_length("CASE_FIELD_MAX_LENGTH")])
     environment = TextAreaField("Environment details", validators=[_max_length("CASE_FIELD_MAX_LENGTH")])
     product_version = StringField("Product version", validators=[_max_length("CASE_VERSION_MAX_LENGTH")])
     product_build = StringField("Build number", validators=[_max_length("CASE_VERSION_MAX_LENGTH")])
     thread = HiddenField()
+    files = MultipleFileField("Attach files (logs, screenshots)")
     # The severity questionnaire, answered inside the form so a suggestion never loses what was typed.
     production_down = RadioField(severity_info.QUESTIONS[0].text, choices=YES_NO, validate_choice=False)
     degraded = RadioField(severity_info.QUESTIONS[1].text, choices=YES_NO, validate_choice=False)
@@ -66,6 +71,7 @@ class CaseForm(BaseForm):
 
 class CommentForm(BaseForm):
     body = TextAreaField("Your comment", validators=[_not_blank, _max_length("CASE_COMMENT_MAX_LENGTH"), check_field])
+    files = MultipleFileField("Attach files (logs, screenshots)")
 
 
 class StatusForm(BaseForm):
@@ -97,6 +103,7 @@ class StaffUpdateForm(BaseForm):
     severity_reason = TextAreaField("Why the severity changes (the customer sees this)",
                                     validators=[_max_length("CASE_SEVERITY_REASON_MAX_LENGTH"), check_field])
     assignee = SelectField("Working on it", choices=[], validate_choice=True)
+    files = MultipleFileField("Attach files (on an internal note, only staff see them)")
 
 
 class AssignForm(BaseForm):

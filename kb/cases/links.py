@@ -16,6 +16,7 @@ from kb.cases.actions import CaseError, clean, current_policy, parse_number, sla
 from kb.cases.models import Case, CaseEvent, CaseThreadLink, EventKind
 from kb.cases.permissions import can_link_this_thread, can_see_case
 from kb.extensions import db
+from kb.forums import deflection
 from kb.forums import notifications as forum_notifications
 from kb.forums.models import Post, Thread
 from kb.forums.permissions import can_reply, can_see_thread
@@ -74,9 +75,12 @@ def first_post(thread: Thread) -> Post | None:
     return db.session.scalar(select(Post).where(Post.thread_id == thread.id, Post.is_first.is_(True)))
 
 
-def draft_from_thread(thread: Thread) -> dict[str, str]:
+def draft_from_thread(thread: Thread) -> dict:
+    """A case started from a thread: its title and question, and the severity the composer's outage check suggests."""
     post = first_post(thread)
-    return {"title": thread.title, "description": post.body if post is not None and post.visible else ""}
+    body = post.body if post is not None and post.visible else ""
+    signals = deflection.detect_outage(f"{thread.title}\n{body}")
+    return {"title": thread.title, "description": body, "severity": deflection.suggested_severity(signals)}
 
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")

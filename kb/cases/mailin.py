@@ -19,7 +19,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from kb.accounts.models import User
-from kb.cases import actions, mailauth, notify
+from kb.cases import actions, attachments, mailauth, notify
 from kb.cases.mime import (
     EX_DATAERR,
     EX_NOPERM,
@@ -29,11 +29,13 @@ from kb.cases.mime import (
     header_values,
     parse,
 )
+from kb.cases.mime import attachments as attached_files
 from kb.cases.models import Case, CaseEvent, CaseMailMessage
 from kb.cases.permissions import can_see_case
 from kb.cases.reply_marker import cut_at_marker
 from kb.extensions import db
 from kb.types import utcnow
+from kb.uploads.service import UploadError
 
 __all__ = ["EX_DATAERR", "EX_NOPERM", "EX_NOUSER", "MailRejected", "MailResult", "body_text", "process", "strip_reply"]
 
@@ -46,6 +48,7 @@ class MailResult:
     message_id: str = ""
     repeat: bool = False  # this Message-ID was added to the case before: nothing was added now
     notes: list[str] = field(default_factory=list)
+    files: list = field(default_factory=list)  # StoredFile rows added with the comment
 
 
 _ADDRESS_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To", "To", "Cc")
@@ -155,7 +158,7 @@ def strip_reply(text: str) -> str:
 
 def process(raw: bytes) -> MailResult:
     """Turn one raw message into a comment on its case; MailRejected says why not. Caller commits."""
-    limit = int(current_app.config["CASE_MAILIN_MAX_BYTES"])
+    limit = int(current_app.config["MAILIN_MAX_BYTES"])
     if len(raw) > limit:
         raise MailRejected(f"The message is larger than the size limit; the limit is {limit} bytes.", EX_DATAERR)
     if not raw.strip():
@@ -177,6 +180,13 @@ def process(raw: bytes) -> MailResult:
         return MailResult(case, [], user.email, message_id, repeat=True)
     # Cleaned as a comment is stored, so a body of NUL characters is refused here, not by add_comment.
     text = actions.clean(strip_reply(cut_at_marker(body_text(message)))).strip()
+    files = [attachments.from_bytes(name, data, kind) for name, data, kind in attached_files(message)]
+    try:
+        attachments.check(case, files)
+    except UploadError as exc:
+        raise MailRejected(f"The reply was not added: {exc.message}", EX_DATAERR) from None
+    if not text and files:
+        text = "Files sent by email: " + ", ".join(f.filename for f in files) + "."
     if not text:
         raise MailRejected("The message has no new text once the quoted reply and signature are removed.", EX_DATAERR)
     max_length = int(config["CASE_COMMENT_MAX_LENGTH"])
@@ -185,7 +195,12 @@ def process(raw: bytes) -> MailResult:
     # Email cannot prove who wrote it as a signed-in session does: see MAILIN_STAFF_FIRST_RESPONSE in the README.
     counts = not user.is_staff or bool(config["MAILIN_STAFF_FIRST_RESPONSE"])
     events = actions.add_comment(case, user, text, via="email", counts_as_response=counts)
+    db.session.flush()
+    try:
+        stored = attachments.take(files, uploader=user, case=case, event=events[0])
+    except UploadError as exc:
+        raise MailRejected(f"The reply was not added: {exc.message}", EX_DATAERR) from None
     notes = [] if counts else ["a staff reply by email does not count as the first response"]
     if message_id:
         db.session.add(CaseMailMessage(case_id=case.id, message_id=message_id, event=events[0]))
-    return MailResult(case, events, user.email, message_id, notes=notes)
+    return MailResult(case, events, user.email, message_id, notes=notes, files=stored)

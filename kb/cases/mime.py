@@ -12,6 +12,8 @@ from __future__ import annotations
 import codecs
 import re
 from email import message_from_bytes, policy
+from email.errors import HeaderParseError
+from email.header import decode_header, make_header
 from email.message import Message
 from html.parser import HTMLParser
 
@@ -158,6 +160,43 @@ def _body_part(message: Message) -> Message | None:
         elif part.get_content_disposition() != "attachment":
             found.setdefault(part.get_content_type(), part)
     return found.get("text/plain") or found.get("text/html")
+
+
+def _filename(part: Message) -> str:
+    """A part's file name as the sender's program wrote it (RFC 2231 and encoded words decoded)."""
+    name = part.get_filename() or ""
+    if "=?" in name:
+        try:
+            name = str(make_header(decode_header(name)))
+        except (HeaderParseError, LookupError, UnicodeError, ValueError):
+            pass
+    return name
+
+
+def attachments(message: Message) -> list[tuple[str, bytes, str]]:
+    """The files sent with a message, in order: (name, bytes, declared type); the message's text is not one.
+
+    A part is a file when it is marked as an attachment or carries a file name; an enclosed message
+    (a forward) is history and is not searched.
+    """
+    found: list[tuple[str, bytes, str]] = []
+    try:
+        pending = [message]
+        while pending:
+            part = pending.pop()
+            if part.is_multipart():
+                if part is message or part.get_content_maintype() != "message":
+                    pending.extend(reversed(part.get_payload()))
+                continue
+            name = _filename(part)
+            if part.get_content_disposition() != "attachment" and not name:
+                continue
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                found.append((name or f"attachment-{len(found) + 1}", payload, part.get_content_type()))
+    except Exception as exc:  # noqa: BLE001 - as in parse(): broken MIME is refused cleanly
+        raise unreadable(exc) from None
+    return found
 
 
 # Text codecs whose decoding is not linear in the input (or not meant for mail).

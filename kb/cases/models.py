@@ -48,6 +48,7 @@ class EventKind(str, enum.Enum):
     ASSIGNMENT = "assignment"
     THREAD_LINK = "thread_link"
     SLA = "sla"  # internal: the sweep marked the case at risk or breached
+    FILE_REMOVED = "file_removed"  # staff deleted a file (old_value: its name); internal when the file was
 
 
 INTERNAL_KINDS = (EventKind.NOTE, EventKind.ASSIGNMENT, EventKind.SLA)
@@ -140,7 +141,7 @@ class CaseEvent(db.Model):
 
     @property
     def internal(self) -> bool:
-        return self.kind in INTERNAL_KINDS
+        return self.kind in INTERNAL_KINDS or (self.kind is EventKind.FILE_REMOVED and self.new_value == "internal")
 
 
 class CaseWatcher(db.Model):

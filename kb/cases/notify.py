@@ -27,6 +27,7 @@ from kb.extensions import db
 from kb.mail import send_template
 from kb.templating import duration_words
 from kb.types import utcnow
+from kb.uploads.service import files_of, human_size
 
 PUBLIC_MAIL_KINDS = (EventKind.COMMENT, EventKind.STATUS, EventKind.SEVERITY, EventKind.ESCALATION)
 _TOKEN = re.compile(r"^(\d{1,18})-(\d{1,18})-([0-9a-z]{1,12})-([0-9a-f]{24})$")
@@ -124,7 +125,9 @@ def describe(event: CaseEvent) -> str:
     if event.kind is EventKind.ESCALATION:
         return f"{who} escalated the case:\n\n{event.body}"
     if event.kind is EventKind.COMMENT:
-        return f"{who} wrote:\n\n{event.body}"
+        files = files_of("comment", [event.id]) if event.id else []
+        listed = "\n\nAttached: " + ", ".join(f"{f.filename} ({human_size(f.size)})" for f in files) if files else ""
+        return f"{who} wrote:\n\n{event.body}{listed}"
     return ""
 
 

@@ -87,6 +87,8 @@ def build_document(config: Mapping) -> dict:
         "environment": {"type": "string"},
         "comments": {"type": "array", "items": {"$ref": "#/components/schemas/Comment"},
                      "description": "Public comments only; internal notes are never included."},
+        "attachments": {"type": "array", "items": {"$ref": "#/components/schemas/Attachment"},
+                        "description": "Files on the case and its public comments; files on internal notes never appear."},
     })
     case_detail = {"type": "object", "required": sorted(detail_properties), "properties": detail_properties}
     comment = {
@@ -97,6 +99,29 @@ def build_document(config: Mapping) -> dict:
             "from_support": {"type": "boolean"},
             "body": {"type": "string"},
             "created_at": _DATETIME,
+        },
+    }
+    attachment_properties = {
+        "id": {"type": "integer"},
+        "filename": {"type": "string", "description": "The name as it was sent."},
+        "size": {"type": "integer", "description": "Bytes."},
+        "content_type": {"type": "string"},
+        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "uploaded_by": {"type": "string", "nullable": True},
+        "created_at": _DATETIME,
+        "url": {"type": "string", "format": "uri", "description": "Download address (GET with the token; Range works)."},
+    }
+    attachment = {"type": "object", "required": sorted(attachment_properties), "properties": attachment_properties}
+    max_files, max_bytes = int(config["ATTACHMENT_MAX_FILES"]), int(config["ATTACHMENT_MAX_BYTES"])
+    attachment_input = {
+        "type": "object",
+        "required": ["files"],
+        "properties": {
+            "files": {"type": "array", "minItems": 1, "maxItems": max_files,
+                      "items": {"type": "string", "format": "binary"},
+                      "description": f"Up to {max_files} files of at most {max_bytes} bytes each, in parts named 'files'."},
+            "comment": {"type": "string", "maxLength": int(config["CASE_COMMENT_MAX_LENGTH"]),
+                        "description": "Optional: a public comment the files go with (Markdown)."},
         },
     }
     error = {
@@ -197,6 +222,56 @@ def build_document(config: Mapping) -> dict:
                     },
                 }
             },
+            "/api/v1/cases/{number}/attachments": {
+                "post": {
+                    "operationId": "addAttachments",
+                    "summary": "Attach files to a case, optionally with a comment",
+                    "parameters": [{"name": "number", "in": "path", "required": True,
+                                    "schema": {"type": "integer", "minimum": 0}}],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"multipart/form-data": {"schema": {"$ref": "#/components/schemas/AttachmentInput"}}},
+                    },
+                    "responses": {
+                        "201": {
+                            "description": "The files were stored",
+                            "headers": {"Location": {"schema": {"type": "string"}, "description": "The case's API URL"}},
+                            "content": {"application/json": {"schema": {
+                                "type": "object", "required": ["attachments"],
+                                "properties": {"attachments": {"type": "array",
+                                                               "items": {"$ref": "#/components/schemas/Attachment"}}},
+                            }}},
+                        },
+                        "400": _error_response("No file, an empty file, a bad file name or too many files"),
+                        "404": _error_response("No such case, or not one of your organisation's"),
+                        "413": _error_response("A file, or the case's files together, exceed the limits"),
+                        "415": _error_response("The body is not multipart/form-data"),
+                        "422": _error_response("The comment is too long"),
+                        **common,
+                    },
+                }
+            },
+            "/api/v1/files/{file_id}/{name}": {
+                "get": {
+                    "operationId": "downloadAttachment",
+                    "summary": "Download a file of a case you can see (Range requests resume a download)",
+                    "parameters": [
+                        {"name": "file_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0}},
+                        {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}},
+                        {"name": "Range", "in": "header", "required": False, "schema": {"type": "string"},
+                         "description": "e.g. bytes=1048576- to resume"},
+                    ],
+                    "responses": {
+                        "200": {"description": "The file, as an attachment",
+                                "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                        "206": {"description": "The requested part of the file",
+                                "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                        "404": _error_response("No such file, or not one you can see"),
+                        "416": {"description": "The range lies outside the file"},
+                        "429": {"$ref": "#/components/responses/TooManyRequests"},
+                    },
+                }
+            },
             "/api/v1/openapi.json": {
                 "get": {
                     "operationId": "openapi",
@@ -216,6 +291,8 @@ def build_document(config: Mapping) -> dict:
                 "CaseDetail": case_detail,
                 "CaseList": case_list,
                 "Comment": comment,
+                "Attachment": attachment,
+                "AttachmentInput": attachment_input,
                 "Sla": sla,
                 "Error": error,
             },

@@ -19,8 +19,11 @@ DEFAULTS: dict[str, object] = {
     "CASE_RATE_LIMIT": "20 per minute;200 per hour",  # POSTs to case pages per client
     "CASES_PER_PAGE": 25,
     "CASE_QUEUE_PER_PAGE": 50,
-    # Email in: the largest message `kb mail-in` accepts, in bytes.
-    "CASE_MAILIN_MAX_BYTES": 1024 * 1024,
+    # Email in: the largest message `kb mail-in` accepts, in bytes, attachments included.
+    "MAILIN_MAX_BYTES": 25 * 1024 * 1024,
+    # Attachments: how many files one comment (or the new-case form) may carry, and the most a case may hold.
+    "ATTACHMENT_MAX_FILES": 10,
+    "ATTACHMENT_CASE_MAX_BYTES": 4 * 1024 * 1024 * 1024,
     # Reply addresses are per recipient and stop working this many days after the email was sent.
     "MAILIN_TOKEN_MAX_AGE_DAYS": 90,
     # A staff reply by email is a comment; it stops the first-response clock only when this is true.

@@ -13,16 +13,19 @@ from flask import (
     session,
 )
 from flask_login import current_user, login_required
+from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from kb.accounts.models import User
 from kb.accounts.permissions import active_staff
-from kb.cases import actions, activity, composer, forms, links, notify, permissions
+from kb.cases import actions, activity, attachments, composer, forms, links, notify, permissions, sla
 from kb.cases import severity as severity_info
-from kb.cases.models import Case, CaseStatus, EventKind
+from kb.cases.models import Case, CaseEvent, CaseStatus, EventKind
 from kb.cases.urls import case_url
 from kb.extensions import db, limiter
+from kb.forums import deflection
 from kb.security import int_arg
+from kb.uploads.service import UploadError
 
 bp = Blueprint("cases", __name__)
 
@@ -60,11 +63,13 @@ def new():
         return render_template("cases/no_organization.html"), 403 if request.method == "POST" else 200
     form = forms.CaseForm()
     thread = None
+    carried = None  # the severity the forum composer's outage check suggested
     if request.method == "GET":
         draft = session.pop("case_draft", None) if request.args.get("from") == "draft" else None
         if isinstance(draft, dict):
             form.title.data = str(draft.get("title") or "")[: current_app.config["CASE_TITLE_MAX_LENGTH"]]
             form.description.data = str(draft.get("description") or "")
+            carried = _carry_severity(form, draft.get("severity"))
         if request.args.get("thread"):
             thread = links.readable_thread(current_user, request.args.get("thread"))
             if thread is None:
@@ -73,17 +78,23 @@ def new():
             form.title.data = prefill["title"]
             form.description.data = prefill["description"]
             form.thread.data = str(thread.id)
+            carried = _carry_severity(form, prefill["severity"])
     elif form.thread.data:
         thread = links.readable_thread(current_user, form.thread.data)
-    suggestion = None
-    if request.method == "POST" and request.form.get("action") == "suggest":
+    action = request.form.get("action") if request.method == "POST" else None
+    if action == "suggest":
         number, reason = severity_info.suggest_severity(form.answers())
-        suggestion = (number, reason)
         if number and not form.severity.data:
             form.severity.data = str(number)
-        return render_template("cases/new.html", form=form, suggestion=suggestion, thread=thread,
-                               **actions.policy_context())
+        return _new_page(form, thread, suggestion=(number, reason))
+    if action == "check":
+        return _new_page(form, thread, suggestions=_answers_for(form.title.data), checked=True)
     if form.validate_on_submit():
+        files = attachments.from_uploads(form.files.data)
+        try:
+            attachments.check(None, files)
+        except UploadError as exc:
+            return _files_refused(form, thread, exc)
         case = actions.open_case(
             current_user,
             title=form.title.data,
@@ -101,17 +112,49 @@ def new():
             except actions.CaseError as exc:
                 link_problem = str(exc)  # not the user's thread, or linked to another case meanwhile
         db.session.flush()
+        try:
+            attachments.take(files, uploader=current_user, case=case)
+        except UploadError as exc:  # the file changed between the check and now; nothing is kept
+            db.session.rollback()
+            return _files_refused(form, thread, exc)
         notify.send_case_opened(case, actions.sla_sentence(case))
         db.session.commit()
         if link_problem:
             flash(f"{link_problem} This case is not linked to the thread.", "info")
         flash(f"Case #{case.number} is open. {_sla_sentence(case)}", "success")
         return redirect(case_url(case))
+    suggestion = None
     if request.method == "POST" and any(form.answers().values()):
         suggestion = severity_info.suggest_severity(form.answers())
-    status = 400 if request.method == "POST" else 200
-    return render_template("cases/new.html", form=form, suggestion=suggestion, thread=thread,
-                           **actions.policy_context()), status
+    return _new_page(form, thread, 400 if request.method == "POST" else 200, suggestion=suggestion, carried=carried)
+
+
+def _carry_severity(form: forms.CaseForm, severity) -> int | None:
+    """Preselect the severity a forum question suggested; None when it suggested none (or nothing usable)."""
+    if type(severity) is int and severity in sla.SEVERITIES:
+        form.severity.data = str(severity)
+        return severity
+    return None
+
+
+def _answers_for(title: str | None) -> list[dict]:
+    """Articles and solved threads that may answer the case, from the forum composer's one service."""
+    return deflection.find_answers(title or "", current_user, current_app.config["FORUMS_DEFLECTION_RESULTS"])
+
+
+def _new_page(form: forms.CaseForm, thread, status: int = 200, **extra):
+    """The case form, with the first-response due time of each severity for a case opened now."""
+    from kb.templating import viewer_zone
+
+    due = actions.response_preview(current_user.organization, viewer_zone())
+    return render_template("cases/new.html", form=form, thread=thread, due=due, suggestion=extra.pop("suggestion", None),
+                           **extra, **actions.policy_context()), status
+
+
+def _files_refused(form, thread, exc: UploadError):
+    """The new-case form again, everything typed kept, saying what is wrong with the files."""
+    form.files.errors.append(exc.message)
+    return _new_page(form, thread, exc.status)
 
 
 def _sla_sentence(case: Case) -> str:
@@ -120,9 +163,9 @@ def _sla_sentence(case: Case) -> str:
     return actions.sla_sentence(case, viewer_zone().key)
 
 
-def _case_or_404(number) -> Case:
+def _case_or_404(number, *options) -> Case:
     """The case, if this user may see it; 404 otherwise, so other organisations' cases stay invisible."""
-    case = actions.case_by_number(number)
+    case = actions.case_by_number(number, *options)
     if case is None or not permissions.can_see_case(current_user, case):
         abort(404)
     return case
@@ -169,6 +212,7 @@ def _detail_context(case: Case, **overrides) -> dict:
         "escalation_article": current_app.config["CASE_ESCALATION_ARTICLE"],
         "status_labels": {s.value: s.label for s in CaseStatus},
         "EventKind": EventKind,
+        **attachments.page_context(case, current_user),
     }
     context.update(overrides)
     return context
@@ -178,7 +222,8 @@ def _detail_context(case: Case, **overrides) -> dict:
 @login_required
 def detail(number: int):
     """One case: its details, SLA clock and timeline (internal notes for staff only)."""
-    case = _case_or_404(number)
+    # The timeline with its authors in one query: the page costs the same with 1 or 100 comments.
+    case = _case_or_404(number, selectinload(Case.events).joinedload(CaseEvent.author))
     response = render_template("cases/detail.html", **_detail_context(case))
     activity.mark_case_read(current_user, case)
     db.session.commit()
@@ -194,18 +239,27 @@ def comment(number: int):
     if current_user.is_staff:
         return _staff_update(case)
     form = forms.CommentForm(prefix="comment")
+    status = 400
     if form.validate_on_submit():
         try:
+            files = attachments.from_uploads(form.files.data)
+            attachments.check(case, files)
             events = actions.add_comment(case, current_user, form.body.data)
+            db.session.flush()
+            attachments.take(files, uploader=current_user, case=case, event=events[0])
         except actions.CaseError as exc:
             form.body.errors.append(str(exc))
+        except UploadError as exc:
+            db.session.rollback()
+            form.files.errors.append(exc.message)
+            status = exc.status
         else:
             activity.record(case, events, current_user)
             notify.send_public_update(case, events, current_user)
             db.session.commit()
             flash("Your comment was added.", "success")
             return redirect(case_url(case) + f"#event-{events[0].id}")
-    return render_template("cases/detail.html", **_detail_context(case, comment_form=form)), 400
+    return render_template("cases/detail.html", **_detail_context(case, comment_form=form)), status
 
 
 def _staff_update(case: Case):
@@ -220,11 +274,21 @@ def _staff_update(case: Case):
             assignee=db.session.get(User, int(chosen)) if chosen else None,
         )
         errors = composer.check(update, case)
+        files = attachments.from_uploads(form.files.data)
+        status = 400
+        if files and not actions.clean(update.body).strip():
+            errors.setdefault("files", "Write a reply or an internal note to go with the files.")
         if not errors:
             try:
+                attachments.check(case, files)
                 events = composer.apply(update, case, current_user)
+                db.session.flush()
+                attachments.take(files, uploader=current_user, case=case, event=events[0] if files else None)
             except actions.CaseError as exc:
                 errors = {"body": str(exc)}
+            except UploadError as exc:
+                db.session.rollback()
+                errors, status = {"files": exc.message}, exc.status
         if not errors:
             activity.record(case, events, current_user)
             notify.send_public_update(case, events, current_user)
@@ -235,6 +299,7 @@ def _staff_update(case: Case):
             return redirect(case_url(case) + anchor)
         for name, message in errors.items():
             getattr(form, name).errors.append(message)
+        return render_template("cases/detail.html", **_detail_context(case, update_form=form)), status
     return render_template("cases/detail.html", **_detail_context(case, update_form=form)), 400
 
 
@@ -322,3 +387,20 @@ def link_thread(number: int):
                 flash(f"Linked the thread “{thread.title}”.", "success")
                 return redirect(case_url(case))
     return render_template("cases/detail.html", **_detail_context(case, link_form=form)), 400
+
+
+@bp.post("/cases/<int:number>/files/<int:file_id>/delete")
+@login_required
+@_limit()
+def delete_file(number: int, file_id: int):
+    """Staff remove a file from a case; the timeline records who and when."""
+    case = _case_or_404(number)
+    stored = attachments.file_of_case(case, file_id)
+    if stored is None or not permissions.can_work_case(current_user, case):
+        abort(404)
+    if not forms.EmptyForm().validate_on_submit():
+        abort(400)
+    attachments.remove(case, stored, current_user)
+    db.session.commit()
+    flash(f"Deleted “{stored.filename}”.", "success")
+    return redirect(case_url(case) + "#files-heading")

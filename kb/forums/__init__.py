@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from kb import page_cache
 from kb.accounts.permissions import is_staff
 from kb.forums import settings
 from kb.forums.views import bp
@@ -20,6 +21,7 @@ from kb.hooks import (
     register_superseded_by,
     register_template_helper,
 )
+from kb.images import accept_images
 
 
 def _register_search(app: Flask) -> None:
@@ -44,6 +46,16 @@ def _register_search(app: Flask) -> None:
     )
 
 
+def _register_pages(app: Flask) -> None:
+    """Signed-out visitors read the forum pages from the page cache; a thread shows the article made of it."""
+    from kb.forums.models import ForumCategory, Post, PostLike, Thread
+
+    page_cache.watch(app, "forums", ForumCategory, Thread, Post, PostLike)
+    for endpoint in ("forums.index", "forums.category", "forums.feed"):
+        page_cache.register_page(app, endpoint, "forums")
+    page_cache.register_page(app, "forums.thread", "forums", "articles")
+
+
 def init_app(app: Flask) -> None:
     from kb.forums import contributions, permissions, urls
     from kb.forums.cli import seed_command
@@ -51,8 +63,11 @@ def init_app(app: Flask) -> None:
 
     settings.apply(app.config)
     app.register_blueprint(bp)
+    accept_images(app, "forums.new_thread", "forums.ask", "forums.reply", "forums.edit_post", "forums.upload_image")
+    _register_pages(app)
     app.cli.add_command(seed_command)
     register_init_step(app, "forums.categories", "Seeding forum categories", init_step)
+    register_init_step(app, "forums.posts", "Re-rendering forum posts", contributions.rerender_posts)
     register_nav(app, "Community", "forums.index")
     register_nav(app, "Moderation", "forums.moderation_queue", visible=is_staff)
     register_home_section(app, "forums/_home_section.html", contributions.home_context)
@@ -62,6 +77,7 @@ def init_app(app: Flask) -> None:
     register_superseded_by(app, "thread", contributions.thread_articles)
     register_slot(app, USER_MENU, contributions.user_menu)
     register_template_helper(app, "forum_can_reply", permissions.can_reply)
+    register_template_helper(app, "forum_can_add_images", permissions.can_add_images)
     register_template_helper(app, "forum_can_edit", permissions.can_edit)
     register_template_helper(app, "thread_url", urls.thread_url)
     register_template_helper(app, "post_url", urls.post_url)

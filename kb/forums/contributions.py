@@ -16,8 +16,13 @@ from kb.urls import build_url
 
 
 def home_context(user) -> dict:
-    query = threads.by_activity(threads.visible_threads(user), pinned_first=False)
-    return {"threads": db.session.scalars(query.limit(current_app.config["FORUMS_HOME_THREADS"])).all()}
+    """The home page's community section: Latest and Unanswered, from what the viewer may read."""
+    config = current_app.config
+    return {
+        "threads": threads.latest(user, config["FORUMS_HOME_THREADS"]),
+        "unanswered": threads.unanswered(user, config["FORUMS_HOME_UNANSWERED_THREADS"]),
+        "can_ask": bool(threads.askable_categories(user)),
+    }
 
 
 def sitemap():
@@ -73,3 +78,10 @@ def prune_drafts() -> str | None:
 
     removed = drafts.prune_expired()
     return f"deleted {removed} expired drafts" if removed else None
+
+
+def rerender_posts() -> str:
+    """``kb init``: render again the posts an older Markdown pipeline made, so they show as new posts do."""
+    refreshed = threads.rerender_outdated()
+    db.session.commit()
+    return f"{refreshed} forum posts re-rendered with the current Markdown pipeline." if refreshed else "Forum posts are up to date."

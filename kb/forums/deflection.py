@@ -107,6 +107,11 @@ def find_answers(query: str, viewer, limit: int) -> list[dict]:
 
 
 def case_draft(title: str, body: str, title_limit: int, body_limit: int) -> dict:
-    """A forum question as the title and description of a private case draft, cut to fit the session cookie."""
+    """A forum question as a private case draft, cut to fit the session cookie.
+
+    It carries the severity the composer's outage check suggested (None when it found no outage),
+    so the case form starts from what the asker was already shown.
+    """
     description = body if len(body) <= body_limit else body[:body_limit] + "\n\n[…shortened; paste the rest into the case]"
-    return {"title": title[:title_limit], "description": description}
+    severity = suggested_severity(detect_outage(f"{title}\n{body}"))
+    return {"title": title[:title_limit], "description": description, "severity": severity}

@@ -15,6 +15,7 @@ from wtforms.validators import (
 
 from kb.forms import BaseForm
 from kb.forums.models import FLAG_REASONS, Access
+from kb.images.forms import image_field
 from kb.markup import check_field
 from kb.security import DB_INT_MAX
 
@@ -46,8 +47,16 @@ class ThreadForm(BaseForm):
         validators=[DataRequired("Describe your question."), config_length("FORUMS_POST_MIN_LENGTH", "FORUMS_POST_MAX_LENGTH", "Your post"), check_field],
         render_kw={"rows": 12},
     )
+    image = image_field()
     tags = StringField("Tags (optional)", validators=[config_length(None, "FORUMS_TAGS_FIELD_MAX_LENGTH", "The tags field")])
     confirm_no_secrets = BooleanField("I checked: what the scanner found is not a real secret, post it anyway")
+
+
+class AskForm(ThreadForm):
+    """The composer opened outside a category: the asker picks one (choices: where they may post)."""
+
+    category = SelectField("Category", choices=[], validate_choice=True,
+                           validators=[InputRequired("Choose the category your question belongs in.")])
 
 
 class ReplyForm(BaseForm):
@@ -56,6 +65,7 @@ class ReplyForm(BaseForm):
         validators=[DataRequired("Write your reply first."), config_length("FORUMS_POST_MIN_LENGTH", "FORUMS_POST_MAX_LENGTH", "Your reply"), check_field],
         render_kw={"rows": 8},
     )
+    image = image_field()
     confirm_no_secrets = BooleanField("I checked: what the scanner found is not a real secret, post it anyway")
 
 
@@ -66,6 +76,7 @@ class EditForm(BaseForm):
         validators=[DataRequired("The post cannot be empty; delete it instead."), config_length("FORUMS_POST_MIN_LENGTH", "FORUMS_POST_MAX_LENGTH", "Your post"), check_field],
         render_kw={"rows": 12},
     )
+    image = image_field()
     tags = StringField("Tags (optional)", validators=[config_length(None, "FORUMS_TAGS_FIELD_MAX_LENGTH", "The tags field")])
     confirm_no_secrets = BooleanField("I checked: what the scanner found is not a real secret, save it anyway")
 

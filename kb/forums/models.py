@@ -105,6 +105,7 @@ class Post(db.Model):
     is_first: Mapped[bool] = mapped_column(default=False)
     body: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
+    render_version: Mapped[int] = mapped_column(default=0, server_default="0")  # kb.markup.RENDER_VERSION used
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     edited_at: Mapped[datetime | None]
     like_count: Mapped[int] = mapped_column(default=0)

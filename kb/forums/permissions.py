@@ -48,6 +48,35 @@ def can_post(user, category) -> bool:
             and address_ok_for_posting(user))
 
 
+def can_add_images(user) -> bool:
+    """Staff always may put images in posts; members while KB_FORUM_IMAGES_ENABLED is on."""
+    return (_authenticated(user) and address_ok_for_posting(user)
+            and (is_staff(user) or bool(current_app.config["FORUM_IMAGES_ENABLED"])))
+
+
+def image_daily_limit(user) -> int | None:
+    """How many images a member may add per 24 hours; None (no limit) for staff."""
+    return None if is_staff(user) else int(current_app.config["FORUM_IMAGE_DAILY_LIMIT"])
+
+
+_RANK = {Access.EVERYONE: 0, Access.USERS: 1, Access.STAFF: 2, Access.ADMIN: 3}
+
+
+def is_broadcast(category) -> bool:
+    """Do fewer people start threads here than read it, beyond signing in (e.g. staff-only Announcements)?"""
+    return _RANK[Access(category.post_access)] > max(_RANK[Access(category.read_access)], _RANK[Access.USERS])
+
+
+def invites_questions(user, category) -> bool:
+    """Does the category ask this user to start threads? Staff-only categories never ask customers or visitors.
+
+    Signed out, a category asks when any signed-in user may post there (signing in is the next step).
+    """
+    if _authenticated(user):
+        return can_post(user, category)
+    return can_read(user, category) and Access(category.post_access) is Access.USERS
+
+
 def can_see_thread(user, thread) -> bool:
     return can_read(user, thread.category) and (not thread.removed or is_staff(user))
 

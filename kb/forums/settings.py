@@ -12,8 +12,20 @@ DEFAULTS: dict[str, object] = {
     "FORUMS_FLAGS_PER_PAGE": 50,
     "FORUMS_FEED_ITEMS": 30,
     "FORUMS_HOME_THREADS": 5,
+    # The forum front page's Latest and Unanswered lists, and the home page's Unanswered list.
+    "FORUMS_LATEST_THREADS": 15,
+    "FORUMS_UNANSWERED_THREADS": 8,
+    "FORUMS_HOME_UNANSWERED_THREADS": 3,
     "FORUMS_SITEMAP_THREADS": 5000,
     "FORUMS_DEFLECTION_RESULTS": 5,
+    # Forum category slug -> knowledge-base category slug for articles drafted from threads; a forum
+    # category not listed goes to the article category with its own slug or name, if there is one.
+    "FORUMS_ARTICLE_CATEGORIES": {
+        "replication": "replication-and-protection-groups",
+        "failover": "failover-and-recovery",
+        "upgrades": "upgrades-and-maintenance",
+        "scripting-and-api": "administration-and-automation",
+    },
     # What users send.
     "FORUMS_TITLE_MIN_LENGTH": 8,
     "FORUMS_TITLE_MAX_LENGTH": 160,

@@ -41,6 +41,31 @@ def render_markdown(text: str) -> str:
     return render_post(text, image_hosts=current_app.config.get("IMAGE_HOSTS") or [])
 
 
+def render_into(post: Post) -> None:
+    """Store the post's sanitized HTML and the pipeline version that made it."""
+    from kb.markup import RENDER_VERSION
+
+    post.body_html = render_markdown(post.body)
+    post.render_version = RENDER_VERSION
+
+
+def rerender_outdated(batch: int = 500) -> int:
+    """Render again every post whose stored HTML came from an older pipeline, in batches; returns how many."""
+    from kb.markup import RENDER_VERSION
+
+    done = 0
+    while True:
+        stale = db.session.scalars(
+            select(Post).where(Post.render_version != RENDER_VERSION).order_by(Post.id).limit(batch)
+        ).all()
+        if not stale:
+            return done
+        for post in stale:
+            render_into(post)
+        db.session.flush()
+        done += len(stale)
+
+
 def parse_tags(raw: str | list | None) -> list[str]:
     """Comma- or space-separated tags, lower-cased; raises ForumError when over the configured limits."""
     if isinstance(raw, list):
@@ -75,14 +100,16 @@ def create_thread(category: ForumCategory, author, title: str, body: str, tags: 
         created_at=now,
         last_activity_at=now,
     )
-    post = Post(thread=thread, author=author, is_first=True, body=body, body_html=render_markdown(body), created_at=now)
+    post = Post(thread=thread, author=author, is_first=True, body=body, created_at=now)
+    render_into(post)
     db.session.add_all([thread, post, Subscription(user=author, thread=thread)])
     return thread
 
 
 def add_reply(thread: Thread, author, body: str) -> Post:
     now = utcnow()
-    post = Post(thread=thread, author=author, body=body, body_html=render_markdown(body), created_at=now)
+    post = Post(thread=thread, author=author, body=body, created_at=now)
+    render_into(post)
     db.session.add(post)
     thread.reply_count = (thread.reply_count or 0) + 1
     thread.last_activity_at = now
@@ -144,7 +171,7 @@ def edit_post(post: Post, editor, body: str, title: str | None = None, tags: lis
         return
     db.session.add(PostRevision(post_id=post.id, editor_id=editor.id, title=old_title, body=post.body))
     post.body = body
-    post.body_html = render_markdown(body)
+    render_into(post)
     post.edited_at = utcnow()
     if post.is_first and title is not None:
         thread.title = " ".join(title.split())
@@ -260,6 +287,38 @@ def by_activity(query: Select, pinned_first: bool = True) -> Select:
     if pinned_first:
         order = [Thread.announcement.desc(), Thread.pinned.desc(), *order]
     return query.order_by(*order)
+
+
+def latest(user, limit: int) -> list[Thread]:
+    """The front page's Latest: threads with the newest activity across every category the user may read."""
+    return list(db.session.scalars(by_activity(visible_threads(user), pinned_first=False).limit(limit)))
+
+
+def unanswered(user, limit: int) -> list[Thread]:
+    """The front page's Unanswered, as Discourse counts it: questions nobody has replied to yet, newest first.
+
+    A reply that was not accepted still counts as an answer (Discourse's "no replies" filter, not the
+    Solved plugin's "unsolved"). Announcements, locked threads and threads in broadcast categories (where
+    only staff post for a wider audience, e.g. Announcements) are not questions waiting for an answer.
+    """
+    broadcast = [c.id for c in readable_categories(user) if permissions.is_broadcast(c)]
+    query = filtered(visible_threads(user), "unanswered", user).where(
+        Thread.announcement.is_(False), Thread.locked.is_(False), Thread.removed.is_(False),
+        Thread.category_id.not_in(broadcast),
+    )
+    return list(db.session.scalars(query.order_by(Thread.created_at.desc(), Thread.id.desc()).limit(limit)))
+
+
+def postable_categories(user) -> list[ForumCategory]:
+    """The categories the user may start a thread in: the composer's choices."""
+    return [category for category in readable_categories(user) if permissions.can_post(user, category)]
+
+
+def askable_categories(user) -> list[ForumCategory]:
+    """Where to invite the user to ask: where they may post, or (signed out) where signing in lets them."""
+    if getattr(user, "is_authenticated", False):
+        return postable_categories(user)
+    return [category for category in readable_categories(user) if permissions.invites_questions(user, category)]
 
 
 def announcements(user, limit: int) -> list[Thread]:

@@ -9,7 +9,7 @@ def init_app(app: Flask) -> None:
     from kb.ops.cli import register_commands
     from kb.ops.logs import register_request_id
     from kb.ops.metrics import register_request_metrics
-    from kb.ops.static_files import register_static_fingerprints
+    from kb.ops.static_files import register_static_caching, register_static_fingerprints
     from kb.ops.views import bp
 
     register_commands(app)
@@ -17,3 +17,4 @@ def init_app(app: Flask) -> None:
     register_request_metrics(app)
     app.register_blueprint(bp)
     register_static_fingerprints(app)
+    register_static_caching(app)

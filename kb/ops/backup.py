@@ -2,8 +2,10 @@
 
 A backup folder holds ``database.sqlite3`` (SQLite's online backup API: a consistent copy while the
 site keeps writing), ``files/`` (the instance folder minus the database and the search index, which
-``kb restore`` rebuilds) and ``manifest.json``. On PostgreSQL only the files are copied: the database
-is backed up with ``pg_dump``, which knows its own consistency rules.
+``kb restore`` rebuilds), ``attachments/`` (stored files, when KB_ATTACHMENT_DIR is outside the
+instance folder; inside it they are among ``files/``) and ``manifest.json``. Files kept by the database
+store are rows of the database. On PostgreSQL only the files are copied: the database is backed up
+with ``pg_dump``, which knows its own consistency rules.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from kb.ops.sqlite import is_sqlite
 MANIFEST = "manifest.json"
 DATABASE_FILE = "database.sqlite3"
 FILES_DIR = "files"
+ATTACHMENTS_DIR = "attachments"
 FORMAT = 1
 
 Progress = Callable[[int, int], None]
@@ -39,6 +42,7 @@ class BackupError(RuntimeError):
 class BackupReport:
     database: str  # "sqlite" or "postgresql"
     files: list[str] = field(default_factory=list)
+    attachments: list[str] = field(default_factory=list)
     pages: int = 0
 
 
@@ -58,6 +62,20 @@ def _skipped(app: Flask) -> set[Path]:
     return skip
 
 
+def _stored_file(path: Path) -> bool:
+    """Not a half-written upload (the filesystem store writes to a hidden name, then renames)."""
+    return path.is_file() and not path.name.startswith(".")
+
+
+def outside_attachment_dir(app: Flask) -> Path | None:
+    """The filesystem store's folder when it is not inside the instance folder (so not among its files)."""
+    if app.config.get("ATTACHMENT_STORAGE") != "filesystem" or not app.config.get("ATTACHMENT_DIR"):
+        return None
+    folder = Path(app.config["ATTACHMENT_DIR"]).resolve()
+    root = Path(app.instance_path).resolve()
+    return None if folder == root or root in folder.parents else folder
+
+
 def instance_files(app: Flask) -> list[Path]:
     """Files of the instance folder worth keeping (keys, instance config, stored uploads), sorted."""
     root = Path(app.instance_path).resolve()
@@ -65,7 +83,7 @@ def instance_files(app: Flask) -> list[Path]:
     found = []
     for path in sorted(root.rglob("*")):
         resolved = path.resolve()
-        if any(resolved == s or s in resolved.parents for s in skip) or not path.is_file():
+        if any(resolved == s or s in resolved.parents for s in skip) or not _stored_file(path):
             continue
         found.append(path)
     return found
@@ -88,11 +106,21 @@ def backup(app: Flask, dest: Path, progress: Progress | None = None) -> BackupRe
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, target)
         report.files.append(str(relative))
+    attachments = outside_attachment_dir(app)
+    if attachments is not None and attachments.is_dir():
+        for path in sorted(attachments.rglob("*")):
+            if _stored_file(path):
+                relative = path.relative_to(attachments)
+                target = dest / ATTACHMENTS_DIR / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, target)
+                report.attachments.append(str(relative))
     manifest = {
         "format": FORMAT,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "database": report.database,
         "files": report.files,
+        "attachments": report.attachments,
     }
     (dest / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     return report
@@ -164,4 +192,15 @@ def restore(app: Flask, src: Path, progress: Progress | None = None) -> list[str
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, target)
         restored.append(relative)
+    folder = Path(app.config["ATTACHMENT_DIR"]).resolve()
+    for relative in manifest.get("attachments", []):
+        source = src / ATTACHMENTS_DIR / relative
+        if not source.is_file():
+            raise BackupError(f"{source} is listed in the manifest but missing from the backup.")
+        target = (folder / relative).resolve()
+        if folder not in target.parents:
+            raise BackupError(f"The manifest names {relative!r}, which is outside the attachment folder.")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
+        restored.append(f"{ATTACHMENTS_DIR}/{relative}")
     return restored

@@ -50,6 +50,9 @@ def backup_command(dest: Path) -> None:
         )
     click.echo(f"Instance files: {len(report.files)} copied to {dest / backups.FILES_DIR} "
                "(the search index is left out: kb restore rebuilds it).")
+    if report.attachments:
+        click.echo(f"Attachments: {len(report.attachments)} files copied from KB_ATTACHMENT_DIR to "
+                   f"{dest / backups.ATTACHMENTS_DIR}.")
     click.echo(f"Backup written to {dest}.")
 
 

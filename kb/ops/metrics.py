@@ -69,6 +69,10 @@ def render_metrics(app: Flask) -> bytes:
 
 
 def register_request_metrics(app: Flask) -> None:
+    # The labelled children, looked up once each: labels() takes a lock and builds a key every call.
+    counters: dict[tuple[str, str, int], object] = {}
+    timers: dict[str, object] = {}
+
     @app.before_request
     def _start_clock():
         g.kb_request_started = time.perf_counter()
@@ -78,9 +82,16 @@ def register_request_metrics(app: Flask) -> None:
         started = g.pop("kb_request_started", None)
         # Unknown URLs share one label, so a scanner cannot create a time series per path it tries.
         endpoint = request.endpoint or "unmatched"
-        REQUESTS.labels(endpoint, request.method, str(response.status_code)).inc()
+        key = (endpoint, request.method, response.status_code)
+        counter = counters.get(key)
+        if counter is None:
+            counter = counters[key] = REQUESTS.labels(endpoint, request.method, str(response.status_code))
+        counter.inc()
         if started is not None:
-            LATENCY.labels(endpoint).observe(time.perf_counter() - started)
+            timer = timers.get(endpoint)
+            if timer is None:
+                timer = timers[endpoint] = LATENCY.labels(endpoint)
+            timer.observe(time.perf_counter() - started)
         return response
 
 

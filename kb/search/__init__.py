@@ -8,8 +8,15 @@ from __future__ import annotations
 
 from flask import Flask, current_app, request
 
-from kb.hooks import register_health_check, register_init_step, register_metric, register_periodic, register_stylesheet
-from kb.search import indexing, outbox, settings
+from kb import page_cache
+from kb.hooks import (
+    register_health_check,
+    register_init_step,
+    register_metric,
+    register_periodic,
+    register_stylesheet,
+)
+from kb.search import analytics, indexing, outbox, settings
 from kb.search.api import (
     SearchResults,
     check,
@@ -72,6 +79,13 @@ def _catch_up_task() -> str | None:
     return f"{applied} documents updated" if applied else None
 
 
+def _count_terms_task() -> str | None:
+    """The PostgreSQL engine's document frequencies drift as documents change: count them again."""
+    engine = engine_for(current_app._get_current_object())
+    counter = getattr(engine, "count_terms", None)
+    return f"{counter()} words counted" if counter is not None else None
+
+
 def init_app(app: Flask) -> None:
     from kb.search.cli import reindex_command, search_check_command
 
@@ -80,12 +94,18 @@ def init_app(app: Flask) -> None:
     indexing.state(app)
     indexing.install_listeners()
     app.register_blueprint(bp)
+    # The outage case: hundreds of signed-out visitors sending the same query. Each still counts.
+    page_cache.register_page(app, "search.results", "articles", "forums", seconds_setting="SEARCH_PAGE_CACHE_SECONDS",
+                             in_view=True)
+    page_cache.register_fragment(app, "search-query", analytics.record_query)
     app.cli.add_command(reindex_command)
     app.cli.add_command(search_check_command)
     register_health_check(app, "search", _health)
     register_init_step(app, "search.index", "Building the search index", _init_step)
     register_stylesheet(app, "search")
     register_periodic(app, "Search index catch-up", "SEARCH_DRAIN_INTERVAL", _catch_up_task)
+    if engine_for(app).name == "postgres":
+        register_periodic(app, "Search word counts", "SEARCH_POSTGRES_TERMS_INTERVAL", _count_terms_task)
     register_metric(app, "kb_search_outbox_pending", "Index changes written but not yet applied to the index.",
                     _outbox_backlog)
 

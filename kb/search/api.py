@@ -107,7 +107,14 @@ def suggest(prefix: str, viewer, limit: int = 8, *, kinds=None) -> list[dict]:
 
 
 def index(kind: str, ids) -> None:
-    """Queue documents for (re)indexing in the current transaction; applied after it commits."""
+    """Queue documents for (re)indexing in the current transaction; applied after it commits (or,
+    for an engine that writes with the content, written now in the same transaction)."""
+    app = current_app._get_current_object()
+    if engine_for(app).consumer() is None:
+        keys = {(kind, int(i)) for i in ids}
+        if keys:
+            indexing.write_now(app, db.session, keys)
+        return
     rows = [{"kind": kind, "doc_id": int(i), "created": utcnow()} for i in ids]
     if rows:
         db.session.execute(insert(SearchOutbox.__table__), rows)

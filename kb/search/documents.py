@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 
 PUBLIC = "public"
@@ -68,6 +68,17 @@ def timestamp(value: datetime | None) -> int:
 
 def doc_digest(doc: SearchDoc) -> str:
     """A fingerprint of everything indexed, so `search-check` can spot stale entries."""
-    data = asdict(doc)
+    # Field by field rather than dataclasses.asdict, whose deep copy cost more than the hash (the
+    # same JSON: the values are plain strings, lists and dicts).
+    data = {f.name: getattr(doc, f.name) for f in fields(doc)}
     data["updated"] = timestamp(doc.updated)
     return hashlib.sha1(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def plain_excerpt(text: str | None, chars: int) -> str:
+    """Plain text cut at a word to at most `chars` characters (an ellipsis marks the cut)."""
+    plain = " ".join((text or "").split())
+    if len(plain) <= chars:
+        return plain
+    cut = plain[: max(1, chars - 2)].rsplit(" ", 1)[0]
+    return cut + " …"

@@ -21,7 +21,7 @@ from markupsafe import Markup
 from kb.search.documents import SearchDoc
 from kb.search.query import ParsedQuery
 
-ENGINES = ("whoosh",)
+ENGINES = ("whoosh", "postgres")
 
 
 @dataclass
@@ -92,7 +92,9 @@ class Engine(Protocol):
         built only from documents the viewer may see."""
 
     def suggest(self, text: str, visibility: set[str], limit: int, kinds: list[str] | None) -> list[dict]:
-        """Type-ahead titles ({title, url, kind}) the viewer may see."""
+        """Type-ahead suggestions ({title, url, kind, excerpt}) the viewer may see: what was typed
+        matches words anywhere in a title or in the opening of the body, the last word as a prefix;
+        ``excerpt`` is plain text of at most SEARCH_SUGGEST_EXCERPT_CHARS characters."""
 
     def batch(self) -> AbstractContextManager[Batch | None]:
         """A batch of changes, or None when another process is writing (the caller retries later)."""
@@ -121,6 +123,10 @@ class Engine(Protocol):
         """The id under which this index reads the outbox with a cursor of its own (one per host's
         index folder), or None for an engine that writes within the content's transaction."""
 
+    def apply(self, connection, docs: list[SearchDoc], removed: list[tuple[str, int]]) -> None:
+        """Write changed and removed documents through the content's own connection, in its
+        transaction (only called on engines whose consumer() is None; others use the outbox)."""
+
 
 def _make(app: Flask) -> Engine:
     name = str(app.config.get("SEARCH_ENGINE") or "whoosh").strip().lower()
@@ -128,6 +134,10 @@ def _make(app: Flask) -> Engine:
         from kb.search.engines.whoosh import WhooshEngine
 
         return WhooshEngine(app.config)
+    if name == "postgres":
+        from kb.search.engines.postgres import PostgresEngine
+
+        return PostgresEngine(app)
     raise RuntimeError(f"KB_SEARCH_ENGINE={name!r} is not a search engine; choose one of: {', '.join(ENGINES)}.")
 
 

@@ -30,6 +30,8 @@ from kb.types import utcnow
 log = logging.getLogger(__name__)
 
 PENDING = "kb_search_pending"
+# Documents changed by a flush, for an engine that writes them in the content's own transaction.
+DIRECT = "kb_search_direct"
 
 
 @dataclass
@@ -79,12 +81,43 @@ def _after_flush(session, flush_context) -> None:
     keys = _affected(search_state.kinds, chain(session.new, session.dirty, session.deleted))
     if not keys:
         return
+    if engine_for(current_app._get_current_object()).consumer() is None:
+        session.info.setdefault(DIRECT, set()).update(keys)  # written once the flush is complete
+        return
     now = utcnow()
     session.connection().execute(
         insert(SearchOutbox.__table__),
         [{"kind": kind, "doc_id": doc_id, "created": now} for kind, doc_id in sorted(keys)],
     )
     session.info[PENDING] = True
+
+
+def _after_flush_postexec(session, flush_context) -> None:
+    keys = session.info.pop(DIRECT, None)
+    if keys and has_app_context():
+        write_now(current_app._get_current_object(), session, keys)
+
+
+def write_now(app: Flask, session, keys: set[tuple[str, int]]) -> None:
+    """Build the documents and write them through the session's connection, in its transaction:
+    they commit or roll back with the content, so every host searches them at once."""
+    kinds = state(app).kinds
+    by_kind: dict[str, set[int]] = defaultdict(set)
+    for kind, doc_id in keys:
+        by_kind[kind].add(int(doc_id))
+    docs: list[SearchDoc] = []
+    removed: list[tuple[str, int]] = []
+    for kind_name, ids in sorted(by_kind.items()):
+        ordered = sorted(ids)
+        kind = kinds.get(kind_name)
+        built = (kind.build(ordered) if kind is not None else None) or {}
+        for doc_id in ordered:
+            doc = built.get(doc_id)
+            if doc is None:
+                removed.append((kind_name, doc_id))
+            else:
+                docs.append(doc)
+    engine_for(app).apply(session.connection(), docs, removed)
 
 
 def _after_commit(session) -> None:
@@ -99,6 +132,7 @@ def _after_commit(session) -> None:
 
 def _after_rollback(session) -> None:
     session.info.pop(PENDING, None)
+    session.info.pop(DIRECT, None)
 
 
 _listening = False
@@ -112,6 +146,7 @@ def install_listeners() -> None:
     from flask_sqlalchemy.session import Session
 
     event.listen(Session, "after_flush", _after_flush)
+    event.listen(Session, "after_flush_postexec", _after_flush_postexec)
     event.listen(Session, "after_commit", _after_commit)
     event.listen(Session, "after_rollback", _after_rollback)
     _listening = True
@@ -125,7 +160,8 @@ _drain_lock = threading.Lock()
 def pending_count(app: Flask | None = None) -> int:
     """Outbox rows the index of this host has not applied yet."""
     app = app or current_app._get_current_object()
-    return outbox.pending_count(engine_for(app).consumer())
+    consumer = engine_for(app).consumer()
+    return 0 if consumer is None else outbox.pending_count(consumer)
 
 
 def drain(app: Flask, max_rounds: int = 100) -> int:
@@ -207,7 +243,8 @@ def drain_if_due(app: Flask) -> None:
         return
     search_state.last_drain_check = now
     try:
-        if outbox.has_pending(engine_for(app).consumer()):
+        consumer = engine_for(app).consumer()
+        if consumer is not None and outbox.has_pending(consumer):
             drain(app)
     except Exception:
         log.exception("search: background drain failed; it will be retried")

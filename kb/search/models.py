@@ -57,3 +57,10 @@ class SearchClick(db.Model):
     url: Mapped[str] = mapped_column(String(500))
     position: Mapped[int] = mapped_column(Integer, default=0)
     created: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# The PostgreSQL engine's tables belong to every site's schema (empty unless that engine is chosen).
+from kb.search.engines.postgres.models import SearchDocument, SearchLexeme, SearchTerm
+
+__all__ = ["SearchClick", "SearchCursor", "SearchDocument", "SearchLexeme", "SearchOutbox", "SearchQuery",
+           "SearchTerm"]

@@ -3,8 +3,21 @@
 from __future__ import annotations
 
 DEFAULTS: dict[str, object] = {
-    # Which engine holds the index: "whoosh" (an index folder per host, the default).
+    # Which engine holds the index: "whoosh" (an index folder per host, the default) or "postgres"
+    # (the search_documents table of the site's PostgreSQL database, shared by every host).
     "SEARCH_ENGINE": "whoosh",
+    # PostgreSQL engine: how many of the best matches by ts_rank are re-ranked with the BM25F and
+    # title-coverage scoring both engines share (more: closer to a full ranking, slower queries).
+    "SEARCH_POSTGRES_RERANK": 100,
+    # PostgreSQL engine: how often (seconds) a process re-reads the document count and average
+    # length the ranking uses.
+    "SEARCH_POSTGRES_STATS_SECONDS": 60.0,
+    # PostgreSQL engine: how often (seconds) the worker recounts how many documents hold each word
+    # (the ranking's document frequencies; a rebuild recounts too).
+    "SEARCH_POSTGRES_TERMS_INTERVAL": 3600.0,
+    # PostgreSQL engine: how much of each body is indexed (characters); PostgreSQL refuses a
+    # tsvector above 1 MB.
+    "SEARCH_POSTGRES_BODY_CHARS": 300_000,
     # The Whoosh engine reads its codec's posting blocks directly when the installed Whoosh is a
     # version that was checked (kb/search/engines/whoosh/internals.py); false uses only its public
     # API (same results, slower queries and rebuilds).
@@ -33,6 +46,11 @@ DEFAULTS: dict[str, object] = {
     "SEARCH_RESPELL_BELOW": 1,
     "SEARCH_SUGGEST_LIMIT": 8,
     "SEARCH_SUGGEST_MIN_CHARS": 2,
+    # Type-ahead matches words anywhere in a title and in the first this many words of the body
+    # (the Whoosh engine reads it when indexing: `kb reindex` after changing it), and each
+    # suggestion carries a plain-text excerpt of at most this many characters.
+    "SEARCH_SUGGEST_OPENING_WORDS": 30,
+    "SEARCH_SUGGEST_EXCERPT_CHARS": 120,
     # How much of each body the index keeps as text, for snippets and for quoted phrases (a phrase
     # further into a longer page is not found), and the snippet length.
     "SEARCH_SNIPPET_SOURCE_CHARS": 20000,

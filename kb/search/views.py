@@ -14,6 +14,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from kb import page_cache
 from kb.accounts.permissions import staff_required
 from kb.extensions import limiter
 from kb.hooks import facet_labels, superseded_by
@@ -79,6 +80,9 @@ def _facet_names(found) -> dict[str, dict[str, str]]:
 @limiter.limit(lambda: current_app.config["SEARCH_RATE_LIMIT"])
 def results():
     """Search results with facets, filters, sorting and pagination; ?format=json for scripts."""
+    cached = page_cache.cached_response()  # after the rate limit above
+    if cached is not None:
+        return cached
     config = current_app.config
     q = request.args.get("q", "")
     page = _int_arg("page", 1, int(config["SEARCH_MAX_PAGE"]))
@@ -90,6 +94,8 @@ def results():
     found = search(q, current_user, kinds=[kind] if kind else None, filters=filters,
                    page=page, per_page=per_page, sort=sort)
     query_id = analytics.record_query(q, found.total) if page == 1 and q.strip() else None
+    # In a cached page the id is filled in per response, each from a search of its own.
+    query_id = page_cache.fragment("search-query", query_id, text=q, result_count=found.total)
     if request.args.get("format") == "json":
         return jsonify(found.as_json())
     found.results = _drop_superseded(found.results)

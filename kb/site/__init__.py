@@ -7,12 +7,15 @@ from flask_login import current_user
 
 from markupsafe import Markup
 
+from kb import page_cache
 from kb.hooks import nav_links, register_stylesheet, render_slot, stylesheets
 from kb.site.views import bp
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    page_cache.register_page(app, "site.home", "articles", "forums")
+    page_cache.register_page(app, "site.sitemap", "articles", "forums")
     register_stylesheet(app, "site")
     register_stylesheet(app, "pygments")  # code highlighting for every rendered Markdown text
 

@@ -13,6 +13,7 @@
 
   function show(box, data) {
     box.textContent = "";
+    box.hidden = false;
     var p = document.createElement("p");
     if (data.severity) {
       var strong = document.createElement("strong");
@@ -34,6 +35,7 @@
       if (chosen) { chosen.removeAttribute("data-suggested"); }
       input.checked = true;
       input.setAttribute("data-suggested", "");
+      input.dispatchEvent(new Event("change", { bubbles: true }));  // the due time below follows it
     }
   }
 
@@ -54,6 +56,21 @@
     });
   });
 }());
+
+// Case form: the first-response due time follows the chosen severity (each option carries its own).
+(function () {
+  "use strict";
+  var box = document.querySelector("[data-response-due]");
+  var form = box && box.closest("form");
+  if (!form) { return; }
+  var text = box.firstChild;
+  form.addEventListener("change", function (event) {
+    var input = event.target;
+    if (input.name === "severity" && input.checked && input.getAttribute("data-due")) {
+      text.nodeValue = input.getAttribute("data-due") + " ";
+    }
+  });
+})();
 
 // Staff composer: the reply button says what else it will do ("Send and set to Waiting on customer").
 (function () {

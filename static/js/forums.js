@@ -1,11 +1,12 @@
-// Forum composer enhancements: suggest existing answers and outage guidance while the title is typed.
+// Answers before asking, for the forum composer and the case form: suggest existing answers (and, in
+// the composer, outage guidance) while the title or the description is typed.
 // Without this file the "Check for answers" button does the same on the server.
 (function () {
   "use strict";
   var form = document.querySelector("form[data-answers-url]");
   if (!form) { return; }
   var title = form.querySelector("[data-deflect]");
-  var body = form.querySelector("textarea");
+  var body = form.querySelector("[data-deflect-text]") || form.querySelector("textarea");
   var results = document.getElementById("deflection-results");
   var outage = document.getElementById("outage-guidance");
   if (!title || !results) { return; }
@@ -49,6 +50,9 @@
 
   function check() {
     var q = title.value.trim();
+    if (q.length < 4 && body) {  // nothing in the title yet: look for the description's opening words
+      q = body.value.trim().split(/\s+/).slice(0, 12).join(" ");
+    }
     var text = body ? body.value.slice(0, 4000) : "";
     var key = q + "\u0000" + text.length;
     if (key === last) { return; }

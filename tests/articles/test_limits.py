@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
 
-from kb.articles.page_cache import PageCache
+from kb.page_cache.store import Entry, PageStore
 from kb.types import utcnow
 from tests.conftest import login
 
@@ -18,7 +19,7 @@ def many(make_article):
 
 
 def test_related_count(app, client, many):
-    app.config.update(ARTICLE_RELATED_COUNT=2, ARTICLE_PAGE_CACHE_SECONDS=0)
+    app.config.update(ARTICLE_RELATED_COUNT=2, PAGE_CACHE_SECONDS=0)
     page = client.get(f"/articles/{many[0].slug}").get_data(as_text=True)
     related = page.split('id="related-heading"')[1].split("</aside>")[0]
     assert related.count("<li>") == 2
@@ -39,21 +40,22 @@ def test_home_counts(app, client, many):
 
 
 def test_page_cache_size_and_ttl():
-    cache = PageCache(size=2)
-    now = utcnow()
-    for slug in ("a", "b", "c"):
-        cache.put(slug, slug, {1: now})
+    cache = PageStore(size=2)
+    for key, lasts in (("a", 60), ("b", -1), ("c", 60)):
+        cache.put(key, Entry(body=key, mimetype="text/html", counters={"articles": 1},
+                             expires=time.monotonic() + lasts, modified=utcnow(), etag=key, csrf=False))
     assert list(cache.entries) == ["b", "c"]
-    assert cache.get("b", ttl=-1, check_every=3600) is None  # expired
-    assert cache.get("c", ttl=60, check_every=3600) == "c"
+    assert cache.get("b", {"articles": 1}) is None  # expired
+    assert cache.get("c", {"articles": 2}) is None  # its kind changed since
+    assert list(cache.entries) == []
 
 
 def test_page_cache_can_be_turned_off(app, client, many):
-    from kb.articles.page_cache import cache_for
+    from kb.page_cache import state
 
-    app.config["ARTICLE_PAGE_CACHE_SECONDS"] = 0
+    app.config["PAGE_CACHE_SECONDS"] = 0
     client.get(f"/articles/{many[0].slug}")
-    assert not cache_for(app).entries
+    assert not state(app).store.entries
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ def test_defaults_are_set_and_environment_wins(monkeypatch, app_config, tmp_path
     app = create_app(app_config, instance_path=str(tmp_path / "env"))
     assert app.config["CASE_TITLE_MAX_LENGTH"] == 99
     assert app.config["CASE_AT_RISK_FRACTION"] == 0.25
-    assert app.config["CASE_MAILIN_MAX_BYTES"] == 1024 * 1024
+    assert app.config["MAILIN_MAX_BYTES"] == 25 * 1024 * 1024
 
 
 def test_policy_overrides_reach_the_clock_and_the_pages(app, client, customer, make_case):

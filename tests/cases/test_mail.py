@@ -228,7 +228,7 @@ def test_rejections_exit_non_zero_with_a_reason_and_add_nothing(runner, case, cu
 
 
 def test_message_over_the_size_limit_is_rejected(app, runner, case, customer):
-    app.config["CASE_MAILIN_MAX_BYTES"] = 2000
+    app.config["MAILIN_MAX_BYTES"] = 2000
     result = mail_in(runner, plain_reply(case, customer.email, "y" * 3000))
     assert result.exit_code == 65 and "limit is 2000 bytes" in result.stderr
     assert comments(case) == []

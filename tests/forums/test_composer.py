@@ -113,7 +113,7 @@ def test_secret_can_be_confirmed_or_moved_into_a_case(client, customer, categori
     response = client.post("/forums/scripting-and-api/new", data={"title": "API returns 401 for my token", "body": body, "action": "case"})
     assert response.status_code == 302 and response.headers["Location"] == "/cases/new?from=draft"
     with client.session_transaction() as session:
-        assert session["case_draft"] == {"title": "API returns 401 for my token", "description": body}
+        assert session["case_draft"] == {"title": "API returns 401 for my token", "description": body, "severity": None}
     response = client.post(
         "/forums/scripting-and-api/new",
         data={"title": "API returns 401 for my token", "body": "sample kbt_EXAMPLEexampleEXAMPLEexample00 from the docs", "confirm_no_secrets": "y"},

@@ -89,7 +89,7 @@ def test_unsubscribe_links_expire(app, client, customer, make_thread):
 
 
 def test_feed_home_and_sitemap_sizes(app, client, customer, make_thread):
-    app.config.update(FORUMS_FEED_ITEMS=1, FORUMS_HOME_THREADS=1, FORUMS_SITEMAP_THREADS=1)
+    app.config.update(FORUMS_FEED_ITEMS=1, FORUMS_HOME_THREADS=1, FORUMS_HOME_UNANSWERED_THREADS=1, FORUMS_SITEMAP_THREADS=1)
     make_thread(customer, title="First of two threads")
     make_thread(customer, title="Second of two threads")
     assert client.get("/feeds/forums/replication.atom").get_data(as_text=True).count("<entry>") == 1

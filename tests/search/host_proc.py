@@ -1,5 +1,5 @@
 """One host of the several-hosts test: its own app and instance folder (so its own index) on the
-shared database, driven by lines on stdin ("add <title>", "edit <id> <title>", "find <word>",
+shared database (with the engine named by the third argument), driven by lines on stdin ("add <title>", "edit <id> <title>", "find <word>",
 "check") and answering one JSON line each."""
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from kb.search import check
 from tests.search import notes
 
 
-def main(db_url: str, instance: str) -> None:
+def main(db_url: str, instance: str, engine: str = "whoosh") -> None:
     app = create_app({"ENV": "testing", "TESTING": True, "SECRET_KEY": "t", "DATABASE_URL": db_url,
+                      "SEARCH_ENGINE": engine,
                       "INDEX_DIR": str(Path(instance) / "search-index"), "SEARCH_ANALYTICS_ENABLED": False,
                       "RATELIMIT_ENABLED": False, "SEARCH_DRAIN_INTERVAL": 0.25}, instance_path=instance)
     notes.register(app)
@@ -45,4 +46,4 @@ def main(db_url: str, instance: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(*sys.argv[1:4])

@@ -1,4 +1,5 @@
-"""Several hosts on one database, each with an index of its own: every index sees every change."""
+"""Several hosts on one database: with Whoosh each has an index of its own and every index sees every
+change; with the PostgreSQL engine they share one table and see each change at once."""
 
 from __future__ import annotations
 
@@ -17,15 +18,17 @@ from kb.extensions import db
 from kb.search import outbox
 from kb.search.models import SearchCursor, SearchOutbox
 from kb.types import utcnow
+from tests.conftest import POSTGRES_URL
 
 SCRIPT = Path(__file__).with_name("host_proc.py")
 FRESH_WITHIN = 2.0
 
 
 class Host:
-    def __init__(self, db_url: str, instance: Path):
+    def __init__(self, db_url: str, instance: Path, engine: str = "whoosh"):
         instance.mkdir(parents=True)
-        self.proc = subprocess.Popen([sys.executable, str(SCRIPT), db_url, str(instance)], stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen([sys.executable, str(SCRIPT), db_url, str(instance), engine],
+                                     stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         assert self._answer() == {"ready": True}
 
@@ -78,6 +81,32 @@ def test_a_change_through_one_host_is_found_through_the_other(hosts):
     # Both indexes passed every row: only the newest is kept (so SQLite never reuses an id).
     assert db.session.scalar(select(func.count()).select_from(SearchOutbox)) == 1
     assert len(db.session.scalars(select(SearchCursor)).all()) == 2
+
+
+@pytest.fixture
+def postgres_hosts(search_app, app_config, tmp_path):
+    db.session.commit()
+    started = [Host(app_config["DATABASE_URL"], tmp_path / name, "postgres") for name in ("host-a", "host-b")]
+    yield started
+    for host in started:
+        host.close()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not POSTGRES_URL, reason="needs KB_TEST_DATABASE_URL")
+def test_with_the_postgres_engine_a_new_thread_is_found_through_the_other_host_at_once(postgres_hosts):
+    a, b = postgres_hosts
+    note = a.ask("add Kingfisher appliance sizing")
+    # No outbox to drain: the first search through B, right after A committed, finds it.
+    assert b.ask("find kingfisher")["titles"] == ["Kingfisher appliance sizing"]
+    b.ask(f"edit {note['id']} Heron appliance sizing")
+    assert a.ask("find heron")["titles"] == ["Heron appliance sizing"]
+    assert a.ask("find kingfisher")["titles"] == [] and b.ask("find kingfisher")["titles"] == []
+    for host in (a, b):
+        report = host.ask("check")
+        assert report["ok"], report["lines"]
+    assert db.session.scalar(select(func.count()).select_from(SearchOutbox)) == 0
+    assert db.session.scalar(select(func.count()).select_from(SearchCursor)) == 0
 
 
 def _row(row_id: int, seconds_ago: float):

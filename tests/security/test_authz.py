@@ -67,6 +67,7 @@ EXPECT: dict[str, dict[str, str]] = {
     # forums
     "forums.index": {"-": PUBLIC},
     "forums.answers": {"-": PUBLIC},
+    "forums.ask": {"-": SIGNED_IN},
     "forums.category": {"public": PUBLIC, "own": PUBLIC, "others": PUBLIC, "private": HIDDEN_FROM_CUSTOMERS},
     "forums.feed": {"public": PUBLIC, "own": PUBLIC, "others": PUBLIC, "private": HIDDEN_FROM_CUSTOMERS},
     "forums.new_thread": {"public": SIGNED_IN, "own": SIGNED_IN, "others": SIGNED_IN,
@@ -99,6 +100,9 @@ EXPECT: dict[str, dict[str, str]] = {
     "cases_api.openapi": {"-": PUBLIC},
     "cases_api.list_cases": {"-": "401 401 401 401 401"},
     "cases_api.get_case": {"*": "401 401 401 401 401"},
+    # stored files: each owner kind has its rule (tests/uploads, tests/cases, tests/images); an image is public
+    "uploads.download": {"public": PUBLIC},
+    "uploads.api_download": {"public": PUBLIC},
     # Prometheus: a bearer KB_METRICS_TOKEN only, never a session; unset here, so a 404 for everyone
     "ops.metrics": {"-": "404 404 404 404 404"},
 }
@@ -187,7 +191,7 @@ def _matrix(world):
                 answer = response if url == path else client.get(url)
                 if answer.status_code >= 500:
                     failures.append(f"{role:15} GET {url} -> {answer.status_code}")
-                body = answer.get_data(as_text=True)
+                body = answer.get_data().decode("utf-8", "replace")  # a file (an image) is bytes
                 probes += 1
                 for secret in world.forbidden_secrets(role):
                     if secret in body:

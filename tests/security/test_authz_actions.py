@@ -46,6 +46,7 @@ ACTIONS: dict[str, dict[str, str]] = {
     "accounts.admin_mail_retry_failed": {"-": ADMIN_ACTION},
     "articles.new": {"-": STAFF_ACTION},
     "articles.preview": {"-": STAFF_ACTION},
+    "articles.upload_image": {"-": STAFF_ACTION},
     "articles.edit": {"*": STAFF_ACTION},
     "articles.publish": {"*": STAFF_ACTION},
     "articles.unpublish": {"*": STAFF_ACTION},
@@ -65,7 +66,9 @@ ACTIONS: dict[str, dict[str, str]] = {
     "cases_api.create_case": {"-": "D D D D D"},  # a session cookie never authorises the API
     "forums.new_thread": {"public": SIGNED_IN_ACTION, "own": SIGNED_IN_ACTION, "others": SIGNED_IN_ACTION,
                           "private": STAFF_ACTION},
+    "forums.ask": {"-": SIGNED_IN_ACTION},
     "forums.reply": READERS,
+    "forums.upload_image": {"-": SIGNED_IN_ACTION},
     "forums.like": READERS,
     "forums.flag": READERS,
     "forums.watch": READERS,

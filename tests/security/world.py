@@ -278,6 +278,23 @@ def _seed_cases(world: World) -> None:
     world.secrets[INTERNAL_NOTE] = set(STAFF)
 
 
+@seeds("kb.images.service")
+def _seed_images(world: World) -> None:
+    """A screenshot a customer put in a forum post: published, so every role may fetch it."""
+    import io
+
+    from PIL import Image
+
+    picture = io.BytesIO()
+    Image.new("RGB", (8, 8), (10, 20, 30)).save(picture, "PNG")
+    picture.seek(0)
+    response = world.client("customer").post("/forums/images", data={"image": (picture, "heron.png")},
+                                             headers={"Accept": "application/json"})
+    assert response.status_code == 201, response.get_data(as_text=True)[:300]
+    file_id, name = re.search(r"/files/(\d+)/([^/]+)$", response.get_json()["url"]).groups()
+    world.set("public", "uploads", file_id=int(file_id), name=name)
+
+
 # -- what a page may contain -------------------------------------------------------------------
 class _Scanner(HTMLParser):
     def __init__(self):

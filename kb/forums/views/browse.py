@@ -25,11 +25,19 @@ from kb.security import int_arg
 
 @bp.route("/forums/")
 def index():
-    """Every category the visitor may read, with counts, and the latest announcements."""
+    """The front page: Latest and Unanswered across every category the visitor may read, announcements, categories."""
+    config = current_app.config
     categories = threads.readable_categories(current_user)
     stats = threads.category_stats([c.id for c in categories], current_user)
-    announcements = threads.announcements(current_user, 5)
-    return render_template("forums/index.html", categories=categories, stats=stats, announcements=announcements)
+    return render_template(
+        "forums/index.html",
+        categories=categories,
+        stats=stats,
+        announcements=threads.announcements(current_user, 5),
+        latest=threads.latest(current_user, config["FORUMS_LATEST_THREADS"]),
+        unanswered=threads.unanswered(current_user, config["FORUMS_UNANSWERED_THREADS"]),
+        can_ask=bool(threads.askable_categories(current_user)),
+    )
 
 
 @bp.route("/forums/<slug>/")
@@ -50,6 +58,7 @@ def category(slug: str):
         filter_name=filter_name,
         watching=watching,
         can_post=permissions.can_post(current_user, category),
+        invites=permissions.invites_questions(current_user, category),
     )
 
 
@@ -86,6 +95,7 @@ def thread(thread_id: int, slug: str | None):
         reply_form=ReplyForm(formdata=None, body=(draft or {}).get("body", "")),
         can_reply=permissions.can_reply(current_user, thread),
         can_accept=permissions.can_accept(current_user, thread),
+        invites=permissions.invites_questions(current_user, thread.category),
     )
 
 

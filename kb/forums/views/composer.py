@@ -12,11 +12,12 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from kb.errors import error_response
 from kb.extensions import db, limiter
 from kb.forums import deflection, permissions, threads
-from kb.forums.forms import EditForm, ReplyForm, ThreadForm
+from kb.forums.forms import AskForm, EditForm, ReplyForm, ThreadForm
 from kb.forums.models import ForumCategory, Post, Thread
 from kb.forums.threads import ForumError
 from kb.forums.urls import post_url, thread_url
@@ -36,14 +37,15 @@ from kb.forums.views.common import (
     thread_or_404,
     user_key,
 )
+from kb.images import service as images
+from kb.images.endpoint import json_upload
 from kb.security import int_arg
-
 
 UNVERIFIED_MESSAGE = ("Confirm your email address before posting: open the link we emailed you, "
                       "or ask for a new one on your account page.")
 
 
-def _render_new_thread(category: ForumCategory, form: ThreadForm, status: int = 200, **extra):
+def _render_new_thread(category: ForumCategory | None, form: ThreadForm, status: int = 200, **extra):
     signals = deflection.detect_outage(f"{form.title.data or ''}\n{form.body.data or ''}")
     severity = deflection.suggested_severity(signals)
     page = render_template("forums/new_thread.html", category=category, form=form, outage=signals, severity=severity, **extra)
@@ -56,6 +58,33 @@ def _render_reply(thread: Thread, form: ReplyForm, status: int = 200, **extra):
 
 def _render_edit(post: Post, form: EditForm, status: int = 200, **extra):
     return render_template("forums/edit.html", post=post, thread=post.thread, form=form, **extra), status
+
+
+def _take_image(form) -> int | None:
+    """An image chosen without the composer's script: stored, and its Markdown added to the text.
+
+    Committed at once, so the link in a form shown again (for any reason) works; a refused image
+    gives its status (400, 413, 429) with the reason on the field, the text kept.
+    """
+    if not permissions.can_add_images(current_user):
+        form.image.data = None
+        return None
+    refused = images.add_form_image(form, current_user, daily_limit=permissions.image_daily_limit(current_user))
+    if refused is None:
+        db.session.commit()
+    return refused
+
+
+@bp.route("/forums/images", methods=["POST"])
+def upload_image():
+    """The composer's script: store one image for a post and answer with its address and Markdown (JSON)."""
+    if not current_user.is_authenticated:
+        return error_response(401, "Sign in to add images.")
+    if not permissions.address_ok_for_posting(current_user):
+        return error_response(403, UNVERIFIED_MESSAGE)
+    if not permissions.can_add_images(current_user):
+        return error_response(403, "Images in posts are switched off on this site. Post the text, or link to the image.")
+    return json_upload(current_user, daily_limit=permissions.image_daily_limit(current_user))
 
 
 def _valid_tags(form) -> list[str] | None:
@@ -76,7 +105,7 @@ def _answers_for(query: str) -> list[dict]:
 @new_account_limit
 @post_limit
 def new_thread(slug: str):
-    """Ask a question: check for existing answers first, then post (or move it into a private case)."""
+    """Ask a question in one category: check for existing answers first, then post (or move it into a private case)."""
     category = category_or_404(slug)
     form_path = url_for("forums.new_thread", slug=category.slug)
     detour = signed_out(form_path, ("title", "body", "tags"))
@@ -87,7 +116,39 @@ def new_thread(slug: str):
     if not permissions.can_post(current_user, category):
         return error_response(403, f"Only the support team starts threads in {category.name}. "
                                    "You can reply to them, or ask in another category.")
-    form = ThreadForm()
+    return _compose(ThreadForm(), form_path, category)
+
+
+@bp.route("/forums/new", methods=["GET", "POST"])
+@draft_limit
+@new_account_limit
+@post_limit
+def ask():
+    """Ask a question from any forum page: the asker picks one of the categories they may post in."""
+    form_path = url_for("forums.ask")
+    detour = signed_out(form_path, ("title", "body", "tags"))
+    if detour:
+        return detour
+    if not permissions.address_ok_for_posting(current_user):
+        return error_response(403, UNVERIFIED_MESSAGE)
+    form = _ask_form()
+    if not form.category.choices:
+        return error_response(403, "There is no category you can start a thread in; you can still reply to threads.")
+    if request.method == "GET":
+        wanted = request.args.get("category")
+        form.category.data = wanted if wanted and wanted in {choice.value for choice in form.category.choices} else ""
+    return _compose(form, form_path)
+
+
+def _ask_form() -> AskForm:
+    form = AskForm()
+    choices = [SelectChoice(c.slug, c.name) for c in threads.askable_categories(current_user)]
+    form.category.choices = [SelectChoice("", "Choose a category…")] + choices if choices else []
+    return form
+
+
+def _compose(form: ThreadForm, form_path: str, category: ForumCategory | None = None):
+    """The composer's one flow, for a fixed category or (``category`` None) the one chosen in an AskForm."""
     if request.method == "GET":
         draft = restore_draft(form_path)
         if draft:
@@ -98,10 +159,14 @@ def new_thread(slug: str):
 
     action = request.form.get("action", "post")
     title, body = (form.title.data or "").strip(), form.body.data or ""
+    if action == "case":  # private: an image chosen for a public post stays out of it
+        return case_draft_redirect(title, body)
+    refused = _take_image(form)
+    if refused:
+        return _render_new_thread(category, form, refused)
+    body = form.body.data or ""
     if action == "check":
         return _render_new_thread(category, form, suggestions=_answers_for(title), checked=True)
-    if action == "case":
-        return case_draft_redirect(title, body)
     if not form.validate_on_submit():
         return _render_new_thread(category, form, 400)
     tags = _valid_tags(form)
@@ -110,6 +175,8 @@ def new_thread(slug: str):
     findings = findings_block(form, title, body)
     if findings:
         return _render_new_thread(category, form, 400, findings=findings)
+    if category is None:
+        category = category_or_404(form.category.data)
     thread = threads.create_thread(category, current_user, title, body, tags)
     db.session.flush()
     publish(threads.first_post(thread), "thread")
@@ -165,6 +232,9 @@ def reply(thread_id: int):
         return _render_reply(thread, form)
     if request.form.get("action") == "case":
         return case_draft_redirect(thread.title, form.body.data or "")
+    refused = _take_image(form)
+    if refused:
+        return _render_reply(thread, form, refused)
     if not form.validate_on_submit():
         return _render_reply(thread, form, 400)
     findings = findings_block(form, form.body.data)
@@ -199,6 +269,9 @@ def edit_post(post_id: int):
     if not post.is_first:
         form.title.data = None
         form.title.validators = []
+    refused = _take_image(form)
+    if refused:
+        return _render_edit(post, form, refused)
     if not form.validate_on_submit():
         return _render_edit(post, form, 400)
     tags = _valid_tags(form) if post.is_first else None
@@ -230,6 +303,8 @@ def too_many(error):
     view_args = request.view_args or {}
     if request.method == "POST" and endpoint == "forums.new_thread":
         return _render_new_thread(category_or_404(view_args["slug"]), ThreadForm(), 429, rate_limited=message)
+    if request.method == "POST" and endpoint == "forums.ask":
+        return _render_new_thread(None, _ask_form(), 429, rate_limited=message)
     if request.method == "POST" and endpoint == "forums.reply":
         return _render_reply(thread_or_404(view_args["thread_id"]), ReplyForm(), 429, rate_limited=message)
     if request.method == "POST" and endpoint == "forums.edit_post":

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from whoosh import query as wq
 
-from kb.search.documents import SearchDoc, doc_key
+from kb.search.documents import SearchDoc, doc_key, plain_excerpt
 from kb.search.engine import Hit, Outcome, SearchRequest
 from kb.search.engines.whoosh import internals
 from kb.search.engines.whoosh.matching import (
@@ -76,7 +76,8 @@ class WhooshEngine:
             yield None
             return
         try:
-            yield _WhooshBatch(writer, int(self.config["SEARCH_SNIPPET_SOURCE_CHARS"]))
+            yield _WhooshBatch(writer, int(self.config["SEARCH_SNIPPET_SOURCE_CHARS"]),
+                               int(self.config["SEARCH_SUGGEST_OPENING_WORDS"]))
         except BaseException:
             writer.cancel()
             raise
@@ -85,11 +86,12 @@ class WhooshEngine:
 
     def rebuild(self, docs: Iterable[SearchDoc]) -> int:
         excerpt = int(self.config["SEARCH_SNIPPET_SOURCE_CHARS"])
+        opening = int(self.config["SEARCH_SUGGEST_OPENING_WORDS"])
         count = 0
         with new_generation(self.root, float(self.config["SEARCH_WRITER_MEMORY_MB"]),
                             float(self.config["SEARCH_REINDEX_LOCK_TIMEOUT"])) as target:
             for doc in docs:
-                target.add(doc_fields(doc, excerpt))
+                target.add(doc_fields(doc, excerpt, opening))
                 count += 1
         expire(self.root)
         return count
@@ -122,12 +124,13 @@ class WhooshEngine:
 
 
 class _WhooshBatch:
-    def __init__(self, writer, excerpt_chars: int):
+    def __init__(self, writer, excerpt_chars: int, opening_words: int):
         self.writer = writer
         self.excerpt_chars = excerpt_chars
+        self.opening_words = opening_words
 
     def put(self, doc: SearchDoc) -> None:
-        self.writer.update_document(**doc_fields(doc, self.excerpt_chars))
+        self.writer.update_document(**doc_fields(doc, self.excerpt_chars, self.opening_words))
 
     def remove(self, kind: str, doc_id: int) -> None:
         self.writer.delete_by_term("key", doc_key(kind, doc_id))
@@ -209,23 +212,32 @@ def _respelled(holder, parsed, config, allowed: frozenset, built, matched: set, 
     return best, best_matched
 
 
+# A word of the body's opening counts less than one of the title when suggestions are ranked.
+OPENING_BOOST = 0.4
+
+
 def _title_word_query(reader, word: str, *, prefix: bool, fuzzy: bool, cache: dict, seen):
-    """A typed word of a title: itself or (last word) its completions; fuzzy adds near spellings."""
-    options: list[tuple[str, float]] = []
-    if prefix:
-        for btext in islice(reader.expand_prefix("title_words", word), 200):
-            options.append((btext.decode("utf-8") if isinstance(btext, bytes) else btext, 1.0))
-    elif ("title_words", word) in reader:
-        options.append((word, 1.0))
-    if fuzzy:
-        options += [(c, 0.6) for c in corrections(reader, word, 1, cache, fieldname="title_words", seen=seen)]
-    if not options:
+    """A typed word of a title or of the body's opening: itself or (last word) its completions;
+    fuzzy adds near spellings."""
+    parts = []
+    for fieldname, boost in (("title_words", 1.0), ("opening_words", OPENING_BOOST)):
+        options: list[tuple[str, float]] = []
+        if prefix:
+            for btext in islice(reader.expand_prefix(fieldname, word), 200):
+                options.append((btext.decode("utf-8") if isinstance(btext, bytes) else btext, 1.0))
+        elif (fieldname, word) in reader:
+            options.append((word, 1.0))
+        if fuzzy:
+            options += [(c, 0.6) for c in corrections(reader, word, 1, cache, fieldname=fieldname, seen=seen)]
+        parts += [wq.Term(fieldname, t, boost=b * boost) for t, b in options]
+    if not parts:
         return None
-    return wq.Or([wq.Term("title_words", t, boost=b) for t, b in options])
+    return wq.Or(parts)
 
 
 def run_suggest(root: Path, config, prefix: str, visibility: set[str], limit: int, kinds=None) -> list[dict]:
-    """Titles starting with what was typed (every word but the last complete), fuzzy if too few do."""
+    """Titles and body openings holding what was typed (every word but the last complete, the last
+    a prefix), fuzzy if too few do."""
     text = clean(prefix, int(config["SEARCH_QUERY_MAX_LENGTH"])).lower()
     words = _WORDCHARS.findall(text)[: int(config["SEARCH_QUERY_MAX_TERMS"])]
     if len(text) < int(config["SEARCH_SUGGEST_MIN_CHARS"]) or not words:
@@ -261,7 +273,9 @@ def run_suggest(root: Path, config, prefix: str, visibility: set[str], limit: in
             for docnum, _ in rank(holder, q, matched, limit - len(out)):
                 fields_ = searcher.stored_fields(docnum)
                 seen.add(docnum)
-                out.append({"title": fields_["title"], "url": fields_["url"], "kind": fields_["kind"]})
+                out.append({"title": fields_["title"], "url": fields_["url"], "kind": fields_["kind"],
+                            "excerpt": plain_excerpt(fields_.get("summary") or fields_.get("excerpt") or "",
+                                                     int(config["SEARCH_SUGGEST_EXCERPT_CHARS"]))})
             if len(out) >= limit:
                 break
         return out[:limit]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import heapq
-import math
 import re
 
 from whoosh import query as wq
@@ -25,6 +24,7 @@ from kb.search.engines.whoosh.schema import (
     facet_term,
 )
 from kb.search.engines.whoosh.searchers import Holder
+from kb.search.ranking import add_word, idf, title_factor
 
 
 def value_sets(holder: Holder, fieldname: str) -> dict[str, frozenset]:
@@ -135,12 +135,8 @@ def phrase_in_text(holder: Holder, q, within: frozenset | None) -> frozenset:
     return frozenset(doc for doc in candidates if checked[doc])
 
 
-K1, B = 1.2, 0.75  # BM25's term-frequency saturation and length normalisation
-
-
 def _add_word(holder: Holder, terms: list, matched: set, out: dict, boost: float) -> None:
-    """BM25F for one typed word: its weighted frequencies in every field are summed, normalised by the
-    document's length and saturated."""
+    """BM25F for one typed word (kb.search.ranking): its weighted frequencies in every field summed."""
     combined: dict[int, float] = {}
     df = 0
     for term in terms:
@@ -153,13 +149,8 @@ def _add_word(holder: Holder, terms: list, matched: set, out: dict, boost: float
         return
     lengths, average = document_lengths(holder)
     size = len(lengths)
-    n = max(1, holder.searcher.doc_count())
-    idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5)) * boost
-    get = out.get
-    for doc, tf in combined.items():
-        if average and doc < size:
-            tf /= 1.0 - B + B * lengths[doc] / average
-        out[doc] = get(doc, 0.0) + idf * tf * (K1 + 1.0) / (tf + K1)
+    add_word(out, combined, idf(holder.searcher.doc_count(), df) * boost,
+             lambda doc: lengths[doc] if doc < size else None, average)
 
 
 def _add_scores(holder: Holder, q, matched: set, out: dict, boost: float = 1.0) -> None:
@@ -185,12 +176,6 @@ def _add_scores(holder: Holder, q, matched: set, out: dict, boost: float = 1.0) 
     else:
         for doc in query_docs(holder, q, frozenset(matched)):
             out[doc] = out.get(doc, 0.0) + 0.5 * boost
-
-
-# A title holding every word of the query multiplies the score by 1 + TITLE_MATCH_BONUS; the bonus
-# fades fast (share ** TITLE_MATCH_POWER) as words are missing, so one shared title word barely counts.
-TITLE_MATCH_BONUS = 3.0
-TITLE_MATCH_POWER = 8
 
 
 def _in_field(q, fieldnames: tuple):
@@ -228,7 +213,7 @@ def rank(holder: Holder, q, matched: set, limit: int) -> list[tuple[int, float]]
     _add_scores(holder, q, matched, scores)
     scored = frozenset(scores)
     for doc, share in coverage(holder, q, scored, ("title", "title_words")).items():
-        scores[doc] *= 1.0 + TITLE_MATCH_BONUS * share ** TITLE_MATCH_POWER
+        scores[doc] *= title_factor(share)
     best = heapq.nlargest(limit, scores.items(), key=lambda item: (item[1], -item[0]))
     if len(best) < limit and len(scores) < len(matched):
         best += [(doc, 0.0) for doc in sorted(matched - scores.keys())[: limit - len(best)]]

@@ -9,6 +9,8 @@ import re
 from whoosh import analysis, columns, fields, formats
 
 from kb.search.documents import SearchDoc, doc_digest, doc_key, timestamp
+from kb.search.ranking import FIELD_WEIGHTS as RANKING_WEIGHTS
+from kb.search.ranking import LEAD_WORDS
 
 # Fields counted on the results page besides each document's own facets (see FACET_FIELD).
 CORE_FACETS = ("kind", "category")
@@ -16,13 +18,9 @@ CORE_FACETS = ("kind", "category")
 # filtered on and counted without a field of its own.
 FACET_FIELD = "facet"
 TEXT_FIELDS = ("title", "headings", "body")
-# How much a word found in each field counts when ranking, against 1.0 for body text. Kept close
-# to 1: a title holding every word of the query earns its own, much larger bonus (matching.py), and
-# a strong per-word title weight lets one shared title word outrank the page the words came from.
-FIELD_WEIGHTS = {"title": 1.0, "title_words": 1.0, "headings": 1.1, "body": 1.0, "tags": 1.1}
-# The opening of the body (its first LEAD_WORDS words) is where an article states its subject; it is
-# indexed twice, so a word found there counts more than one in the appendix.
-LEAD_WORDS = 50
+# Ranking weights per field (kb.search.ranking); title_words counts as the title. The opening of the
+# body (LEAD_WORDS) is indexed twice, so a word found there counts more than one in the appendix.
+FIELD_WEIGHTS = {**RANKING_WEIGHTS, "title_words": RANKING_WEIGHTS["title"]}
 
 STEM_ANALYZER = analysis.StemmingAnalyzer(cachesize=100_000)
 PLAIN_ANALYZER = analysis.RegexTokenizer() | analysis.LowercaseFilter()
@@ -37,6 +35,8 @@ def make_schema() -> fields.Schema:
         # Postings keep plain term frequencies; FIELD_WEIGHTS applies the weights when ranking.
         title=fields.TEXT(analyzer=STEM_ANALYZER, stored=True),
         title_words=fields.TEXT(analyzer=PLAIN_ANALYZER, phrase=False),
+        # The body's first SEARCH_SUGGEST_OPENING_WORDS words, unstemmed: type-ahead matches them too.
+        opening_words=fields.TEXT(analyzer=PLAIN_ANALYZER, phrase=False),
         headings=fields.TEXT(analyzer=STEM_ANALYZER),
         # No word positions: decoding them made every posting block of the biggest field several
         # times dearer to read. A quoted phrase is checked against the stored text instead
@@ -107,7 +107,7 @@ def facet_term(name: str, value: str) -> str:
     return f"{name}:{value}"
 
 
-def doc_fields(doc: SearchDoc, excerpt_chars: int) -> dict:
+def doc_fields(doc: SearchDoc, excerpt_chars: int, opening_words: int = 30) -> dict:
     """The Whoosh fields for one search document."""
     headings = "\n".join(doc.headings or [])
     body_words = _WORD.findall(doc.body or "")
@@ -117,6 +117,7 @@ def doc_fields(doc: SearchDoc, excerpt_chars: int) -> dict:
         "doc_id": int(doc.id),
         "title": doc.title or "",
         "title_words": doc.title or "",
+        "opening_words": " ".join(body_words[:opening_words]),
         "headings": headings,
         # The opening twice (see LEAD_WORDS): no extra field, so no extra posting list to read per query.
         "body": " ".join(body_words[:LEAD_WORDS]) + "\n" + (doc.body or ""),

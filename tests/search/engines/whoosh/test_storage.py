@@ -11,8 +11,8 @@ from whoosh import index as windex
 from kb.search import indexing, search
 from kb.search.engines.whoosh import searchers, storage
 from tests.search import notes
+from tests.search.contract.test_cli import sneak_into_database
 from tests.search.notes import add_note
-from tests.search.test_cli import sneak_into_database
 
 ANON = AnonymousUserMixin()
 

@@ -110,13 +110,6 @@ def test_a_quoted_phrase_matches_other_word_forms_in_order_only(search_app):
     assert [h.title for h in search('"replication configured"', ANON).results] == ["Other order"]
 
 
-def test_a_quoted_phrase_is_looked_for_in_the_kept_text_of_the_body(search_app, app):
-    app.config["SEARCH_SNIPPET_SOURCE_CHARS"] = 60
-    add_note("Long page", "filler " * 20 + "journal overflow at the end")
-    assert search('"journal overflow"', ANON).total == 0
-    assert search("journal overflow", ANON).total == 1  # the words themselves are all indexed
-
-
 def test_snippets_are_escaped_and_highlighted(corpus):
     snippet = str(search("recovery network", ANON).results[0].snippet)
     assert "<mark>recovery</mark>" in snippet and "<mark>network</mark>" in snippet
@@ -159,11 +152,32 @@ def test_nothing_leaks_in_results_totals_facets_or_suggestions(corpus, make_user
     assert search("compaction", viewer).total == 0
 
 
+SIZING_EXCERPT = "Journal size equals the peak hourly change rate times the history hours."
+
+
 def test_suggest_prefix_and_fuzzy(corpus):
     assert [s["title"] for s in suggest("siz", ANON)] == ["Sizing journals"]
-    assert suggest("sizing jour", ANON)[0] == {"title": "Sizing journals", "url": "/notes/1", "kind": "note"}
+    assert suggest("sizing jour", ANON)[0] == {"title": "Sizing journals", "url": "/notes/1", "kind": "note",
+                                               "excerpt": SIZING_EXCERPT}
     assert [s["title"] for s in suggest("failovr", ANON)] == ["Failover test VMs fail to boot"]
     assert suggest("s", ANON) == []
+
+
+def test_suggest_matches_words_anywhere_in_titles_and_in_the_opening_of_the_body(search_app, app):
+    add_note("Replication appliance runs out of memory", "The appliance starts swapping. " + "Filler. " * 60
+             + "Far down: heron.")
+    add_note("Sizing journals", "Swapping journals between sites needs planning.")
+    assert [s["title"] for s in suggest("out of mem", ANON)] == ["Replication appliance runs out of memory"]
+    assert [s["title"] for s in suggest("appliance swap", ANON)] == ["Replication appliance runs out of memory"]
+    # A title match comes before a match in another page's opening words.
+    assert [s["title"] for s in suggest("journ", ANON)] == ["Sizing journals"]
+    assert {s["title"] for s in suggest("swapping", ANON)} == {"Sizing journals",
+                                                               "Replication appliance runs out of memory"}
+    assert suggest("heron", ANON) == []  # further into the body than the opening
+    long_excerpt = suggest("appliance", ANON)[0]["excerpt"]
+    assert long_excerpt.startswith("The appliance starts swapping.") and len(long_excerpt) <= 120
+    app.config["SEARCH_SUGGEST_EXCERPT_CHARS"] = 40
+    assert len(suggest("appliance", ANON)[0]["excerpt"]) <= 40
 
 
 def test_pagination(search_app):
@@ -240,7 +254,8 @@ def test_long_query_is_truncated_to_the_configured_limit(corpus, app, client):
 
 def test_suggest_endpoint(corpus, client):
     data = client.get("/search/suggest?q=siz").get_json()
-    assert data == {"suggestions": [{"title": "Sizing journals", "url": "/notes/1", "kind": "note"}]}
+    assert data == {"suggestions": [{"title": "Sizing journals", "url": "/notes/1", "kind": "note",
+                                     "excerpt": SIZING_EXCERPT}]}
     assert client.get("/search/suggest").get_json() == {"suggestions": []}
 
 

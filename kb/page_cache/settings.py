@@ -1,0 +1,18 @@
+"""Defaults for the anonymous page cache; each can be overridden by a KB_<KEY> environment variable."""
+
+from __future__ import annotations
+
+DEFAULTS: dict[str, object] = {
+    # How long a rendered page may be served to signed-out visitors at most (0 turns the cache off);
+    # a change to what it shows ends it sooner, within PAGE_CACHE_CHECK_SECONDS on every worker.
+    "PAGE_CACHE_SECONDS": 60,
+    "PAGE_CACHE_SIZE": 500,  # pages kept per worker process (tens of kB each), least recently used dropped first
+    "PAGE_CACHE_CHECK_SECONDS": 1.0,  # how often a worker reads the change counters
+    # Search result pages for signed-out visitors (the same query hundreds of times during an outage).
+    "SEARCH_PAGE_CACHE_SECONDS": 30,
+}
+
+
+def apply(config) -> None:
+    for key, value in DEFAULTS.items():
+        config.setdefault(key, value)

@@ -1,0 +1,451 @@
+"""The PostgreSQL engine: search documents in the site's own database, shared by every host.
+
+Documents are written in the same transaction as the content they come from (consumer() is None,
+so there is no outbox to drain and no lag); matching, the permission filter and facet counts are
+SQL over a GIN-indexed tsvector; the best few hundred matches are re-ranked in Python with the
+BM25F and title-coverage scoring the Whoosh engine uses (kb.search.ranking).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import threading
+import time
+from collections.abc import Iterable
+from contextlib import contextmanager
+
+from markupsafe import Markup
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from kb.extensions import db
+from kb.search import ranking
+from kb.search.documents import SearchDoc, plain_excerpt
+from kb.search.engine import Hit, Outcome, SearchRequest
+from kb.search.engines.postgres import writing
+from kb.search.engines.postgres.planning import (
+    Option,
+    Plan,
+    plan,
+    respellable,
+    tsquery_literal,
+)
+from kb.search.engines.postgres.spelling import corrections
+from kb.search.query import clean
+
+CORE_FACETS = ("kind", "category")
+FIELDS = {"A": "title", "B": "headings", "C": "body", "D": "tags"}
+# ts_rank's weights are listed D, C, B, A: a first ordering of many matches before the re-ranking.
+PRE_RANK_WEIGHTS = "{0.4, 0.35, 0.5, 1.0}"
+START, STOP = "\x02", "\x03"  # ts_headline's marks, swapped for <mark> once the text is escaped
+TERMS_LOCK = 0x6B627365  # the advisory lock of count_terms
+
+
+class PostgresEngine:
+    """The shared engine (see kb.search.engine.Engine) for sites on several hosts."""
+
+    name = "postgres"
+
+    def __init__(self, app):
+        url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+        if url.get_backend_name() != "postgresql":
+            raise RuntimeError(
+                f"KB_SEARCH_ENGINE=postgres needs the site's database to be PostgreSQL, but KB_DATABASE_URL is "
+                f"a {url.get_backend_name()} database; set KB_DATABASE_URL=postgresql+psycopg://… or use "
+                f"KB_SEARCH_ENGINE=whoosh.")
+        self.app = app
+        self.config = app.config
+        self._stats_lock = threading.Lock()
+        self._totals: tuple[int, float] = (0, 0.0)
+        self._stats_time = 0.0
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def apply(self, connection, docs: list[SearchDoc], removed: list[tuple[str, int]]) -> None:
+        """Write changes through the content's own connection, inside its transaction."""
+        writing.write(connection, docs, removed, self.config)
+
+    @contextmanager
+    def batch(self):
+        batch = _Batch()
+        yield batch
+        with db.engine.begin() as connection:
+            writing.write(connection, batch.docs, batch.removed, self.config)
+
+    def rebuild(self, docs: Iterable[SearchDoc]) -> int:
+        """One transaction: readers keep the old rows until it commits. Rows are replaced, not
+        emptied first, so a writer waits only for a row the rebuild already wrote (then applies its
+        own, newer version); rows that were indexed before and are gone now are deleted at the end,
+        and documents written meanwhile by others are kept."""
+        chunk = int(self.config["SEARCH_DRAIN_BATCH"])
+        settings = writing.settings_tuple(self.config)
+        count = 0
+        words: set[tuple[str, str]] = set()
+        with db.engine.begin() as connection:
+            connection.execute(text("CREATE TEMP TABLE kb_rebuild_before ON COMMIT DROP AS "
+                                    "SELECT kind, doc_id FROM search_documents"))
+            connection.execute(text("CREATE TEMP TABLE kb_rebuild_done (kind text, doc_id int) ON COMMIT DROP"))
+            pending: list[SearchDoc] = []
+
+            def flush() -> None:
+                connection.execute(writing.UPSERT, [writing.row(d, *settings) for d in pending])
+                connection.execute(text("INSERT INTO kb_rebuild_done SELECT * FROM "
+                                        "unnest(CAST(:kinds AS text[]), CAST(:ids AS int[]))"),
+                                   {"kinds": [d.kind for d in pending], "ids": [int(d.id) for d in pending]})
+                pending.clear()
+
+            for doc in docs:
+                pending.append(doc)
+                words.update((w, doc.visibility) for w in writing.words_of(doc))
+                count += 1
+                if len(pending) >= chunk:
+                    flush()
+            if pending:
+                flush()
+            connection.execute(text("""
+                DELETE FROM search_documents d USING kb_rebuild_before b
+                WHERE d.kind = b.kind AND d.doc_id = b.doc_id
+                  AND NOT EXISTS (SELECT 1 FROM kb_rebuild_done r WHERE r.kind = d.kind AND r.doc_id = d.doc_id)
+            """))
+            connection.execute(text("CREATE TEMP TABLE kb_rebuild_words (word text, visibility text) ON COMMIT DROP"))
+            ordered = sorted(words)
+            for start in range(0, len(ordered), 20_000):
+                part = ordered[start:start + 20_000]
+                connection.execute(text("INSERT INTO kb_rebuild_words SELECT * FROM "
+                                        "unnest(CAST(:words AS text[]), CAST(:visibilities AS text[]))"),
+                                   {"words": [w for w, _ in part], "visibilities": [v for _, v in part]})
+            connection.execute(text("""
+                DELETE FROM search_lexemes l WHERE NOT EXISTS
+                  (SELECT 1 FROM kb_rebuild_words w WHERE w.word = l.word AND w.visibility = l.visibility)
+            """))
+            connection.execute(text("INSERT INTO search_lexemes (word, visibility) SELECT word, visibility "
+                                    "FROM kb_rebuild_words ORDER BY 1, 2 ON CONFLICT DO NOTHING"))
+        self.count_terms()
+        with db.engine.begin() as connection:  # the planner's statistics, for the new rows
+            connection.execute(text("ANALYZE search_documents"))
+            connection.execute(text("ANALYZE search_lexemes"))
+        self._stats_time = 0.0
+        return count
+
+    def count_terms(self) -> int:
+        """Count the documents holding each stem afresh (the ranking's document frequencies); a
+        second worker counting at the same moment leaves it to the first."""
+        with db.engine.begin() as connection:
+            if not connection.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": TERMS_LOCK}).scalar():
+                return 0
+            connection.execute(text("DELETE FROM search_terms"))
+            connection.execute(text("INSERT INTO search_terms (lexeme, documents) "
+                                    "SELECT word, ndoc FROM ts_stat('SELECT tsv FROM search_documents')"))
+            counted = connection.execute(text("SELECT count(*) FROM search_terms")).scalar_one()
+        self._stats_time = 0.0
+        return counted
+
+    # --- the index as a whole ----------------------------------------------------------------------
+
+    def digests(self) -> dict[str, str]:
+        with db.engine.connect() as connection:
+            rows = connection.execute(text("SELECT kind, doc_id, digest FROM search_documents")).all()
+        return {f"{kind}:{doc_id}": digest for kind, doc_id, digest in rows}
+
+    def count(self) -> int:
+        with db.engine.connect() as connection:
+            return connection.execute(text("SELECT count(*) FROM search_documents")).scalar_one()
+
+    def health(self) -> None:
+        with db.engine.connect() as connection:
+            connection.execute(text("SELECT 1 FROM search_documents LIMIT 1"))
+            if not connection.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")).first():
+                raise RuntimeError("the pg_trgm extension is missing: run `kb init` (or CREATE EXTENSION pg_trgm)")
+
+    def rebuild_reason(self) -> str | None:
+        return "there is no index yet" if self.count() == 0 else None
+
+    def expire(self) -> None:
+        """Nothing to expire: every search reads the table."""
+
+    def consumer(self) -> None:
+        return None
+
+    # --- searching ---------------------------------------------------------------------------------
+
+    def search(self, request: SearchRequest) -> Outcome:
+        connection = db.session.connection()
+        where, params = _filters(request)
+        parsed = request.query
+        if parsed.is_empty():
+            if not (request.filters or request.kinds):
+                return Outcome([], 0, {name: {} for name in CORE_FACETS}, None)
+            _searching(connection)
+            total, facets = self._count_facets(connection, where, params, None, {})
+            hits = self._page(connection, where, params, None, {}, request, total, [], None)
+            return Outcome(hits, total, facets, None)
+        built = plan(connection, parsed, self.config, request.visibility)
+        total, facets = self._count_facets(connection, where, params, built.query, built.params)
+        if (built.query is not None and total < int(self.config["SEARCH_RESPELL_BELOW"])
+                and len(parsed.positive) > 1):
+            built, total, facets = self._respelled(connection, request, where, params, built, total, facets)
+        query, parts, loose = built.query, built.parts, False
+        if total == 0 and built.loose is not None:
+            total, facets = self._count_facets(connection, where, params, built.loose, built.params)
+            if total:
+                query, parts, loose = built.loose, [[o for part in built.parts for o in part]], True
+        hits = self._page(connection, where, params, query, built.params, request, total, parts, built.positive)
+        return Outcome(hits, total, facets, built.corrected, loose)
+
+    def _respelled(self, connection, request, where, params, built: Plan, total: int, facets):
+        """As the Whoosh engine: when the words together find (almost) nothing, try near spellings
+        of each in turn and keep the one that finds the most."""
+        best = (built, total, facets)
+        for index in respellable(request.query, self.config):
+            candidate = plan(connection, request.query, self.config, request.visibility, respell=index)
+            if candidate.query is None or candidate.corrected is None:
+                continue
+            found, found_facets = self._count_facets(connection, where, params, candidate.query, candidate.params)
+            if found > best[1]:
+                best = (candidate, found, found_facets)
+        return best
+
+    def _count_facets(self, connection, where: str, params: dict, query: str | None, query_params: dict):
+        """(matches, {facet: {value: count}}) in one statement, commonest value first."""
+        match = f" AND d.tsv @@ ({query})" if query else ""
+        rows = connection.execute(text(f"""
+            WITH m AS MATERIALIZED (SELECT d.kind, d.category, d.facet_terms FROM search_documents d
+                                    WHERE {where}{match})
+            SELECT 'kind' AS facet, kind AS value, count(*) AS n FROM m GROUP BY kind
+            UNION ALL SELECT 'category', category, count(*) FROM m WHERE category <> '' GROUP BY category
+            UNION ALL SELECT 'facet', t, count(*) FROM m, unnest(m.facet_terms) AS t GROUP BY t
+        """), {**params, **query_params}).all()
+        counted: dict[str, dict[str, int]] = {name: {} for name in CORE_FACETS}
+        total = 0
+        for facet, value, n in rows:
+            if facet == "kind":
+                total += n
+            elif facet == "facet":
+                facet, _, value = value.partition(":")
+            counted.setdefault(facet, {})[value] = n
+        return total, {name: dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))) for name, c in counted.items()}
+
+    def _page(self, connection, where, params, query, query_params, request: SearchRequest, total: int,
+              parts: list[list[Option]], positive: str | None) -> list[Hit]:
+        start = (request.page - 1) * request.per_page
+        if not total or start >= total:
+            return []
+        all_params = {**params, **query_params}
+        if query is None or request.sort == "newest":
+            match = f" AND d.tsv @@ ({query})" if query else ""
+            rows = connection.execute(text(f"""
+                SELECT d.kind, d.doc_id FROM search_documents d WHERE {where}{match}
+                ORDER BY d.updated DESC, d.doc_id DESC OFFSET :offset LIMIT :limit
+            """), {**all_params, "offset": start, "limit": request.per_page}).all()
+            scored = [((kind, doc_id), 0.0) for kind, doc_id in rows]
+        else:
+            scored = self._rank(connection, where, all_params, query, parts, total, start + request.per_page)[start:]
+        return self._hits(connection, scored, positive, query_params)
+
+    def _rank(self, connection, where, params, query, parts, total: int, needed: int):
+        """The best `needed` matches: the top SEARCH_POSTGRES_RERANK by ts_rank, re-ranked by BM25F."""
+        limit = max(needed, int(self.config["SEARCH_POSTGRES_RERANK"]))
+        stems = sorted({s for part in parts for o in part for s in o.stems})
+        order = (f"ORDER BY ts_rank('{PRE_RANK_WEIGHTS}', d.tsv, ({query}), 1) DESC, d.kind, d.doc_id"
+                 if total > limit else "")
+        rows = connection.execute(text(f"""
+            WITH top AS (SELECT d.kind, d.doc_id, d.tsv, d.body_length FROM search_documents d
+                         WHERE {where} AND d.tsv @@ ({query}) {order} LIMIT :rerank)
+            SELECT top.kind, top.doc_id, top.body_length, s.lexeme, s.weights,
+                   (SELECT json_object_agg(t.lexeme, t.documents) FROM search_terms t
+                    WHERE t.lexeme = ANY(CAST(:stems AS text[]))) AS frequencies
+            FROM top
+            LEFT JOIN LATERAL (SELECT u.lexeme, u.weights FROM unnest(top.tsv) AS u
+                               WHERE u.lexeme = ANY(CAST(:stems AS text[]))) AS s ON true
+        """), {**params, "rerank": limit, "stems": stems}).all()
+        lengths: dict[tuple, int] = {}
+        fields: dict[tuple, dict[str, dict[str, int]]] = {}
+        counted: dict[str, int] = {}
+        for kind, doc_id, length, lexeme, weights, frequencies in rows:
+            counted = frequencies or counted
+            key = (kind, doc_id)
+            lengths[key] = length
+            per_doc = fields.setdefault(key, {})
+            if lexeme is not None:
+                counts: dict[str, int] = {}
+                for weight in weights or ("D",):
+                    field = FIELDS.get(weight, "body")
+                    counts[field] = counts.get(field, 0) + 1
+                per_doc[lexeme] = counts
+        documents, average = self._totals_now(connection)
+        # A stem newer than the last count (search_terms) is taken as rare: one document.
+        frequencies = {stem: int(counted.get(stem, 1)) for stem in stems}
+        scores = {key: 0.0 for key in lengths}
+        length_of = lengths.get
+        for part in parts:
+            for option in part:
+                groups = [option.stems] if option.any_stem else [[s] for s in option.stems]
+                boost = option.weight * (1.5 if option.phrase else 1.0)
+                for group in groups:
+                    weighted: dict[tuple, float] = {}
+                    for key, per_doc in fields.items():
+                        tf = sum(ranking.FIELD_WEIGHTS[f] * n for s in group for f, n in per_doc.get(s, {}).items())
+                        if tf:
+                            weighted[key] = tf
+                    if weighted:
+                        df = max(frequencies.get(s, 0) for s in group)
+                        ranking.add_word(scores, weighted, ranking.idf(documents, df) * boost, length_of, average)
+        if parts:
+            for key, per_doc in fields.items():
+                covered = sum(1 for part in parts if any(_in_title(option, per_doc) for option in part))
+                if covered:
+                    scores[key] *= ranking.title_factor(covered / len(parts))
+        return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:needed]
+
+    def _totals_now(self, connection) -> tuple[int, float]:
+        self._refresh_stats(connection)
+        return self._totals
+
+    def _refresh_stats(self, connection) -> None:
+        """The document count and average length change slowly: read them at most every
+        SEARCH_POSTGRES_STATS_SECONDS."""
+        now = time.monotonic()
+        if now - self._stats_time < float(self.config["SEARCH_POSTGRES_STATS_SECONDS"]):
+            return
+        documents, average = connection.execute(
+            text("SELECT count(*), coalesce(avg(body_length), 0) FROM search_documents")).one()
+        with self._stats_lock:
+            self._totals = (int(documents), float(average))
+            self._stats_time = now
+
+    def _hits(self, connection, scored, positive: str | None, query_params: dict) -> list[Hit]:
+        if not scored:
+            return []
+        chars = int(self.config["SEARCH_SNIPPET_CHARS"])
+        words = max(10, chars // 7)
+        options = f"StartSel={START}, StopSel={STOP}, MaxWords={words}, MinWords={max(5, words // 2)}"
+        # The text goes in escaped, so the parser keeps "<script>" as text rather than dropping a tag.
+        headline = (f"ts_headline('kb_english', replace(replace(replace(translate(d.excerpt, :marks, ''), '&', '&amp;'), "
+                    f"'<', '&lt;'), '>', '&gt;'), ({positive}), :options)" if positive else "''")
+        rows = connection.execute(text(f"""
+            SELECT d.kind, d.doc_id, d.title, d.url, d.category, d.category_name, d.tags, d.facets, d.badges,
+                   d.updated, d.summary, d.excerpt, {headline} AS headline
+            FROM search_documents d
+            JOIN unnest(CAST(:kinds AS text[]), CAST(:ids AS int[])) AS k(kind, doc_id)
+              ON d.kind = k.kind AND d.doc_id = k.doc_id
+        """), {**query_params, "marks": START + STOP, "options": options,
+               "kinds": [k for (k, _), _ in scored], "ids": [i for (_, i), _ in scored]}).mappings().all()
+        by_key = {(r["kind"], r["doc_id"]): r for r in rows}
+        hits = []
+        for key, score in scored:
+            r = by_key.get(key)
+            if r is None:
+                continue
+            hits.append(Hit(url=r["url"], title=r["title"], kind=r["kind"],
+                            snippet=_snippet(r["headline"], r["summary"], r["excerpt"], chars), score=float(score),
+                            id=int(r["doc_id"]), category=r["category"], category_name=r["category_name"],
+                            tags=[t for t in (r["tags"] or "").split(",") if t], facets=dict(r["facets"] or {}),
+                            badges=list(r["badges"] or []), updated=r["updated"], summary=r["summary"]))
+        return hits
+
+    # --- type-ahead --------------------------------------------------------------------------------
+
+    def suggest(self, prefix: str, visibility: set[str], limit: int, kinds: list[str] | None) -> list[dict]:
+        """Titles, and pages whose opening words, match what was typed: every word but the last
+        complete, the last a prefix; near spellings when too few match."""
+        config = self.config
+        typed = clean(prefix, int(config["SEARCH_QUERY_MAX_LENGTH"])).lower()
+        words = re.findall(r"\w+", typed)[: int(config["SEARCH_QUERY_MAX_TERMS"])]
+        if len(typed) < int(config["SEARCH_SUGGEST_MIN_CHARS"]) or not words:
+            return []
+        complete = len(words) if prefix.endswith(" ") else len(words) - 1
+        fuzzy_min = int(config["SEARCH_FUZZY_MIN_LENGTH"])
+        connection = _searching(db.session.connection())
+        out: list[dict] = []
+        seen: set[tuple[str, int]] = set()
+        for fuzzy in (False, True):
+            parts = []
+            for i, word in enumerate(words):
+                options = [tsquery_literal([word], "") + (":*" if i >= complete else "")]
+                if fuzzy and len(word) >= fuzzy_min:
+                    options += [tsquery_literal([w], "") for w, _ in corrections(connection, word, 1, visibility, 3)]
+                parts.append("(" + " | ".join(options) + ")")
+            if fuzzy and len(parts) == len(words) and all(" | " not in p for p in parts):
+                break  # no near spellings: the same query again would find the same
+            found = self._suggestions(connection, " & ".join(parts), visibility, kinds, limit - len(out), seen)
+            for row in found:
+                seen.add((row["kind"], row["doc_id"]))
+                out.append({"title": row["title"], "url": row["url"], "kind": row["kind"],
+                            "excerpt": plain_excerpt(row["summary"] or row["excerpt"],
+                                                     int(config["SEARCH_SUGGEST_EXCERPT_CHARS"]))})
+            if len(out) >= limit:
+                break
+        return out[:limit]
+
+    def _suggestions(self, connection, query: str, visibility: set[str], kinds, limit: int, seen) -> list:
+        kind_filter = " AND d.kind = ANY(CAST(:kinds AS text[]))" if kinds else ""
+        rows = connection.execute(text(f"""
+            SELECT d.kind, d.doc_id, d.title, d.url, d.summary, left(d.excerpt, 400) AS excerpt
+            FROM search_documents d, CAST(:q AS tsquery) AS q
+            WHERE d.visibility = ANY(CAST(:visibility AS text[])){kind_filter} AND d.suggest_tsv @@ q
+            ORDER BY ts_rank('{{0, 0, 0.3, 1.0}}', d.suggest_tsv, q) DESC, d.updated DESC LIMIT :limit
+        """), {"q": query, "visibility": sorted(visibility), "kinds": list(kinds or []),
+               "limit": limit + len(seen)}).mappings().all()
+        return [r for r in rows if (r["kind"], r["doc_id"]) not in seen][:limit]
+
+
+class _Batch:
+    def __init__(self):
+        self.docs: list[SearchDoc] = []
+        self.removed: list[tuple[str, int]] = []
+
+    def put(self, doc: SearchDoc) -> None:
+        self.docs.append(doc)
+
+    def remove(self, kind: str, doc_id: int) -> None:
+        self.removed.append((kind, int(doc_id)))
+
+
+def _searching(connection):
+    """The connection, told to prefer the GIN indexes for the rest of its transaction: PostgreSQL
+    does not count the cost of reading each tsvector (they are large and kept compressed), so on
+    small tables it picks a sequential scan that is many times slower than the index."""
+    connection.execute(text("SELECT set_config('enable_seqscan', 'off', true)"))
+    return connection
+
+
+def _filters(request: SearchRequest) -> tuple[str, dict]:
+    """The permission filter and the facet filters as SQL over search_documents d."""
+    where = ["d.visibility = ANY(CAST(:visibility AS text[]))"]
+    params: dict = {"visibility": sorted(request.visibility)}
+    if request.kinds:
+        where.append("d.kind = ANY(CAST(:kinds_filter AS text[]))")
+        params["kinds_filter"] = list(request.kinds)
+    terms = []
+    for name, value in request.filters.items():
+        if not value:
+            continue
+        if name in CORE_FACETS:
+            where.append(f"d.{name} = :filter_{name}")
+            params[f"filter_{name}"] = value
+        else:
+            terms.append(f"{name}:{value}")
+    if terms:
+        where.append("d.facet_terms @> CAST(:facet_filter AS text[])")
+        params["facet_filter"] = terms
+    return " AND ".join(where), params
+
+
+def _in_title(option: Option, per_doc: dict[str, dict[str, int]]) -> bool:
+    stems = option.stems
+    held = [s for s in stems if per_doc.get(s, {}).get("title")]
+    return bool(held) if option.any_stem else bool(stems) and len(held) == len(stems)
+
+
+def _snippet(headline: str | None, summary: str, excerpt: str, chars: int) -> Markup:
+    """The headline escaped with its marks turned into <mark>; without a match, the summary or the
+    opening of the text."""
+    if headline and START in headline:
+        # Unescaped and escaped again: a fragment may end inside an entity ("&lt;scr").
+        escaped = html.escape(html.unescape(headline), quote=False)
+        return Markup(escaped.replace(START, "<mark>").replace(STOP, "</mark>"))
+    plain = summary or excerpt or ""
+    if len(plain) > chars:
+        plain = plain[:chars].rsplit(" ", 1)[0] + " …"
+    return Markup(html.escape(plain, quote=False))

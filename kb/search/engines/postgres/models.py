@@ -1,0 +1,109 @@
+"""The PostgreSQL engine's tables: one row per search document, and the words seen per visibility.
+
+On other databases the tables exist with plain column types and stay empty (the Whoosh engine
+keeps its index on disk), so one schema serves every site.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DDL, JSON, Index, Integer, String, Text, event
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kb.extensions import db
+from kb.types import UTCDateTime
+
+TSV = Text().with_variant(TSVECTOR(), "postgresql")
+TERMS = JSON().with_variant(ARRAY(Text), "postgresql")
+FACETS = JSON().with_variant(JSONB(), "postgresql")
+
+
+class SearchDocument(db.Model):
+    """A document as the PostgreSQL engine searches it, written in the content's own transaction.
+
+    ``tsv`` weighs title A, headings B, body C (its opening counted twice, as in the Whoosh engine)
+    and tags D; ``suggest_tsv`` holds only the title (A) and the body's opening (B) for type-ahead.
+    ``facet_terms`` holds every facet value as "name:value" so any facet a feature fills in is
+    filtered on and counted in SQL.
+    """
+
+    __tablename__ = "search_documents"
+    __table_args__ = (
+        Index("ix_search_documents_tsv", "tsv", postgresql_using="gin"),
+        Index("ix_search_documents_suggest_tsv", "suggest_tsv", postgresql_using="gin"),
+        Index("ix_search_documents_facet_terms", "facet_terms", postgresql_using="gin"),
+        Index("ix_search_documents_visibility_updated", "visibility", "updated"),
+    )
+
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    doc_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    title: Mapped[str] = mapped_column(Text, default="")
+    url: Mapped[str] = mapped_column(String(500), default="")
+    visibility: Mapped[str] = mapped_column(String(80))
+    category: Mapped[str] = mapped_column(String(120), default="")
+    category_name: Mapped[str] = mapped_column(String(200), default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[str] = mapped_column(Text, default="")
+    # The first SEARCH_SNIPPET_SOURCE_CHARS characters of the body: snippets and the words offered
+    # as corrections come from it.
+    excerpt: Mapped[str] = mapped_column(Text, default="")
+    facets: Mapped[dict] = mapped_column(FACETS, default=dict)
+    facet_terms: Mapped[list] = mapped_column(TERMS, default=list)
+    badges: Mapped[list] = mapped_column(JSON, default=list)
+    body_length: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True))
+    digest: Mapped[str] = mapped_column(String(40))
+    tsv = mapped_column(TSV)
+    suggest_tsv = mapped_column(TSV)
+
+
+class SearchLexeme(db.Model):
+    """A word (as typed, lower case) found in a document of this visibility: corrections and
+    "Did you mean" offer only words of the viewer's visibilities, found with a trigram index."""
+
+    __tablename__ = "search_lexemes"
+    __table_args__ = (
+        Index("ix_search_lexemes_word_trgm", "word", postgresql_using="gin",
+              postgresql_ops={"word": "gin_trgm_ops"}),
+    )
+
+    word: Mapped[str] = mapped_column(String(60), primary_key=True)
+    visibility: Mapped[str] = mapped_column(String(80), primary_key=True)
+
+
+class SearchTerm(db.Model):
+    """How many documents hold each stem (the ranking's document frequencies), counted from the
+    tsvectors by a rebuild and again every SEARCH_POSTGRES_TERMS_INTERVAL by the worker: a
+    statistic, so a little drift between counts costs nothing, and no write waits on it."""
+
+    __tablename__ = "search_terms"
+
+    lexeme: Mapped[str] = mapped_column(Text, primary_key=True)
+    documents: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# The text search configuration: PostgreSQL's English stemmer without its stop-word list, so every
+# typed word counts ("before", "should" and "through" tell pages apart as well as any other word).
+TEXT_SEARCH_CONFIG = "kb_english"
+CREATE_TEXT_SEARCH_CONFIG = """
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_ts_dict WHERE dictname = 'kb_english_stem') THEN
+    CREATE TEXT SEARCH DICTIONARY kb_english_stem (TEMPLATE = snowball, Language = english);
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = 'kb_english') THEN
+    CREATE TEXT SEARCH CONFIGURATION kb_english (COPY = english);
+    ALTER TEXT SEARCH CONFIGURATION kb_english ALTER MAPPING
+      FOR asciiword, asciihword, hword_asciipart, word, hword, hword_part WITH kb_english_stem;
+  END IF;
+END $$
+"""
+
+# db.create_all() (the tests, a first start without migrations) needs pg_trgm before the trigram
+# index and the configuration before any row; the migration creates both, with a clear message
+# when the server lacks pg_trgm.
+event.listen(SearchLexeme.__table__, "before_create",
+             DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))
+event.listen(SearchDocument.__table__, "before_create",
+             DDL(CREATE_TEXT_SEARCH_CONFIG).execute_if(dialect="postgresql"))

@@ -1,0 +1,198 @@
+"""A parsed query (kb.search.query) as PostgreSQL tsquery SQL, with the typo alternatives the Whoosh
+engine would add, and the stems each part is ranked on.
+
+Every typed word becomes plainto_tsquery (stemmed, stop words dropped), a quoted phrase
+phraseto_tsquery, a prefix the visible words that start with it (as the Whoosh engine expands it);
+MUST parts are joined with &&, OR groups with ||, NOT parts with && !!. Nothing typed reaches SQL
+except as a bound parameter.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import text
+
+from kb.search.engines.postgres.spelling import corrections_of
+from kb.search.query import MUST, NOT, PHRASE, PREFIX, ParsedQuery
+
+PREFIX_EXPANSIONS = 64
+
+# Also tells the planner to prefer the GIN indexes for the rest of the search (see engine._searching).
+_ANALYSE = text("""
+SELECT set_config('enable_seqscan', 'off', true) AS planner, t.ord, tsvector_to_array(to_tsvector('kb_english', t.w)) AS stems,
+       CAST(phraseto_tsquery('kb_english', t.w) AS text) AS phrase,
+       (EXISTS (SELECT 1 FROM search_lexemes l WHERE l.word = lower(t.w)
+                AND l.visibility = ANY(CAST(:visibility AS text[])))
+        OR EXISTS (SELECT 1 FROM search_documents d WHERE d.visibility = ANY(CAST(:visibility AS text[]))
+                   AND d.tsv @@ plainto_tsquery('kb_english', t.w))) AS known
+FROM unnest(CAST(:words AS text[])) WITH ORDINALITY AS t(w, ord)
+""")
+
+_EXPAND = text("""
+SELECT DISTINCT s FROM (SELECT DISTINCT word FROM search_lexemes
+                        WHERE visibility = ANY(CAST(:visibility AS text[])) AND word LIKE :pattern
+                        ORDER BY word LIMIT :limit) w,
+     unnest(tsvector_to_array(to_tsvector('kb_english', w.word))) AS s
+""")
+
+
+@dataclass
+class Option:
+    """One way a part of the query matches: its tsquery SQL, the stems ranked, and its weight."""
+
+    sql: str
+    stems: list[str]
+    weight: float = 1.0
+    phrase: bool = False
+    any_stem: bool = False  # a prefix: one word, whichever completion a document holds
+
+
+@dataclass
+class Plan:
+    query: str | None  # the whole tsquery expression, or None when nothing can match
+    loose: str | None  # any of the MUST parts, when all of them together find nothing
+    positive: str | None  # without the NOT parts: for highlighting
+    params: dict = field(default_factory=dict)
+    parts: list[list[Option]] = field(default_factory=list)  # top-level parts, ranked and title-covered
+    corrected: str | None = None
+
+
+def tsquery_literal(stems: list[str], joiner: str) -> str:
+    return joiner.join("'" + s.replace("\\", "\\\\").replace("'", "''") + "'" for s in stems)
+
+
+class _Params:
+    def __init__(self):
+        self.values: dict = {}
+
+    def add(self, value) -> str:
+        name = f"q{len(self.values)}"
+        self.values[name] = value
+        return f":{name}"
+
+
+def _plain(params: _Params, words: str, stems: list[str], weight: float = 1.0) -> Option | None:
+    if not stems:
+        return None
+    return Option(f"plainto_tsquery('kb_english', {params.add(words)})", stems, weight)
+
+
+def plan(connection, parsed: ParsedQuery, config, visibility: set[str], respell: int | None = None) -> Plan:
+    """The tsquery for a parsed query as this viewer; unknown words get near spellings of visible words."""
+    fuzzy_min = int(config["SEARCH_FUZZY_MIN_LENGTH"])
+    two_edits = int(config["SEARCH_FUZZY_TWO_EDITS_LENGTH"])
+    fuzzy_weight = float(config["SEARCH_FUZZY_WEIGHT"])
+    alternatives = int(config["SEARCH_FUZZY_ALTERNATIVES"])
+    tokens = sorted(visibility)
+    params = _Params()
+    plain_texts = [c.text.strip('"') for c in parsed.clauses if c.kind != PREFIX]
+    analysed = {}
+    if plain_texts:
+        rows = connection.execute(_ANALYSE, {"words": plain_texts, "visibility": tokens}).all()
+        analysed = {int(r.ord) - 1: (list(r.stems), bool(r.known), r.phrase) for r in rows}
+    else:
+        connection.execute(text("SELECT set_config('enable_seqscan', 'off', true)"))
+    to_correct: dict[str, int] = {}
+    plain_index = 0
+    for index, clause in enumerate(parsed.clauses):
+        if clause.kind == PREFIX:
+            continue
+        stems, known, _ = analysed.get(plain_index, ([], True, ""))
+        plain_index += 1
+        lowered = clause.text.strip('"').lower()
+        if (stems and clause.kind != PHRASE and clause.occur != NOT and (index == respell or not known)
+                and len(lowered) >= fuzzy_min):
+            to_correct[lowered] = 2 if len(lowered) >= two_edits else 1
+    near = corrections_of(connection, to_correct, visibility, alternatives)
+    clause_options: list[list[Option] | None] = []
+    corrected_words: list[str] = []
+    changed = False
+    plain_index = 0
+    for index, clause in enumerate(parsed.clauses):
+        if clause.kind == PREFIX:
+            pattern = clause.text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            stems = connection.execute(_EXPAND, {"visibility": tokens, "pattern": pattern,
+                                                 "limit": PREFIX_EXPANSIONS}).scalars().all()
+            options = [Option(f"CAST({params.add(tsquery_literal(sorted(stems), ' | '))} AS tsquery)",
+                              sorted(stems), any_stem=True)] if stems else []
+            clause_options.append(options)
+            corrected_words.append(clause.text + "*")
+            continue
+        stems, known, phrase = analysed.get(plain_index, ([], True, ""))
+        plain_index += 1
+        words = clause.text.strip('"')
+        typed = clause.text
+        if clause.kind == PHRASE and '"' in clause.text and len(stems) > 1:
+            options = [_phrase(params, words, stems, phrase)]
+        else:
+            option = _plain(params, words, stems)
+            options = [option] if option is not None else []
+        if options and clause.kind != PHRASE and clause.occur != NOT and (index == respell or not known):
+            found = near.get(words.lower(), [])
+            if found and not found[0][1]:
+                options = []  # most likely a misspelt stop word ("hsve" for "have"): it never narrows
+                typed, changed = found[0][0], True
+            elif found:
+                for rank, (option_word, option_stems) in enumerate(found):
+                    alt = _plain(params, option_word, option_stems, fuzzy_weight * (1.0 - 0.1 * rank))
+                    if alt is not None:
+                        options.append(alt)
+                typed, changed = found[0][0], True
+        clause_options.append(options or None)
+        corrected_words.append(("-" if clause.occur == NOT else "") + typed)
+    return _assemble(parsed, clause_options, params, " ".join(corrected_words) if changed else None)
+
+
+# Between two words of a quoted phrase, up to this many skipped words (stop words, one letter), as
+# the Whoosh engine allows.
+PHRASE_GAP = 3
+PHRASE_FLEXIBLE_WORDS = 4
+_LEXEME = re.compile(r"'((?:[^']|'')*)'")
+
+
+def _phrase(params: _Params, words: str, stems: list[str], phrase: str) -> Option:
+    """A quoted phrase in order. Typed without stop words, its words may have a few skipped words
+    between them ("replication configured" finds "replication is configured"); typed with them,
+    phraseto_tsquery keeps the typed distances."""
+    ordered = [m.replace("''", "'") for m in _LEXEME.findall(phrase or "")]
+    if 1 < len(ordered) <= PHRASE_FLEXIBLE_WORDS and phrase.count("<->") == len(ordered) - 1 and "&" not in phrase:
+        query = tsquery_literal(ordered[:1], "")
+        for stem in ordered[1:]:
+            word = tsquery_literal([stem], "")
+            query = "(" + " | ".join(f"{query} <{gap}> {word}" for gap in range(1, PHRASE_GAP + 1)) + ")"
+        return Option(f"CAST({params.add(query)} AS tsquery)", stems, phrase=True)
+    return Option(f"phraseto_tsquery('kb_english', {params.add(words)})", stems, phrase=True)
+
+
+def _either(options: list[Option]) -> str:
+    return options[0].sql if len(options) == 1 else "(" + " || ".join(o.sql for o in options) + ")"
+
+
+def _assemble(parsed: ParsedQuery, clause_options: list, params: _Params, corrected: str | None) -> Plan:
+    grouped = {i for group in parsed.or_groups for i in group}
+    parts: list[list[Option]] = []
+    for i, (clause, options) in enumerate(zip(parsed.clauses, clause_options)):
+        if options and clause.occur == MUST and i not in grouped:
+            parts.append(options)
+    for group in parsed.or_groups:
+        options = [o for i in group for o in (clause_options[i] or [])]
+        if options:
+            parts.append(options)
+    nots = [options for clause, options in zip(parsed.clauses, clause_options) if options and clause.occur == NOT]
+    if not parts:
+        return Plan(None, None, None, params.values, [], corrected)
+    positive = " && ".join(_either(p) for p in parts)
+    excluded = "".join(f" && !!{_either(n)}" for n in nots)
+    loose = None
+    if len(parts) > 1 and not parsed.or_groups:
+        loose = "(" + " || ".join(_either(p) for p in parts) + ")" + excluded
+    return Plan(f"({positive}){excluded}", loose, f"({positive})", params.values, parts, corrected)
+
+
+def respellable(parsed: ParsedQuery, config) -> list[int]:
+    """Clauses that could be a typo making another real word: plain words long enough to correct."""
+    fuzzy_min = int(config["SEARCH_FUZZY_MIN_LENGTH"])
+    return [i for i, c in enumerate(parsed.clauses)
+            if c.kind not in (PHRASE, PREFIX) and c.occur != NOT and len(c.text) >= fuzzy_min]

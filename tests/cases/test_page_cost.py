@@ -1,0 +1,36 @@
+"""A signed-in case page runs the same statements whether it has one comment or twenty."""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+
+from kb.cases import actions
+from kb.extensions import db
+from tests.conftest import login
+
+
+def _statements(client, url) -> int:
+    client.get(url)
+    found = []
+
+    def record(*args):
+        found.append(args[2])
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    return len(found)
+
+
+def test_case_page_costs_the_same_with_1_or_20_comments(app, client, customer, staff, make_case):
+    small, big = make_case(customer, title="One comment"), make_case(customer, title="Twenty comments")
+    actions.add_comment(small, customer, "Still failing.")
+    for number in range(20):
+        actions.add_comment(big, staff if number % 2 else customer, f"Comment {number}")
+    db.session.commit()
+    app.config["SEARCH_DRAIN_INTERVAL"] = 0  # no index catch-up check in the middle of a count
+    for viewer in (customer, staff):
+        login(client, viewer)
+        assert _statements(client, f"/cases/{small.number}") == _statements(client, f"/cases/{big.number}"), viewer

@@ -1,0 +1,83 @@
+"""What only the PostgreSQL engine does: refuse other databases, write with the content's own
+transaction (no outbox, no lag), and search the table with SQL."""
+
+from __future__ import annotations
+
+import pytest
+from flask_login import AnonymousUserMixin
+from sqlalchemy import func, select, text
+
+from kb import create_app
+from kb.extensions import db
+from kb.search import search
+from kb.search.models import SearchDocument, SearchLexeme, SearchOutbox
+from tests.conftest import POSTGRES_URL
+from tests.search.notes import Note, add_note
+
+ANON = AnonymousUserMixin()
+
+
+def test_a_site_on_sqlite_cannot_choose_it(tmp_path):
+    with pytest.raises(RuntimeError, match="needs the site's database to be PostgreSQL"):
+        create_app({"ENV": "testing", "SECRET_KEY": "x", "SEARCH_ENGINE": "postgres",
+                    "DATABASE_URL": f"sqlite:///{tmp_path / 'site.sqlite3'}"}, instance_path=str(tmp_path))
+
+
+pytestmark_pg = pytest.mark.skipif(not POSTGRES_URL, reason="needs KB_TEST_DATABASE_URL")
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "SEARCH_ENGINE": "postgres"}
+
+
+@pytestmark_pg
+def test_documents_are_written_in_the_contents_transaction(search_app):
+    db.session.add(Note(title="Uncommitted heron"))
+    db.session.flush()
+    with db.engine.connect() as other:  # another host sees nothing before the commit
+        assert other.execute(text("SELECT count(*) FROM search_documents")).scalar_one() == 0
+    db.session.commit()
+    with db.engine.connect() as other:  # and the document the moment it commits
+        assert other.execute(text("SELECT title FROM search_documents")).scalars().all() == ["Uncommitted heron"]
+    assert db.session.scalar(select(func.count()).select_from(SearchOutbox)) == 0
+    db.session.add(Note(title="Rolled back egret"))
+    db.session.flush()
+    db.session.rollback()
+    assert search("egret", ANON).total == 0
+    assert db.session.scalar(select(func.count()).select_from(SearchDocument)) == 1
+
+
+@pytestmark_pg
+def test_the_word_list_keeps_words_per_visibility(search_app):
+    add_note("Public kestrel", "open words")
+    add_note("Staff merlin", "internal words", visibility="role:staff")
+    words = {(w.word, w.visibility) for w in db.session.scalars(select(SearchLexeme))}
+    assert ("kestrel", "public") in words and ("merlin", "role:staff") in words
+    assert ("merlin", "public") not in words
+
+
+@pytestmark_pg
+def test_a_quoted_phrase_is_found_anywhere_in_a_long_body(search_app, app):
+    app.config["SEARCH_SNIPPET_SOURCE_CHARS"] = 60
+    add_note("Long page", "filler " * 200 + "journal overflow at the end")
+    assert search('"journal overflow"', ANON).total == 1
+    assert search('"overflow journal"', ANON).total == 0
+
+
+@pytestmark_pg
+def test_a_removed_documents_words_are_never_offered(search_app):
+    note = add_note("Osprey notes", "About the quillwert appliance.")
+    assert search("quillwart", ANON).did_you_mean == "quillwert"
+    note.visibility = "role:staff"
+    db.session.commit()
+    assert search("quillwart", ANON).did_you_mean is None  # the word stays listed until a rebuild
+
+
+@pytestmark_pg
+def test_snippets_keep_only_marks(search_app):
+    add_note("Markup page", 'Run <b onclick="x()">the</b> quokka & "tidy" <script>alert(1)</script> step.')
+    snippet = str(search("quokka", ANON).results[0].snippet)
+    assert "<mark>quokka</mark>" in snippet
+    assert snippet.replace("<mark>", "").replace("</mark>", "").count("<") == 0
+    assert "&lt;script&gt;" in snippet and "&amp;" in snippet
