@@ -32,6 +32,7 @@ EXPECT: dict[str, dict[str, str]] = {
     "site.healthz": {"-": PUBLIC},
     "site.robots": {"-": PUBLIC},
     "site.sitemap": {"-": PUBLIC},
+    "site.favicon": {"-": PUBLIC},
     # accounts
     "accounts.login": {"-": ANONYMOUS_ONLY},
     "accounts.register": {"-": ANONYMOUS_ONLY},
@@ -57,6 +58,7 @@ EXPECT: dict[str, dict[str, str]] = {
     "articles.history": {"*": STAFF},
     "articles.review_queue": {"-": STAFF},
     "articles.feed": {"-": PUBLIC},
+    "articles.site_index": {"-": PUBLIC},  # the sitemap for people lists published articles only
     # search
     "search.results": {"-": PUBLIC},
     "search.suggestions": {"-": PUBLIC},
