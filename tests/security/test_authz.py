@@ -59,7 +59,6 @@ EXPECT: dict[str, dict[str, str]] = {
     "articles.history": {"*": STAFF},
     "articles.review_queue": {"-": STAFF},
     "articles.feed": {"-": PUBLIC},
-    "articles.site_index": {"-": PUBLIC},  # the sitemap for people lists published articles only
     # search
     "search.results": {"-": PUBLIC},
     "search.suggestions": {"-": PUBLIC},
