@@ -39,8 +39,10 @@ WORDS = ("replication", "journal", "rpo", "bandwidth", "firewall", "ports", "vpg
 def prepare(env: dict) -> dict:
     """Build the instance; return the paths to load and the session cookies of a signed-in customer and staff."""
     os.environ.update(env)
-    subprocess.run([str(Path(sys.executable).with_name("kb")), "init"], check=True, env={**os.environ, **env},
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    init = subprocess.run([str(Path(sys.executable).with_name("kb")), "init"], env={**os.environ, **env},
+                          capture_output=True, text=True)
+    if init.returncode:
+        raise SystemExit(f"kb init failed:\n{init.stdout}\n{init.stderr}")
     from sqlalchemy import func, select
 
     from kb import create_app

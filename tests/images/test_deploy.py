@@ -9,7 +9,7 @@ import pytest
 
 DEPLOY = Path(__file__).resolve().parent.parent.parent / "deploy"
 UNITS = {"m": 1024 * 1024, "k": 1024, "g": 1024 ** 3}
-IMAGE_PAGES = ["/articles/new", "/articles/pair-sites/edit", "/articles/images", "/forums/networking/new",
+IMAGE_PAGES = ["/articles/new", "/articles/pair-sites/edit", "/articles/images", "/forums/new", "/forums/networking/new",
                "/forums/images", "/threads/12/reply", "/posts/34/edit"]
 
 
@@ -42,8 +42,8 @@ def test_the_image_endpoints_are_the_ones_nginx_lists(app):
     location, _ = _image_location()
     endpoints = {rule.endpoint: rule for rule in app.url_map.iter_rules()}
     accepted = {name for name, limit in app.extensions["kb_upload_routes"].items() if limit.__module__ == "kb.images"}
-    assert accepted == {"articles.new", "articles.edit", "articles.upload_image", "forums.new_thread", "forums.reply",
-                        "forums.edit_post", "forums.upload_image"}
+    assert accepted == {"articles.new", "articles.edit", "articles.upload_image", "forums.new_thread", "forums.ask",
+                        "forums.reply", "forums.edit_post", "forums.upload_image"}
     for name in accepted:
         rule = endpoints[name]
         path = re.sub(r"<int:\w+>", "7", re.sub(r"<(?:string:)?\w+>", "some-slug", rule.rule))

@@ -239,3 +239,13 @@ def test_pruning_abandoned_uploads_keeps_published_images(app, client, member, r
     assert prune_orphans(now=later) == []
     db.session.commit()
     assert app.test_client().get(url).status_code == 200
+
+
+def test_asking_from_any_forum_page_takes_an_image_too(client, member):
+    assert 'type="file"' in client.get("/forums/new").get_data(as_text=True)
+    response = client.post("/forums/new", data={
+        "category": "networking", "title": "MTU errors after the switch upgrade", "body": "Screenshot below.",
+        "image": (io.BytesIO(png_bytes()), "mtu.png"), "action": "post",
+    })
+    assert response.status_code == 302
+    assert FILES.search(db.session.scalar(select(Post)).body)

@@ -32,6 +32,7 @@ EXPECT: dict[str, dict[str, str]] = {
     "site.healthz": {"-": PUBLIC},
     "site.robots": {"-": PUBLIC},
     "site.sitemap": {"-": PUBLIC},
+    "site.favicon": {"-": PUBLIC},
     # accounts
     "accounts.login": {"-": ANONYMOUS_ONLY},
     "accounts.register": {"-": ANONYMOUS_ONLY},
@@ -50,6 +51,7 @@ EXPECT: dict[str, dict[str, str]] = {
     "accounts.admin_mail": {"-": ADMIN},
     # articles
     "articles.index": {"-": PUBLIC},
+    "articles.site_index": {"-": PUBLIC},
     "articles.show": {"public": PUBLIC, "draft": HIDDEN_FROM_CUSTOMERS},
     "articles.category": {"public": PUBLIC, "draft": "404 404 404 404 404"},
     "articles.new": {"-": STAFF},

@@ -63,7 +63,9 @@ ACTIONS: dict[str, dict[str, str]] = {
     "cases.change_severity": {"*": STAFF_ACTION},
     "cases.assign": {"*": STAFF_ACTION},
     "cases.summary": {"*": STAFF_ACTION},
+    "cases.delete_file": {"*": STAFF_ACTION},  # staff remove a file from a case
     "cases_api.create_case": {"-": "D D D D D"},  # a session cookie never authorises the API
+    "cases_api.add_attachments": {"*": "D D D D D"},
     "forums.new_thread": {"public": SIGNED_IN_ACTION, "own": SIGNED_IN_ACTION, "others": SIGNED_IN_ACTION,
                           "private": STAFF_ACTION},
     "forums.ask": {"-": SIGNED_IN_ACTION},
