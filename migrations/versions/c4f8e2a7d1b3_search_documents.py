@@ -49,6 +49,14 @@ def _create_trigram_extension() -> None:
                            f"superuser, then `kb init` again. The server said: {exc.orig}") from None
 
 
+def _trigram_schema() -> str:
+    """The quoted schema pg_trgm was installed in."""
+    bind = op.get_bind()
+    schema = bind.scalar(sa.text("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+                                 "WHERE e.extname = 'pg_trgm'"))
+    return bind.dialect.identifier_preparer.quote_schema(schema)
+
+
 def upgrade():
     postgres = op.get_bind().dialect.name == "postgresql"
     if postgres:
@@ -90,8 +98,13 @@ def upgrade():
     sa.Column('visibility', sa.String(length=80), nullable=False),
     sa.PrimaryKeyConstraint('word', 'visibility', name=op.f('pk_search_lexemes'))
     )
-    op.create_index('ix_search_lexemes_word_trgm', 'search_lexemes', ['word'], unique=False,
-                    postgresql_using='gin', postgresql_ops={'word': 'gin_trgm_ops'})
+    if postgres:
+        # Named with pg_trgm's own schema: the extension may already live in a schema that is not on
+        # this database user's search_path (it is created once per database, not per schema).
+        op.execute(f"CREATE INDEX ix_search_lexemes_word_trgm ON search_lexemes USING gin "
+                   f"(word {_trigram_schema()}.gin_trgm_ops)")
+    else:
+        op.create_index('ix_search_lexemes_word_trgm', 'search_lexemes', ['word'], unique=False)
     op.create_table('search_terms',
     sa.Column('lexeme', sa.Text(), nullable=False),
     sa.Column('documents', sa.Integer(), nullable=False),
