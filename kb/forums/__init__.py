@@ -57,7 +57,7 @@ def _register_pages(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from kb.forums import contributions, permissions, urls
+    from kb.forums import contributions, permissions, rendering, urls
     from kb.forums.cli import seed_command
     from kb.forums.seed import init_step
 
@@ -80,6 +80,7 @@ def init_app(app: Flask) -> None:
     register_template_helper(app, "forum_can_add_images", permissions.can_add_images)
     register_template_helper(app, "forum_can_edit", permissions.can_edit)
     register_template_helper(app, "thread_url", urls.thread_url)
+    register_template_helper(app, "forum_post", rendering.post_html)
     register_template_helper(app, "post_url", urls.post_url)
     register_template_helper(app, "notifications_unread", contributions.unread_total)
     register_periodic(app, "Expired drafts", "WORKER_CLEANUP_INTERVAL", contributions.prune_drafts)

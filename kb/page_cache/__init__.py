@@ -189,7 +189,8 @@ def shared_visitor() -> bool:
     return session.keys() <= SHARED_SESSION_KEYS
 
 
-def _csrf_field() -> str:
+def csrf_field_name() -> str:
+    """Where Flask-WTF keeps this request's token in ``g`` (and the form field's name)."""
     return current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
 
 
@@ -212,9 +213,9 @@ def _serve_from_cache():
             return None
         return _respond(entry)
     if request.method == "GET":  # a HEAD is answered from the cache but never fills it
-        g.kb_page = {"key": key, "seconds": seconds, "fragments": {}, "token": g.pop(_csrf_field(), None),
+        g.kb_page = {"key": key, "seconds": seconds, "fragments": {}, "token": g.pop(csrf_field_name(), None),
                      "counters": {kind: counters.get(kind, 0) for kind in rule.kinds}}
-        setattr(g, _csrf_field(), CSRF_MARKER)
+        setattr(g, csrf_field_name(), CSRF_MARKER)
     return None
 
 
@@ -229,9 +230,9 @@ def _store_rendered(response):
     pending = g.pop("kb_page", None)
     if pending is None:
         return response
-    g.pop(_csrf_field(), None)
+    g.pop(csrf_field_name(), None)
     if pending["token"] is not None:  # a test's requests share one g
-        setattr(g, _csrf_field(), pending["token"])
+        setattr(g, csrf_field_name(), pending["token"])
     if response.direct_passthrough or response.is_streamed:
         return response
     body = response.get_data(as_text=True)
@@ -271,7 +272,7 @@ def _respond(entry: Entry, values: dict | None = None):
         # window, so a 304 never keeps a token older than half its lifetime.
         limit = current_app.config.get("WTF_CSRF_TIME_LIMIT") or 3600
         window = int(time.time() // max(1, int(limit) // 2))
-        secret = str(session.get(_csrf_field(), ""))
+        secret = str(session.get(csrf_field_name(), ""))
         etag += "-" + hashlib.sha256(f"{secret}:{window}".encode()).hexdigest()[:12]
     response.set_etag(etag, weak=True)
     response.last_modified = entry.modified

@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
 from kb.extensions import db
-from kb.forums import notifications, permissions, threads
+from kb.forums import notifications, permissions, rendering, threads
 from kb.forums.capture import article_for
 from kb.forums.forms import MoveForm, ReplyForm
 from kb.forums.models import Post, Thread
@@ -80,6 +80,7 @@ def thread(thread_id: int, slug: str | None):
     move_form = MoveForm()
     move_form.category_id.choices = [SelectChoice(c.id, c.name) for c in threads.readable_categories(current_user)] if staff else []
     move_form.category_id.data = thread.category_id
+    can_accept = permissions.can_accept(current_user, thread)
     draft = restore_draft(url_for("forums.reply", thread_id=thread.id)) if current_user.is_authenticated else None
     return render_template(
         "forums/thread.html",
@@ -94,7 +95,8 @@ def thread(thread_id: int, slug: str | None):
         move_form=move_form,
         reply_form=ReplyForm(formdata=None, body=(draft or {}).get("body", "")),
         can_reply=permissions.can_reply(current_user, thread),
-        can_accept=permissions.can_accept(current_user, thread),
+        can_accept=can_accept,
+        viewer=rendering.page_viewer(thread, staff, can_accept),
         invites=permissions.invites_questions(current_user, thread.category),
     )
 
