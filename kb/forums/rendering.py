@@ -9,6 +9,7 @@ acceptance or role change makes a new key.
 
 from __future__ import annotations
 
+import hashlib
 from typing import NamedTuple
 
 from flask import current_app
@@ -59,10 +60,16 @@ def post_html(post, thread, viewer: PageViewer, liked: set[int], heading: str = 
                     viewer.user_id == post.author_id, post.id in liked,
                     permissions.can_edit(current_user, post))
     author = post.author
-    key = ("forum-post", post.id, post.body_html, post.created_at, post.edited_at, post.like_count, post.is_first,
+    # The body by digest: the key would otherwise hold a second copy of every stored post.
+    body = hashlib.blake2b(post.body_html.encode(), digest_size=16).digest()
+    key = ("forum-post", post.id, body, post.created_at, post.edited_at, post.like_count, post.is_first,
            post.hidden_at, post.deleted_at, post.deleted_by_id, post.author_id, author.display_name, author.is_staff,
            thread.id, thread.author_id, thread.accepted_post_id, view, viewer.zone, viewer.sign_in_next,
            heading, label, accepted_view)
-    macro = current_app.jinja_env.get_template("forums/_post.html").module.render_post
-    return piece(key, lambda: macro(post, thread, view, heading=heading, label=label, accepted_view=accepted_view,
-                                    sign_in_next=viewer.sign_in_next))
+
+    def render() -> str:
+        macro = current_app.jinja_env.get_template("forums/_post.html").module.render_post
+        return macro(post, thread, view, heading=heading, label=label, accepted_view=accepted_view,
+                     sign_in_next=viewer.sign_in_next)
+
+    return piece(key, render)

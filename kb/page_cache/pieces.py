@@ -1,4 +1,4 @@
-"""Rendered pieces of pages (a forum post, a case update) shared by every viewer who sees them alike.
+"""Rendered pieces of pages (a forum post) shared by every viewer who sees them alike.
 
 Signed-in pages cannot be cached whole, but most of their weight is repeated parts that look the
 same to many viewers: a reply looks alike to every customer who neither wrote nor liked it. A caller

@@ -8,8 +8,9 @@ DEFAULTS: dict[str, object] = {
     "PAGE_CACHE_SECONDS": 60,
     "PAGE_CACHE_SIZE": 500,  # pages kept per worker process (tens of kB each), least recently used dropped first
     "PAGE_CACHE_CHECK_SECONDS": 1.0,  # how often a worker reads the change counters
-    # Rendered pieces of signed-in pages (forum posts, case updates) kept per worker process for every
-    # viewer who sees them alike (0 renders each piece every time).
+    # Rendered pieces of signed-in pages (forum posts) kept per worker process for every
+    # viewer who sees them alike (0 renders each piece every time). At most this many pieces of at most
+    # a post's rendered size each (a few kB usually; FORUMS_POST_MAX_LENGTH bounds it).
     "PAGE_PIECES_SIZE": 2000,
     # Search result pages for signed-out visitors (the same query hundreds of times during an outage).
     "SEARCH_PAGE_CACHE_SECONDS": 30,
