@@ -170,13 +170,16 @@ class PostgresEngine:
     # --- searching ---------------------------------------------------------------------------------
 
     def search(self, request: SearchRequest) -> Outcome:
-        connection = db.session.connection()
+        with _confined() as connection:
+            return self._search(connection, request)
+
+    def _search(self, connection, request: SearchRequest) -> Outcome:
         where, params = _filters(request)
         parsed = request.query
         if parsed.is_empty():
             if not (request.filters or request.kinds):
                 return Outcome([], 0, {name: {} for name in CORE_FACETS}, None)
-            _searching(connection)
+            _prefer_indexes(connection)
             total, facets = self._count_facets(connection, where, params, None, {})
             hits = self._page(connection, where, params, None, {}, request, total, [], None)
             return Outcome(hits, total, facets, None)
@@ -355,8 +358,14 @@ class PostgresEngine:
         if len(typed) < int(config["SEARCH_SUGGEST_MIN_CHARS"]) or not words:
             return []
         complete = len(words) if prefix.endswith(" ") else len(words) - 1
+        with _confined() as connection:
+            return self._suggest(connection, words, complete, visibility, limit, kinds)
+
+    def _suggest(self, connection, words: list[str], complete: int, visibility: set[str], limit: int,
+                 kinds: list[str] | None) -> list[dict]:
+        config = self.config
         fuzzy_min = int(config["SEARCH_FUZZY_MIN_LENGTH"])
-        connection = _searching(db.session.connection())
+        _prefer_indexes(connection)
         out: list[dict] = []
         seen: set[tuple[str, int]] = set()
         for fuzzy in (False, True):
@@ -402,12 +411,23 @@ class _Batch:
         self.removed.append((kind, int(doc_id)))
 
 
-def _searching(connection):
-    """The connection, told to prefer the GIN indexes for the rest of its transaction: PostgreSQL
-    does not count the cost of reading each tsvector (they are large and kept compressed), so on
-    small tables it picks a sequential scan that is many times slower than the index."""
+@contextmanager
+def _confined():
+    """The session's connection inside a savepoint that is rolled back when the search ends: the
+    planner settings a search makes (enable_seqscan, pg_trgm's similarity threshold) are SET LOCAL,
+    and without it they would hold for whatever the request does next in the same transaction."""
+    savepoint = db.session.begin_nested()
+    try:
+        yield db.session.connection()
+    finally:
+        savepoint.rollback()
+
+
+def _prefer_indexes(connection) -> None:
+    """Tell the planner to prefer the GIN indexes until the savepoint ends: PostgreSQL does not count
+    the cost of reading each tsvector (they are large and kept compressed), so on small tables it
+    picks a sequential scan that is many times slower than the index."""
     connection.execute(text("SELECT set_config('enable_seqscan', 'off', true)"))
-    return connection
 
 
 def _filters(request: SearchRequest) -> tuple[str, dict]:

@@ -22,7 +22,7 @@ PREFIX_EXPANSIONS = 64
 # A word is known when a page the viewer may see holds it as typed, or any page holds its stem (the
 # last word count: reading every tsvector to check visibility took a quarter of a second at 30k
 # pages; a stem known only from hidden pages just gets no correction, and finds nothing).
-# Also tells the planner to prefer the GIN indexes for the rest of the search (see engine._searching).
+# Also tells the planner to prefer the GIN indexes for the rest of the search (see engine._prefer_indexes).
 _ANALYSE = text("""
 SELECT set_config('enable_seqscan', 'off', true) AS planner, t.ord, tsvector_to_array(to_tsvector('kb_english', t.w)) AS stems,
        CAST(phraseto_tsquery('kb_english', t.w) AS text) AS phrase,

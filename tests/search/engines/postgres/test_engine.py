@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text
 
 from kb import create_app
 from kb.extensions import db
-from kb.search import search
+from kb.search import search, suggest
 from kb.search.models import SearchDocument, SearchLexeme, SearchOutbox
 from tests.conftest import POSTGRES_URL
 from tests.search.notes import Note, add_note
@@ -81,3 +81,17 @@ def test_snippets_keep_only_marks(search_app):
     assert "<mark>quokka</mark>" in snippet
     assert snippet.replace("<mark>", "").replace("</mark>", "").count("<") == 0
     assert "&lt;script&gt;" in snippet and "&amp;" in snippet
+
+
+@pytestmark_pg
+def test_planner_settings_hold_only_for_the_search(search_app):
+    """A search turns sequential scans off and lowers pg_trgm's threshold for itself; whatever the
+    request does next in the same transaction plans as usual."""
+    add_note("Replication lag on the standby", "the standby falls behind")
+    before = db.session.execute(text("SELECT current_setting('enable_seqscan'), "
+                                     "current_setting('pg_trgm.similarity_threshold')")).one()
+    assert search("replicaton standby", ANON).total == 1
+    assert [s["title"] for s in suggest("replicatoin st", ANON)] == ["Replication lag on the standby"]
+    after = db.session.execute(text("SELECT current_setting('enable_seqscan'), "
+                                    "current_setting('pg_trgm.similarity_threshold')")).one()
+    assert tuple(after) == tuple(before) == ("on", "0.3")
