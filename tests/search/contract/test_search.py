@@ -103,6 +103,19 @@ def test_phrases_operators_and_prefixes(corpus):
     assert {h.title for h in search("journ*", ANON).results} == {"Sizing journals"}
 
 
+def test_error_codes_and_versions_are_found_as_typed(search_app):
+    """Hyphenated codes and versions are words a customer copies from a screen: "HS-5124" must
+    find the page that shows it, in its title, headings or body, and in type-ahead."""
+    add_note("Mapping missing (HS-5124) after failover", "The recovery plan stops.")
+    add_note("Upgrade notes", "Before 8.0-beta2 the console showed error -4021 on start.", headings="Error HS-7001")
+    assert [h.title for h in search("HS-5124", ANON).results] == ["Mapping missing (HS-5124) after failover"]
+    assert [h.title for h in search("hs 5124 failover", ANON).results] == ["Mapping missing (HS-5124) after failover"]
+    assert [h.title for h in search("error 4021", ANON).results] == ["Upgrade notes"]
+    assert [h.title for h in search("8.0-beta2", ANON).results] == ["Upgrade notes"]
+    assert [h.title for h in search("HS-7001", ANON).results] == ["Upgrade notes"]
+    assert [s["title"] for s in suggest("HS-51", ANON)] == ["Mapping missing (HS-5124) after failover"]
+
+
 def test_a_quoted_phrase_matches_other_word_forms_in_order_only(search_app):
     add_note("Setting up", "First configured replication between the sites, then tested it.")
     add_note("Other order", "Replication is configured between the sites.")

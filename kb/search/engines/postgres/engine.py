@@ -9,11 +9,13 @@ BM25F and title-coverage scoring the Whoosh engine uses (kb.search.ranking).
 from __future__ import annotations
 
 import html
+import json
 import re
 import threading
 import time
 from collections.abc import Iterable
 from contextlib import contextmanager
+from typing import NamedTuple
 
 from markupsafe import Markup
 from sqlalchemy import text
@@ -24,6 +26,7 @@ from kb.search import ranking
 from kb.search.documents import SearchDoc, plain_excerpt
 from kb.search.engine import Hit, Outcome, SearchRequest
 from kb.search.engines.postgres import writing
+from kb.search.engines.postgres.models import DOCUMENTS_FORMAT, MARK_FORMAT, READ_FORMAT
 from kb.search.engines.postgres.planning import (
     Option,
     Plan,
@@ -40,6 +43,26 @@ FIELDS = {"A": "title", "B": "headings", "C": "body", "D": "tags"}
 PRE_RANK_WEIGHTS = "{0.4, 0.35, 0.5, 1.0}"
 START, STOP = "\x02", "\x03"  # ts_headline's marks, swapped for <mark> once the text is escaped
 TERMS_LOCK = 0x6B627365  # the advisory lock of count_terms
+
+
+# Counting every row took 156 ms at 30k documents (the search prefers indexes, see _prefer_indexes),
+# once a minute in every process. A large table is estimated instead: the planner's row count (kept by
+# ANALYZE and autovacuum) and the average length of a 2% sample of its pages; the ranking needs no more.
+STATS_SAMPLE_FROM = 20_000
+_STATS = text("""
+SELECT CASE WHEN c.reltuples >= :sample_from THEN CAST(c.reltuples AS bigint)
+            ELSE (SELECT count(*) FROM search_documents) END,
+       coalesce(CASE WHEN c.reltuples >= :sample_from
+                     THEN (SELECT avg(body_length) FROM search_documents TABLESAMPLE SYSTEM (2))
+                     ELSE (SELECT avg(body_length) FROM search_documents) END, 0)
+FROM pg_class c WHERE c.oid = CAST('search_documents' AS regclass)
+""")
+
+
+class Counted(NamedTuple):
+    total: int
+    facets: dict[str, dict[str, int]]
+    top: list[tuple[str, int]]  # the best matches by ts_rank (kind, doc_id), when the search is ranked
 
 
 class PostgresEngine:
@@ -121,6 +144,7 @@ class PostgresEngine:
             """))
             connection.execute(text("INSERT INTO search_lexemes (word, visibility) SELECT word, visibility "
                                     "FROM kb_rebuild_words ORDER BY 1, 2 ON CONFLICT DO NOTHING"))
+            connection.execute(text(MARK_FORMAT))
         self.count_terms()
         with db.engine.begin() as connection:  # the planner's statistics, for the new rows
             connection.execute(text("ANALYZE search_documents"))
@@ -159,7 +183,12 @@ class PostgresEngine:
                 raise RuntimeError("the pg_trgm extension is missing: run `kb init` (or CREATE EXTENSION pg_trgm)")
 
     def rebuild_reason(self) -> str | None:
-        return "there is no index yet" if self.count() == 0 else None
+        if self.count() == 0:
+            return "there is no index yet"
+        with db.engine.connect() as connection:
+            if connection.execute(text(READ_FORMAT)).scalar() != DOCUMENTS_FORMAT:
+                return "its documents were written in an older format"
+        return None
 
     def expire(self) -> None:
         """Nothing to expire: every search reads the table."""
@@ -180,59 +209,72 @@ class PostgresEngine:
             if not (request.filters or request.kinds):
                 return Outcome([], 0, {name: {} for name in CORE_FACETS}, None)
             _prefer_indexes(connection)
-            total, facets = self._count_facets(connection, where, params, None, {})
-            hits = self._page(connection, where, params, None, {}, request, total, [], None)
-            return Outcome(hits, total, facets, None)
+            counted = self._count(connection, where, params, None, {}, 0)
+            hits = self._page(connection, where, params, None, {}, request, counted, [], None)
+            return Outcome(hits, counted.total, counted.facets, None)
+        ranked = 0 if request.sort == "newest" else max(request.page * request.per_page,
+                                                           int(self.config["SEARCH_POSTGRES_RERANK"]))
         built = plan(connection, parsed, self.config, request.visibility)
-        total, facets = self._count_facets(connection, where, params, built.query, built.params)
-        if (built.query is not None and total < int(self.config["SEARCH_RESPELL_BELOW"])
+        counted = self._count(connection, where, params, built.query, built.params, ranked)
+        if (built.query is not None and counted.total < int(self.config["SEARCH_RESPELL_BELOW"])
                 and len(parsed.positive) > 1):
-            built, total, facets = self._respelled(connection, request, where, params, built, total, facets)
+            built, counted = self._respelled(connection, request, where, params, built, counted, ranked)
         query, parts, loose = built.query, built.parts, False
-        if total == 0 and built.loose is not None:
-            total, facets = self._count_facets(connection, where, params, built.loose, built.params)
-            if total:
-                query, parts, loose = built.loose, [[o for part in built.parts for o in part]], True
-        hits = self._page(connection, where, params, query, built.params, request, total, parts, built.positive)
-        return Outcome(hits, total, facets, built.corrected, loose)
+        if counted.total == 0 and built.loose is not None:
+            found = self._count(connection, where, params, built.loose, built.params, ranked)
+            if found.total:
+                query, parts, loose, counted = built.loose, [[o for part in built.parts for o in part]], True, found
+        hits = self._page(connection, where, params, query, built.params, request, counted, parts, built.positive)
+        return Outcome(hits, counted.total, counted.facets, built.corrected, loose)
 
-    def _respelled(self, connection, request, where, params, built: Plan, total: int, facets):
+    def _respelled(self, connection, request, where, params, built: Plan, counted: Counted, ranked: int):
         """As the Whoosh engine: when the words together find (almost) nothing, try near spellings
         of each in turn and keep the one that finds the most."""
-        best = (built, total, facets)
+        best = (built, counted)
         for index in respellable(request.query, self.config):
             candidate = plan(connection, request.query, self.config, request.visibility, respell=index)
             if candidate.query is None or candidate.corrected is None:
                 continue
-            found, found_facets = self._count_facets(connection, where, params, candidate.query, candidate.params)
-            if found > best[1]:
-                best = (candidate, found, found_facets)
+            found = self._count(connection, where, params, candidate.query, candidate.params, ranked)
+            if found.total > best[1].total:
+                best = (candidate, found)
         return best
 
-    def _count_facets(self, connection, where: str, params: dict, query: str | None, query_params: dict):
-        """(matches, {facet: {value: count}}) in one statement, commonest value first."""
+    def _count(self, connection, where: str, params: dict, query: str | None, query_params: dict,
+               ranked: int) -> Counted:
+        """The matches, their facet counts (commonest value first) and, when ranked, the best
+        `ranked` of them by ts_rank, for the re-ranking: one statement, one pass over the matches."""
         match = f" AND d.tsv @@ ({query})" if query else ""
+        rank = f"ts_rank('{PRE_RANK_WEIGHTS}', d.tsv, ({query}), 1)" if query and ranked else "0"
+        top = ("UNION ALL (SELECT 'top', kind, doc_id FROM m ORDER BY r DESC, kind, doc_id LIMIT :ranked)"
+               if query and ranked else "")
         rows = connection.execute(text(f"""
-            WITH m AS MATERIALIZED (SELECT d.kind, d.category, d.facet_terms FROM search_documents d
-                                    WHERE {where}{match})
+            WITH m AS MATERIALIZED (SELECT d.kind, d.doc_id, d.category, d.facet_terms, {rank} AS r
+                                    FROM search_documents d WHERE {where}{match})
             SELECT 'kind' AS facet, kind AS value, count(*) AS n FROM m GROUP BY kind
             UNION ALL SELECT 'category', category, count(*) FROM m WHERE category <> '' GROUP BY category
             UNION ALL SELECT 'facet', t, count(*) FROM m, unnest(m.facet_terms) AS t GROUP BY t
-        """), {**params, **query_params}).all()
+            {top}
+        """), {**params, **query_params, "ranked": ranked}).all()
         counted: dict[str, dict[str, int]] = {name: {} for name in CORE_FACETS}
         total = 0
+        best: list[tuple[str, int]] = []
         for facet, value, n in rows:
+            if facet == "top":
+                best.append((value, int(n)))
+                continue
             if facet == "kind":
                 total += n
             elif facet == "facet":
                 facet, _, value = value.partition(":")
             counted.setdefault(facet, {})[value] = n
-        return total, {name: dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))) for name, c in counted.items()}
+        facets = {name: dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))) for name, c in counted.items()}
+        return Counted(total, facets, best)
 
-    def _page(self, connection, where, params, query, query_params, request: SearchRequest, total: int,
+    def _page(self, connection, where, params, query, query_params, request: SearchRequest, counted: Counted,
               parts: list[list[Option]], positive: str | None) -> list[Hit]:
         start = (request.page - 1) * request.per_page
-        if not total or start >= total:
+        if not counted.total or start >= counted.total:
             return []
         all_params = {**params, **query_params}
         if query is None or request.sort == "newest":
@@ -243,30 +285,28 @@ class PostgresEngine:
             """), {**all_params, "offset": start, "limit": request.per_page}).all()
             scored = [((kind, doc_id), 0.0) for kind, doc_id in rows]
         else:
-            scored = self._rank(connection, where, all_params, query, parts, total, start + request.per_page)[start:]
+            scored = self._rank(connection, counted.top, parts, start + request.per_page)[start:]
         return self._hits(connection, scored, positive, query_params)
 
-    def _rank(self, connection, where, params, query, parts, total: int, needed: int):
-        """The best `needed` matches: the top SEARCH_POSTGRES_RERANK by ts_rank, re-ranked by BM25F."""
-        limit = max(needed, int(self.config["SEARCH_POSTGRES_RERANK"]))
+    def _rank(self, connection, candidates: list[tuple[str, int]], parts, needed: int):
+        """The best `needed` of the candidates (the best matches by ts_rank), re-ranked by BM25F."""
         stems = sorted({s for part in parts for o in part for s in o.stems})
-        order = (f"ORDER BY ts_rank('{PRE_RANK_WEIGHTS}', d.tsv, ({query}), 1) DESC, d.kind, d.doc_id"
-                 if total > limit else "")
-        rows = connection.execute(text(f"""
-            WITH top AS (SELECT d.kind, d.doc_id, d.tsv, d.body_length FROM search_documents d
-                         WHERE {where} AND d.tsv @@ ({query}) {order} LIMIT :rerank)
-            SELECT top.kind, top.doc_id, top.body_length, s.lexeme, s.weights,
-                   (SELECT json_object_agg(t.lexeme, t.documents) FROM search_terms t
-                    WHERE t.lexeme = ANY(CAST(:stems AS text[]))) AS frequencies
-            FROM top
-            LEFT JOIN LATERAL (SELECT u.lexeme, u.weights FROM unnest(top.tsv) AS u
+        rows = connection.execute(text("""
+            SELECT d.kind, d.doc_id, d.body_length, s.lexeme, s.weights,
+                   CAST((SELECT json_object_agg(t.lexeme, t.documents) FROM search_terms t
+                         WHERE t.lexeme = ANY(CAST(:stems AS text[]))) AS text) AS frequencies
+            FROM unnest(CAST(:kinds AS text[]), CAST(:ids AS int[])) AS k(kind, doc_id)
+            JOIN search_documents d ON d.kind = k.kind AND d.doc_id = k.doc_id
+            LEFT JOIN LATERAL (SELECT u.lexeme, u.weights FROM unnest(d.tsv) AS u
                                WHERE u.lexeme = ANY(CAST(:stems AS text[]))) AS s ON true
-        """), {**params, "rerank": limit, "stems": stems}).all()
+        """), {"stems": stems, "kinds": [kind for kind, _ in candidates],
+               "ids": [doc_id for _, doc_id in candidates]}).all()
         lengths: dict[tuple, int] = {}
         fields: dict[tuple, dict[str, dict[str, int]]] = {}
         counted: dict[str, int] = {}
         for kind, doc_id, length, lexeme, weights, frequencies in rows:
-            counted = frequencies or counted
+            if frequencies and not counted:  # the same on every row: read once
+                counted = json.loads(frequencies)
             key = (kind, doc_id)
             lengths[key] = length
             per_doc = fields.setdefault(key, {})
@@ -311,8 +351,7 @@ class PostgresEngine:
         now = time.monotonic()
         if now - self._stats_time < float(self.config["SEARCH_POSTGRES_STATS_SECONDS"]):
             return
-        documents, average = connection.execute(
-            text("SELECT count(*), coalesce(avg(body_length), 0) FROM search_documents")).one()
+        documents, average = connection.execute(_STATS, {"sample_from": STATS_SAMPLE_FROM}).one()
         with self._stats_lock:
             self._totals = (int(documents), float(average))
             self._stats_time = now

@@ -28,9 +28,9 @@ INSERT INTO search_documents ({_COLUMNS})
 VALUES (:kind, :doc_id, :title, :url, :visibility, :category, :category_name, :summary, :tags, :excerpt,
         CAST(:facets AS jsonb), CAST(:facet_terms AS text[]), CAST(:badges AS json), :body_length, :updated,
         :digest,
-        setweight(to_tsvector('kb_english', :title), 'A') || setweight(to_tsvector('kb_english', :headings), 'B')
+        setweight(to_tsvector('kb_english', :title_words), 'A') || setweight(to_tsvector('kb_english', :headings), 'B')
         || setweight(to_tsvector('kb_english', :body), 'C') || setweight(to_tsvector('kb_english', :tag_text), 'D'),
-        setweight(to_tsvector('simple', :title), 'A') || setweight(to_tsvector('simple', :opening), 'B'))
+        setweight(to_tsvector('simple', :title_words), 'A') || setweight(to_tsvector('simple', :opening), 'B'))
 ON CONFLICT (kind, doc_id) DO UPDATE SET
   title = EXCLUDED.title, url = EXCLUDED.url, visibility = EXCLUDED.visibility, category = EXCLUDED.category,
   category_name = EXCLUDED.category_name, summary = EXCLUDED.summary, tags = EXCLUDED.tags,
@@ -59,25 +59,34 @@ def words_of(doc: SearchDoc) -> set[str]:
     return {w for w in found if len(w) <= MAX_WORD}
 
 
+def searchable(text: str) -> str:
+    """The text as the words a query is read into (kb.search.query), one space between them: left to
+    itself, PostgreSQL's parser reads "HS-5124" as "hs" and the signed number "-5124", and "v8.0-beta"
+    as one file name, so the typed words "HS-5124" ("hs", "5124") would never find the page."""
+    return " ".join(WORD.findall(text))
+
+
 def row(doc: SearchDoc, excerpt_chars: int, body_chars: int, opening_words: int) -> dict:
     """The parameters of UPSERT for one document."""
     body = (doc.body or "")[:body_chars]
     body_words = WORD.findall(body)
+    title = searchable(doc.title or "")
     facets = {name: [v.strip() for v in values if v and v.strip()] for name, values in (doc.facets or {}).items()}
     facets = {name: values for name, values in facets.items() if values}
     tags = [t.strip().lower() for t in doc.tags or [] if t.strip()]
-    headings = "\n".join(doc.headings or [])
+    headings = "\n".join(searchable(h) for h in doc.headings or [])
     return {
         "kind": doc.kind, "doc_id": int(doc.id), "title": doc.title or "", "url": doc.url or "",
         "visibility": doc.visibility, "category": doc.category or "", "category_name": doc.category_name or "",
         "summary": doc.summary or "", "tags": ",".join(tags), "excerpt": body[:excerpt_chars],
         "facets": json.dumps(facets), "facet_terms": [f"{name}:{v}" for name, values in facets.items() for v in values],
         "badges": json.dumps(list(doc.badges or [])),
-        "body_length": len(body_words) + len(WORD.findall(doc.title or "")) + len(WORD.findall(headings)),
+        "title_words": title,
+        "body_length": len(body_words) + len(WORD.findall(title)) + len(WORD.findall(headings)),
         "updated": doc.updated if doc.updated is None or doc.updated.tzinfo else doc.updated.replace(tzinfo=UTC), "digest": doc_digest(doc), "headings": headings,
         # The opening twice, as the Whoosh engine indexes it (kb.search.ranking.LEAD_WORDS).
-        "body": " ".join(body_words[:LEAD_WORDS]) + "\n" + body,
-        "tag_text": " ".join(tags), "opening": " ".join(body_words[:opening_words]),
+        "body": " ".join(body_words[:LEAD_WORDS]) + "\n" + " ".join(body_words),
+        "tag_text": searchable(" ".join(tags)), "opening": " ".join(body_words[:opening_words]),
     }
 
 
