@@ -9,7 +9,6 @@ BM25F and title-coverage scoring the Whoosh engine uses (kb.search.ranking).
 from __future__ import annotations
 
 import html
-import json
 import re
 import threading
 import time
@@ -22,11 +21,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from kb.extensions import db
-from kb.search import ranking
 from kb.search.documents import SearchDoc, plain_excerpt
 from kb.search.engine import Hit, Outcome, SearchRequest
-from kb.search.engines.postgres import writing
-from kb.search.engines.postgres.models import DOCUMENTS_FORMAT, MARK_FORMAT, READ_FORMAT
+from kb.search.engines.postgres import scoring, writing
+from kb.search.engines.postgres.models import DOCUMENTS_FORMAT, READ_FORMAT
 from kb.search.engines.postgres.planning import (
     Option,
     Plan,
@@ -38,7 +36,6 @@ from kb.search.engines.postgres.spelling import corrections
 from kb.search.query import clean
 
 CORE_FACETS = ("kind", "category")
-FIELDS = {"A": "title", "B": "headings", "C": "body", "D": "tags"}
 # ts_rank's weights are listed D, C, B, A: a first ordering of many matches before the re-ranking.
 PRE_RANK_WEIGHTS = "{0.4, 0.35, 0.5, 1.0}"
 START, STOP = "\x02", "\x03"  # ts_headline's marks, swapped for <mark> once the text is escaped
@@ -97,54 +94,9 @@ class PostgresEngine:
             writing.write(connection, batch.docs, batch.removed, self.config)
 
     def rebuild(self, docs: Iterable[SearchDoc]) -> int:
-        """One transaction: readers keep the old rows until it commits. Rows are replaced, not
-        emptied first, so a writer waits only for a row the rebuild already wrote (then applies its
-        own, newer version); rows that were indexed before and are gone now are deleted at the end,
-        and documents written meanwhile by others are kept."""
-        chunk = int(self.config["SEARCH_DRAIN_BATCH"])
-        settings = writing.settings_tuple(self.config)
-        count = 0
-        words: set[tuple[str, str]] = set()
+        """Every document rewritten in one transaction (writing.rebuild), then counted afresh."""
         with db.engine.begin() as connection:
-            connection.execute(text("CREATE TEMP TABLE kb_rebuild_before ON COMMIT DROP AS "
-                                    "SELECT kind, doc_id FROM search_documents"))
-            connection.execute(text("CREATE TEMP TABLE kb_rebuild_done (kind text, doc_id int) ON COMMIT DROP"))
-            pending: list[SearchDoc] = []
-
-            def flush() -> None:
-                connection.execute(writing.UPSERT, [writing.row(d, *settings) for d in pending])
-                connection.execute(text("INSERT INTO kb_rebuild_done SELECT * FROM "
-                                        "unnest(CAST(:kinds AS text[]), CAST(:ids AS int[]))"),
-                                   {"kinds": [d.kind for d in pending], "ids": [int(d.id) for d in pending]})
-                pending.clear()
-
-            for doc in docs:
-                pending.append(doc)
-                words.update((w, doc.visibility) for w in writing.words_of(doc))
-                count += 1
-                if len(pending) >= chunk:
-                    flush()
-            if pending:
-                flush()
-            connection.execute(text("""
-                DELETE FROM search_documents d USING kb_rebuild_before b
-                WHERE d.kind = b.kind AND d.doc_id = b.doc_id
-                  AND NOT EXISTS (SELECT 1 FROM kb_rebuild_done r WHERE r.kind = d.kind AND r.doc_id = d.doc_id)
-            """))
-            connection.execute(text("CREATE TEMP TABLE kb_rebuild_words (word text, visibility text) ON COMMIT DROP"))
-            ordered = sorted(words)
-            for start in range(0, len(ordered), 20_000):
-                part = ordered[start:start + 20_000]
-                connection.execute(text("INSERT INTO kb_rebuild_words SELECT * FROM "
-                                        "unnest(CAST(:words AS text[]), CAST(:visibilities AS text[]))"),
-                                   {"words": [w for w, _ in part], "visibilities": [v for _, v in part]})
-            connection.execute(text("""
-                DELETE FROM search_lexemes l WHERE NOT EXISTS
-                  (SELECT 1 FROM kb_rebuild_words w WHERE w.word = l.word AND w.visibility = l.visibility)
-            """))
-            connection.execute(text("INSERT INTO search_lexemes (word, visibility) SELECT word, visibility "
-                                    "FROM kb_rebuild_words ORDER BY 1, 2 ON CONFLICT DO NOTHING"))
-            connection.execute(text(MARK_FORMAT))
+            count = writing.rebuild(connection, docs, self.config)
         self.count_terms()
         with db.engine.begin() as connection:  # the planner's statistics, for the new rows
             connection.execute(text("ANALYZE search_documents"))
@@ -301,45 +253,8 @@ class PostgresEngine:
                                WHERE u.lexeme = ANY(CAST(:stems AS text[]))) AS s ON true
         """), {"stems": stems, "kinds": [kind for kind, _ in candidates],
                "ids": [doc_id for _, doc_id in candidates]}).all()
-        lengths: dict[tuple, int] = {}
-        fields: dict[tuple, dict[str, dict[str, int]]] = {}
-        counted: dict[str, int] = {}
-        for kind, doc_id, length, lexeme, weights, frequencies in rows:
-            if frequencies and not counted:  # the same on every row: read once
-                counted = json.loads(frequencies)
-            key = (kind, doc_id)
-            lengths[key] = length
-            per_doc = fields.setdefault(key, {})
-            if lexeme is not None:
-                counts: dict[str, int] = {}
-                for weight in weights or ("D",):
-                    field = FIELDS.get(weight, "body")
-                    counts[field] = counts.get(field, 0) + 1
-                per_doc[lexeme] = counts
         documents, average = self._totals_now(connection)
-        # A stem newer than the last count (search_terms) is taken as rare: one document.
-        frequencies = {stem: int(counted.get(stem, 1)) for stem in stems}
-        scores = {key: 0.0 for key in lengths}
-        length_of = lengths.get
-        for part in parts:
-            for option in part:
-                groups = [option.stems] if option.any_stem else [[s] for s in option.stems]
-                boost = option.weight * (1.5 if option.phrase else 1.0)
-                for group in groups:
-                    weighted: dict[tuple, float] = {}
-                    for key, per_doc in fields.items():
-                        tf = sum(ranking.FIELD_WEIGHTS[f] * n for s in group for f, n in per_doc.get(s, {}).items())
-                        if tf:
-                            weighted[key] = tf
-                    if weighted:
-                        df = max(frequencies.get(s, 0) for s in group)
-                        ranking.add_word(scores, weighted, ranking.idf(documents, df) * boost, length_of, average)
-        if parts:
-            for key, per_doc in fields.items():
-                covered = sum(1 for part in parts if any(_in_title(option, per_doc) for option in part))
-                if covered:
-                    scores[key] *= ranking.title_factor(covered / len(parts))
-        return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:needed]
+        return scoring.rerank(rows, parts, stems, documents, average, needed)
 
     def _totals_now(self, connection) -> tuple[int, float]:
         self._refresh_stats(connection)
@@ -489,12 +404,6 @@ def _filters(request: SearchRequest) -> tuple[str, dict]:
         where.append("d.facet_terms @> CAST(:facet_filter AS text[])")
         params["facet_filter"] = terms
     return " AND ".join(where), params
-
-
-def _in_title(option: Option, per_doc: dict[str, dict[str, int]]) -> bool:
-    stems = option.stems
-    held = [s for s in stems if per_doc.get(s, {}).get("title")]
-    return bool(held) if option.any_stem else bool(stems) and len(held) == len(stems)
 
 
 def _snippet(headline: str | None, summary: str, excerpt: str, chars: int) -> Markup:

@@ -14,6 +14,7 @@ from datetime import UTC
 from sqlalchemy import text
 
 from kb.search.documents import SearchDoc, doc_digest
+from kb.search.engines.postgres.models import MARK_FORMAT
 from kb.search.ranking import LEAD_WORDS
 
 # The words a reader types: the same as the Whoosh engine's vocabulary (letters, digits, inner dots).
@@ -111,3 +112,54 @@ def write(connection, docs: list[SearchDoc], removed: list[tuple[str, int]], set
 def settings_tuple(settings: dict) -> tuple[int, int, int]:
     return (int(settings["SEARCH_SNIPPET_SOURCE_CHARS"]), int(settings["SEARCH_POSTGRES_BODY_CHARS"]),
             int(settings["SEARCH_SUGGEST_OPENING_WORDS"]))
+
+
+def rebuild(connection, docs: Iterable[SearchDoc], settings: dict) -> int:
+    """Write every document through the rebuild's connection (one transaction: readers keep the old
+    rows until it commits). Rows are replaced, not emptied first, so a writer waits only for a row
+    the rebuild already wrote (then applies its own, newer version); rows that were indexed before
+    and are gone now are deleted at the end, and documents written meanwhile by others are kept."""
+    chunk = int(settings["SEARCH_DRAIN_BATCH"])
+    row_settings = settings_tuple(settings)
+    count = 0
+    words: set[tuple[str, str]] = set()
+    connection.execute(text("CREATE TEMP TABLE kb_rebuild_before ON COMMIT DROP AS "
+                            "SELECT kind, doc_id FROM search_documents"))
+    connection.execute(text("CREATE TEMP TABLE kb_rebuild_done (kind text, doc_id int) ON COMMIT DROP"))
+    pending: list[SearchDoc] = []
+
+    def flush() -> None:
+        connection.execute(UPSERT, [row(d, *row_settings) for d in pending])
+        connection.execute(text("INSERT INTO kb_rebuild_done SELECT * FROM "
+                                "unnest(CAST(:kinds AS text[]), CAST(:ids AS int[]))"),
+                           {"kinds": [d.kind for d in pending], "ids": [int(d.id) for d in pending]})
+        pending.clear()
+
+    for doc in docs:
+        pending.append(doc)
+        words.update((w, doc.visibility) for w in words_of(doc))
+        count += 1
+        if len(pending) >= chunk:
+            flush()
+    if pending:
+        flush()
+    connection.execute(text("""
+        DELETE FROM search_documents d USING kb_rebuild_before b
+        WHERE d.kind = b.kind AND d.doc_id = b.doc_id
+          AND NOT EXISTS (SELECT 1 FROM kb_rebuild_done r WHERE r.kind = d.kind AND r.doc_id = d.doc_id)
+    """))
+    connection.execute(text("CREATE TEMP TABLE kb_rebuild_words (word text, visibility text) ON COMMIT DROP"))
+    ordered = sorted(words)
+    for start in range(0, len(ordered), 20_000):
+        part = ordered[start:start + 20_000]
+        connection.execute(text("INSERT INTO kb_rebuild_words SELECT * FROM "
+                                "unnest(CAST(:words AS text[]), CAST(:visibilities AS text[]))"),
+                           {"words": [w for w, _ in part], "visibilities": [v for _, v in part]})
+    connection.execute(text("""
+        DELETE FROM search_lexemes l WHERE NOT EXISTS
+          (SELECT 1 FROM kb_rebuild_words w WHERE w.word = l.word AND w.visibility = l.visibility)
+    """))
+    connection.execute(text("INSERT INTO search_lexemes (word, visibility) SELECT word, visibility "
+                            "FROM kb_rebuild_words ORDER BY 1, 2 ON CONFLICT DO NOTHING"))
+    connection.execute(text(MARK_FORMAT))
+    return count
