@@ -564,7 +564,8 @@ def report(size: int, ours: dict, pg: dict | None, fts: dict) -> None:
     print(f"{'searchers opened by queries':28}{ours['searchers_opened_while_querying']:>16}")
     checks = [
         ("title MRR@10 >= 0.92", ours["mrr_title"] >= 0.92),
-        ("title MRR@10 >= FTS5 + 0.1", ours["mrr_title"] >= fts["mrr_title"] + 0.1),
+        # Perfect is the most any engine can do, however close FTS5 comes on a small corpus.
+        ("title MRR@10 >= FTS5 + 0.1", ours["mrr_title"] >= min(1.0, fts["mrr_title"] + 0.1)),
         ("body MRR@10 >= FTS5", ours["mrr_body"] >= fts["mrr_body"]),
         ("one-typo MRR@10 >= 0.6", typo_all >= 0.6),
         ("p95 ordinary <= 25 ms", ours["lat_ordinary"][1] <= 25),
