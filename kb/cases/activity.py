@@ -12,7 +12,7 @@ from datetime import datetime
 
 from flask import render_template
 from markupsafe import Markup
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import joinedload
 
 from kb.accounts.models import User
@@ -103,10 +103,13 @@ def unread_case_ids(user, case_ids: list[int]) -> set[int]:
 
 
 def mark_case_read(user, case: Case) -> None:
-    """Opening a case page reads its notifications."""
-    db.session.execute(update(CaseNotification).where(
-        CaseNotification.user_id == user.id, CaseNotification.case_id == case.id,
-        CaseNotification.read_at.is_(None)).values(read_at=utcnow()))
+    """Opening a case page reads its notifications. Most views find nothing unread, and then write
+    nothing: an UPDATE takes SQLite's one write lock even when it matches no row, so every view of a
+    case would otherwise wait for every other writer on the site."""
+    unread = (CaseNotification.user_id == user.id, CaseNotification.case_id == case.id,
+              CaseNotification.read_at.is_(None))
+    if db.session.scalar(select(exists().where(*unread))):
+        db.session.execute(update(CaseNotification).where(*unread).values(read_at=utcnow()))
 
 
 SOURCE = NotificationSource(
