@@ -60,6 +60,9 @@ def app_config(tmp_path, _postgres_schema) -> dict:
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "MAIL_SERVER": "",
+        # Each search written at once: a batch written after its test ended could land in the next
+        # test's tables (tests/search/test_analytics.py tests the batches).
+        "SEARCH_ANALYTICS_FLUSH_SECONDS": 0,
     }
 
 

@@ -121,7 +121,8 @@ def register_fragment(app: Flask, name: str, fill: Callable[..., object]) -> Non
 
 
 def fragment(name: str, value, **details):
-    """A part of the page that differs per response (e.g. the id of this search in click links).
+    """A part of the page that differs per response, or work each response does (e.g. counting
+    this search).
 
     While the page is being stored, returns a placeholder and keeps ``details``: each later
     response from the cache gets ``fill(**details)`` of the filler registered under ``name``.

@@ -87,6 +87,10 @@ DEFAULTS: dict[str, object] = {
     "SEARCH_ANALYTICS_ENABLED": True,
     "SEARCH_ANALYTICS_QUERY_MAX_LENGTH": 200,
     "SEARCH_ANALYTICS_ROWS": 25,
+    # Searches are counted in batches: written this many seconds after the first (0: each at once),
+    # or at this many searches, whichever comes first (see kb.search.analytics.record_query).
+    "SEARCH_ANALYTICS_FLUSH_SECONDS": 1.0,
+    "SEARCH_ANALYTICS_BATCH": 200,
 }
 
 

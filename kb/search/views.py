@@ -93,14 +93,14 @@ def results():
                "version": request.args.get("version", "")}
     found = search(q, current_user, kinds=[kind] if kind else None, filters=filters,
                    page=page, per_page=per_page, sort=sort)
-    query_id = analytics.record_query(q, found.total) if page == 1 and q.strip() else None
-    # In a cached page the id is filled in per response, each from a search of its own.
-    query_id = page_cache.fragment("search-query", query_id, text=q, result_count=found.total)
+    counted = analytics.record_query(q, found.total) if page == 1 and q.strip() else False
+    # A page served from the cache counts its search again, once per response.
+    page_cache.fragment("search-query", counted or None, text=q, result_count=found.total)
     if request.args.get("format") == "json":
         return jsonify(found.as_json())
     found.results = _drop_superseded(found.results)
     return render_template(
-        "search/results.html", found=found, q=q, kind=kind, filters=filters, query_id=query_id,
+        "search/results.html", found=found, q=q, kind=kind, filters=filters,
         facet_params=FACET_PARAMS, facet_names=_facet_names(found), args_without=_args_without,
         max_length=int(config["SEARCH_QUERY_MAX_LENGTH"]),
     )
@@ -122,10 +122,8 @@ def click():
     target = request.args.get("url", "")
     if not is_safe_next(target):
         return redirect(url_for("search.results"))
-    qid = request.args.get("qid", "")
     pos = request.args.get("pos", "0")
-    analytics.record_click(int(qid) if qid.isdigit() and len(qid) < 12 else None, target,
-                           int(pos) if pos.isdigit() and len(pos) < 6 else 0)
+    analytics.record_click(request.args.get("q", ""), target, int(pos) if pos.isdigit() and len(pos) < 6 else 0)
     return redirect(target)
 
 
