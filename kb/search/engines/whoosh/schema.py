@@ -24,7 +24,7 @@ FIELD_WEIGHTS = {**RANKING_WEIGHTS, "title_words": RANKING_WEIGHTS["title"]}
 
 STEM_ANALYZER = analysis.StemmingAnalyzer(cachesize=100_000)
 PLAIN_ANALYZER = analysis.RegexTokenizer() | analysis.LowercaseFilter()
-_WORD = re.compile(r"\w+(?:\.?\w+)*", re.UNICODE)  # the same words RegexTokenizer finds
+WORD = re.compile(r"\w+(?:\.?\w+)*", re.UNICODE)  # the same words RegexTokenizer finds
 
 
 def make_schema() -> fields.Schema:
@@ -110,7 +110,7 @@ def facet_term(name: str, value: str) -> str:
 def doc_fields(doc: SearchDoc, excerpt_chars: int, opening_words: int = 30) -> dict:
     """The Whoosh fields for one search document."""
     headings = "\n".join(doc.headings or [])
-    body_words = _WORD.findall(doc.body or "")
+    body_words = WORD.findall(doc.body or "")
     values = {
         "key": doc_key(doc.kind, doc.id),
         "kind": doc.kind,
@@ -123,7 +123,7 @@ def doc_fields(doc: SearchDoc, excerpt_chars: int, opening_words: int = 30) -> d
         "body": " ".join(body_words[:LEAD_WORDS]) + "\n" + (doc.body or ""),
         "body_length": len(body_words),
         # Each distinct word once: the field only answers "which words exist", so repeats cost for nothing.
-        "spell": " ".join(dict.fromkeys(_WORD.findall(
+        "spell": " ".join(dict.fromkeys(WORD.findall(
             "\n".join((doc.title or "", headings, " ".join(doc.tags or []), doc.body or "")).lower()))),
         "visibility": doc.visibility,
         "updated": timestamp(doc.updated),
