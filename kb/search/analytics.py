@@ -35,9 +35,11 @@ class _Pending:
 def _pending(app) -> _Pending:
     pending = app.extensions.get("kb_search_analytics")
     if pending is None:
-        pending = app.extensions["kb_search_analytics"] = _Pending()
-        application = weakref.ref(app)
-        atexit.register(lambda: (found := application()) is not None and flush(found))
+        made = _Pending()
+        pending = app.extensions.setdefault("kb_search_analytics", made)  # one, if two threads race here
+        if pending is made:
+            application = weakref.ref(app)
+            atexit.register(lambda: (found := application()) is not None and flush(found))
     return pending
 
 
