@@ -50,8 +50,8 @@ _STATS = text("""
 SELECT CASE WHEN c.reltuples >= :sample_from THEN CAST(c.reltuples AS bigint)
             ELSE (SELECT count(*) FROM search_documents) END,
        coalesce(CASE WHEN c.reltuples >= :sample_from
-                     THEN (SELECT avg(body_length) FROM search_documents TABLESAMPLE SYSTEM (2))
-                     ELSE (SELECT avg(body_length) FROM search_documents) END, 0)
+                     THEN (SELECT avg(body_length) FROM search_documents TABLESAMPLE SYSTEM (2)) END,
+                (SELECT avg(body_length) FROM search_documents), 0)
 FROM pg_class c WHERE c.oid = CAST('search_documents' AS regclass)
 """)
 
