@@ -129,6 +129,17 @@ def test_snippets_are_escaped_and_highlighted(corpus):
     assert "<script" not in snippet and "&lt;script" in snippet
 
 
+def test_a_snippet_comes_from_where_the_words_are_in_a_long_page(search_app):
+    filler = " ".join(f"filler{n}" for n in range(1500))
+    add_note("Long page", f"{filler} the grey heron nests by the water, {filler}")
+    snippet = str(search("heron", ANON).results[0].snippet)
+    assert "<mark>heron</mark> nests" in snippet
+    words = snippet.replace("<mark>", "").replace("</mark>", "").split()
+    assert all(word.startswith("filler") and word[6:].isdigit() for word in words if word not in
+               ("the", "grey", "heron", "nests", "by", "water,", "…"))  # no word cut in two
+    assert len(snippet) < 1000
+
+
 def test_facets_count_every_match_and_filters_narrow(corpus):
     found = search("journal OR memory OR boot", ANON)
     assert found.total == 3
