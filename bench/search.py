@@ -286,6 +286,23 @@ def _scratch_database(create: bool) -> bool:
     return True
 
 
+def _checkpoint() -> None:
+    """Write out what the rebuild left in the server's buffers before the queries are timed: the
+    rebuild's WAL otherwise set off a checkpoint during them some runs and not others (p95 with a
+    typo 29 ms in one run, 39 ms in the next, at 30k documents)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import DBAPIError
+
+    engine = create_engine(BENCH_DATABASE_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text_sql("CHECKPOINT"))
+    except DBAPIError as exc:  # needs a superuser or pg_checkpoint: the figures are then noisier
+        print(f"(no CHECKPOINT before the PostgreSQL queries: {exc.orig})")
+    finally:
+        engine.dispose()
+
+
 def bench_postgres(docs: list[Doc], queries, workdir: Path) -> dict | None:
     from flask_login import AnonymousUserMixin
 
@@ -308,6 +325,7 @@ def bench_postgres(docs: list[Doc], queries, workdir: Path) -> dict | None:
                 conn.commit()
                 size = conn.execute(text_sql("SELECT pg_total_relation_size('search_documents') + "
                                              "pg_total_relation_size('search_lexemes')")).scalar_one()
+            _checkpoint()
 
             def run(q):
                 found = [int(h.url.rsplit("/", 1)[1]) for h in search(q, anon, per_page=10).results]

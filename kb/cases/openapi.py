@@ -30,7 +30,9 @@ def build_document(config: Mapping) -> dict:
         schema = {"type": "string", "maxLength": int(config[key]), "description": description}
         if required:
             schema["minLength"] = 1
-            schema["pattern"] = r"\S"
+            # Not blank as the server reads it: NUL is dropped, and Python's str.strip() also takes
+            # U+001C-U+001F and U+0085, which a JSON Schema (ECMA-262) "\S" still counts as text.
+            schema["pattern"] = r"[^\s\x00\x1c-\x1f\x85]"
         else:
             schema["nullable"] = True  # the API reads null as "not given"
         return schema
