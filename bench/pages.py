@@ -31,6 +31,9 @@ SECONDS = int(sys.argv[1]) if len(sys.argv) > 1 else 2
 ROUNDS = 3
 CONNECTIONS = 16
 SPIKE_CONNECTIONS, SPIKE_SECONDS, SPIKE_P99_MS = 200, 10, 500.0
+# Sign-in and load send the same browser name: a session used from another browser is marked not
+# fresh, and its cookie rewritten, on every request (Flask-Login's session protection).
+USER_AGENT = "kb-bench"
 WORDS = ("replication", "journal", "rpo", "bandwidth", "firewall", "ports", "vpg", "failover", "recovery",
          "checkpoint", "vm", "site", "license", "upgrade", "alarm", "network", "storage", "retention",
          "throttling", "test", "latency", "snapshot", "volume", "datastore", "agent", "certificate")
@@ -82,9 +85,11 @@ def prepare(env: dict) -> dict:
     for who, email in emails.items():  # outside any app context: each request gets its own g
         client = app.test_client()
         site = "http://127.0.0.1"  # the only trusted host
-        page = client.get("/login", base_url=site).get_data(as_text=True)
+        browser = {"User-Agent": USER_AGENT}
+        page = client.get("/login", base_url=site, headers=browser).get_data(as_text=True)
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-        response = client.post("/login", base_url=site, data={"email": email, "password": password, "csrf_token": token})
+        response = client.post("/login", base_url=site, headers=browser,
+                               data={"email": email, "password": password, "csrf_token": token})
         assert response.status_code == 302, f"could not sign in {who}: {response.status_code}"
         cookies[who] = f"session={client.get_cookie('session', domain='127.0.0.1').value}"
     with app.app_context():
@@ -143,7 +148,8 @@ end
 def wrk(port: int, path: str, seconds: int, connections: int, cookie: str | None = None,
         script: str | None = None) -> dict:
     """Requests/s, p99 in ms and the failed requests (socket errors, non-2xx) of one wrk run."""
-    command = ["wrk", f"-t{min(4, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
+    command = ["wrk", f"-t{min(4, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s",
+               "-H", f"User-Agent: {USER_AGENT}"]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
     if script:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask import Flask, request
 
+from kb import page_cache
 from kb.accounts import mail_admin  # noqa: F401  (registers /admin/mail on bp)
 from kb.accounts import admin_views  # noqa: F401  (registers the admin pages on bp)
+from kb.accounts.models import User
 from kb.accounts.views import bp
 from kb.extensions import login_manager
 from kb.hooks import register_nav
@@ -42,3 +44,6 @@ def init_app(app: Flask) -> None:
         return user_from_authorization_header(req.headers.get("Authorization"))
 
     register_nav(app, "Admin", "accounts.admin_users", visible=lambda user: getattr(user, "is_admin", False))
+    # A user's own pages (kept for them by the page cache) show their name, role, timezone and organization.
+    page_cache.track_viewers(app, User.page_version)
+    page_cache.watch_viewer(app, User, "id")

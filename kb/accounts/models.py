@@ -7,7 +7,7 @@ import time
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Enum, ForeignKey, String, Text
+from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -96,6 +96,8 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None]
     # Part of every login identity: raising it ends every session and remember cookie of the user.
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Raised by every change to what this user's own pages show (kb.page_cache.track_viewers).
+    page_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # When the owner proved the address is theirs (verification or invitation link); None until then.
     email_verified_at: Mapped[datetime | None]
 

@@ -8,6 +8,22 @@ from kb.cases import policy_pages, staff_views  # noqa: F401  (register their pa
 from kb.cases.views import bp
 
 
+def _register_case_pages(app: Flask) -> None:
+    """A case page is kept for each signed-in user who reads it, and so is a thread page's linked case:
+    any change to a case, its organization or its files ends them, and so does a notification or a
+    watch of the user's own."""
+    from kb import page_cache
+    from kb.accounts.models import Organization
+    from kb.cases.models import Case, CaseEvent, CaseNotification, CaseThreadLink, CaseWatcher
+    from kb.uploads.models import StoredFile
+
+    page_cache.watch(app, "cases", Case, CaseEvent, CaseWatcher, CaseThreadLink, Organization, StoredFile)
+    for model in (CaseNotification, CaseWatcher):
+        page_cache.watch_viewer(app, model, "user_id")
+    page_cache.register_page(app, "cases.detail", "cases", "forums", signed_in=True)
+    page_cache.signed_in_also_shows(app, "forums.thread", "cases")
+
+
 def init_app(app: Flask) -> None:
     from kb import page_cache
     from kb.cases import attachments, contributions, settings
@@ -48,6 +64,7 @@ def init_app(app: Flask) -> None:
     # The policy pages come from the settings alone: only PAGE_CACHE_SECONDS ends them.
     page_cache.register_page(app, "cases.severity")
     page_cache.register_page(app, "cases.support")
+    _register_case_pages(app)
     register_home_section(app, "cases/_home_section.html", contributions.home_context)
     register_stylesheet(app, "cases")
     register_stylesheet(app, "attachments")

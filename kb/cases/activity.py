@@ -15,6 +15,7 @@ from markupsafe import Markup
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import joinedload
 
+from kb import page_cache
 from kb.accounts.models import User
 from kb.cases.models import Case, CaseEvent, CaseNotification, CaseStatus, CaseWatcher, EventKind
 from kb.cases.permissions import can_see_case
@@ -91,6 +92,7 @@ def mark_read(user, keys: list | None = None) -> None:
             return
         query = query.where(CaseNotification.id.in_(ids))
     db.session.execute(query.values(read_at=utcnow()))
+    page_cache.viewers_changed([user.id])
 
 
 def unread_case_ids(user, case_ids: list[int]) -> set[int]:
@@ -110,6 +112,7 @@ def mark_case_read(user, case: Case) -> None:
               CaseNotification.read_at.is_(None))
     if db.session.scalar(select(exists().where(*unread))):
         db.session.execute(update(CaseNotification).where(*unread).values(read_at=utcnow()))
+        page_cache.viewers_changed([user.id])
 
 
 SOURCE = NotificationSource(

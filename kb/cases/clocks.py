@@ -119,6 +119,15 @@ def sla_status(case: Case, now: datetime | None = None) -> SlaStatus:
     return SlaStatus(_running_state(left, due, now), due, due - now, left)
 
 
+def keep_page_until_due(*statuses: SlaStatus | None) -> None:
+    """A page showing running clocks changes by itself when one comes due: cached no longer than that."""
+    from kb import page_cache
+
+    for status in statuses:
+        if status is not None and status.due is not None and status.state in ("on_track", "at_risk"):
+            page_cache.fresh_until(status.due)
+
+
 def _running_state(fraction: float, due: datetime, now: datetime) -> str:
     if now > due:
         return "breached"

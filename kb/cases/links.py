@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from kb.cases import severity as severity_info
 from kb.cases.actions import CaseError, clean, current_policy, parse_number, sla_status
+from kb.cases.clocks import keep_page_until_due
 from kb.cases.models import Case, CaseEvent, CaseThreadLink, EventKind
 from kb.cases.permissions import can_link_this_thread, can_see_case
 from kb.extensions import db
@@ -148,10 +149,12 @@ def render_thread_aside(thread=None, **_) -> str:
     case = link.case
     if not can_see_case(current_user, case):
         return ""  # even that a case exists is for those who may see it
+    sla = sla_status(case)
+    keep_page_until_due(sla)
     return render_template(
         "cases/_thread_aside.html",
         case=case,
-        sla=sla_status(case),
+        sla=sla,
         severity=severity_info.get(case.severity),
         thread=thread,
         can_open=False,

@@ -18,7 +18,7 @@ from wtforms.fields.choices import SelectChoice
 
 from kb.accounts.models import User
 from kb.accounts.permissions import active_staff
-from kb.cases import actions, activity, attachments, composer, forms, links, notify, permissions, sla
+from kb.cases import actions, activity, attachments, clocks, composer, forms, links, notify, permissions, sla
 from kb.cases import severity as severity_info
 from kb.cases.models import Case, CaseEvent, CaseStatus, EventKind
 from kb.cases.urls import case_url
@@ -224,7 +224,9 @@ def detail(number: int):
     """One case: its details, SLA clock and timeline (internal notes for staff only)."""
     # The timeline with its authors in one query: the page costs the same with 1 or 100 comments.
     case = _case_or_404(number, selectinload(Case.events).joinedload(CaseEvent.author))
-    response = render_template("cases/detail.html", **_detail_context(case))
+    context = _detail_context(case)
+    clocks.keep_page_until_due(context["sla"], context["update"])
+    response = render_template("cases/detail.html", **context)
     activity.mark_case_read(current_user, case)
     db.session.commit()
     return response

@@ -47,13 +47,24 @@ def _register_search(app: Flask) -> None:
 
 
 def _register_pages(app: Flask) -> None:
-    """Signed-out visitors read the forum pages from the page cache; a thread shows the article made of it."""
-    from kb.forums.models import ForumCategory, Post, PostLike, Thread
+    """Signed-out visitors read the forum pages from the page cache; a thread shows the article made of it.
+    A signed-in user's thread page is kept for them too: what is theirs on it (likes, watching, the
+    notification count) comes from rows that name them."""
+    from kb.forums.models import (
+        ForumCategory,
+        Notification,
+        Post,
+        PostLike,
+        Subscription,
+        Thread,
+    )
 
     page_cache.watch(app, "forums", ForumCategory, Thread, Post, PostLike)
+    for model in (PostLike, Subscription, Notification):
+        page_cache.watch_viewer(app, model, "user_id")
     for endpoint in ("forums.index", "forums.category", "forums.feed"):
         page_cache.register_page(app, endpoint, "forums")
-    page_cache.register_page(app, "forums.thread", "forums", "articles")
+    page_cache.register_page(app, "forums.thread", "forums", "articles", signed_in=True)
 
 
 def init_app(app: Flask) -> None:

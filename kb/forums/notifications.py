@@ -9,6 +9,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import contains_eager
 
+from kb import page_cache
 from kb.accounts.models import User
 from kb.extensions import db
 from kb.forums import permissions, urls
@@ -72,6 +73,7 @@ def notify(post: Post, kind: str, actor) -> list[Recipient]:
             {"user_id": user_id, "thread_id": thread.id, "post_id": post.id, "kind": kind, "actor_id": actor.id}
             for user_id in recipients
         ])
+        page_cache.viewers_changed(recipients)
     return list(recipients.values())
 
 
@@ -183,6 +185,7 @@ def mark_read(user, notification_ids: list[int] | None = None) -> None:
     if notification_ids is not None:
         query = query.where(Notification.id.in_(notification_ids))
     db.session.execute(query.values(read_at=utcnow()))
+    page_cache.viewers_changed([user.id])
 
 
 def merged_page(user, sources: dict, page: int, per_page: int) -> ListPage:

@@ -19,6 +19,7 @@ class Entry:
     etag: str
     csrf: bool  # the body holds the CSRF placeholder
     fragments: dict[str, dict] = field(default_factory=dict)  # per-response parts: name -> what fills them
+    private: bool = False  # kept for one signed-in user
 
 
 class LruStore:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kb.cases import actions, links
-from kb.cases.models import Case, CaseThreadLink
+from kb.cases.models import Case, CaseStatus, CaseThreadLink
 from kb.extensions import db
 from kb.forums.models import ForumCategory, Post
 from kb.forums.threads import create_thread
@@ -217,3 +217,18 @@ def test_a_linked_case_shows_on_the_thread_only_to_those_who_may_see_it(client, 
     client.post("/logout")
     login(client, other_customer)
     assert "support case" not in page(client, f"/threads/{thread.id}").lower()
+
+
+def test_a_customers_kept_thread_page_shows_the_linked_cases_new_status(app, client, customer, staff, thread,
+                                                                        make_case):
+    """The aside is on signed-in pages only: their kept copies end with a change to the case."""
+    case = make_case(customer)
+    links.link_thread(case, thread, customer)
+    db.session.commit()
+    app.config["PAGE_CACHE_CHECK_SECONDS"] = 0
+    login(client, customer)
+    assert CaseStatus.NEW.label in page(client, f"/threads/{thread.id}")
+    assert CaseStatus.NEW.label in page(client, f"/threads/{thread.id}")
+    actions.change_status(case, staff, CaseStatus.WAITING)
+    db.session.commit()
+    assert CaseStatus.WAITING.label in page(client, f"/threads/{thread.id}")

@@ -9,7 +9,7 @@ import time
 from sqlalchemy import event
 
 from kb.extensions import db
-from kb.forums import threads
+from kb.forums import notifications, threads
 from kb.forums.models import Thread
 from kb.page_cache import CSRF_MARKER, state
 from tests.conftest import login
@@ -121,8 +121,85 @@ def test_signed_in_thread_page_costs_the_same_with_1_or_20_replies(app, client, 
         threads.add_reply(big, authors[number % 5], f"Reply {number}")
     db.session.commit()
     app.config["SEARCH_DRAIN_INTERVAL"] = 0  # no index catch-up check in the middle of a count
+    app.config["PAGE_CACHE_SIGNED_IN_SECONDS"] = 0  # the page itself, not the copy kept for the user
     login(client, customer)
     one, _ = _statements(client, f"/threads/{small.id}")
     twenty, elapsed = _statements(client, f"/threads/{big.id}")
     assert one == twenty
     assert elapsed < 0.5  # a few milliseconds on a quiet machine; generous for a shared one
+
+
+# --- Pages kept for one signed-in reader -----------------------------------------------------------
+
+def _kept_for(app, user) -> list:
+    return [key for key in state(app).viewer_store.entries if key[1] == user.id]
+
+
+def _token(page: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def test_a_signed_in_thread_page_is_kept_for_its_reader_alone(app, client, customer, other_customer, make_thread):
+    thread = make_thread(customer)
+    url = f"/threads/{thread.id}"
+    login(client, customer)
+    first = client.get(url).get_data(as_text=True)
+    assert len(_kept_for(app, customer)) == 1
+    statements, _ = _statements(client, url)
+    assert statements <= 1, "served again without rendering: the user row at most"
+    member = app.test_client()
+    login(member, other_customer)
+    theirs = member.get(url).get_data(as_text=True)
+    assert f'<span class="account-name">{other_customer.display_name}</span>' in theirs
+    assert f'<span class="account-name">{customer.display_name}</span>' in first
+    assert CSRF_MARKER not in theirs + first and _token(theirs) and _token(first)
+    assert len(_kept_for(app, other_customer)) == 1
+    response = client.get(url)
+    assert response.headers["Cache-Control"] == "private, no-cache" and "Cookie" in response.headers["Vary"]
+
+
+def test_what_the_reader_does_elsewhere_shows_on_their_kept_page(app, client, customer, other_customer, make_thread,
+                                                                   make_reply):
+    app.config["PAGE_CACHE_CHECK_SECONDS"] = 3600  # no change counter is read again: only the user row tells
+    thread = make_thread(customer)  # its author watches it
+    notifications.notify(make_reply(thread, other_customer, "Grow the journal."), "reply", other_customer)
+    db.session.commit()
+    url = f"/threads/{thread.id}"
+    login(client, customer)
+    assert "unread notifications" in client.get(url).get_data(as_text=True)
+    client.get("/notifications")  # reads them
+    assert "unread notifications" not in client.get(url).get_data(as_text=True)
+    assert " JST</time>" not in client.get(url).get_data(as_text=True)
+    client.post("/account", data={"action": "profile", "profile-display_name": customer.display_name,
+                                  "profile-timezone": "Asia/Tokyo"})
+    assert " JST</time>" in client.get(url).get_data(as_text=True)
+
+
+def test_a_change_on_another_worker_reaches_a_kept_page_within_the_interval(app, client, customer, make_thread,
+                                                                            second_worker):
+    app.config["PAGE_CACHE_CHECK_SECONDS"] = 0.3
+    thread = make_thread(customer, title="RPO alarm after adding a VM")
+    login(client, customer)
+    assert "RPO alarm after adding a VM" in client.get(f"/threads/{thread.id}").get_data(as_text=True)
+    with second_worker.app_context():
+        db.session.get(Thread, thread.id).title = "RPO alarm: solved by a bigger journal"
+        db.session.commit()
+    time.sleep(0.35)
+    assert "RPO alarm: solved by a bigger journal" in client.get(f"/threads/{thread.id}").get_data(as_text=True)
+
+
+def test_a_session_holding_more_than_the_login_is_never_kept(app, client, customer, make_thread):
+    thread = make_thread(customer)
+    login(client, customer)
+    with client.session_transaction() as session:
+        session["_flashes"] = [("info", "Your reply was saved")]
+    assert "Your reply was saved" in client.get(f"/threads/{thread.id}").get_data(as_text=True)
+    assert "Your reply was saved" not in client.get(f"/threads/{thread.id}").get_data(as_text=True)
+    with client.session_transaction() as session:
+        session["case_draft"] = {"title": "Replication stopped", "body": ""}
+    client.get(f"/threads/{thread.id}")
+    assert len(_kept_for(app, customer)) == 1, "only the page seen with nothing but the login in the session"
+    app.config["PAGE_CACHE_SIGNED_IN_SECONDS"] = 0
+    state(app).viewer_store.clear()
+    client.get(f"/threads/{thread.id}")
+    assert _kept_for(app, customer) == []
