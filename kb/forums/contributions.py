@@ -6,6 +6,7 @@ from flask import current_app, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
+from kb import page_cache
 from kb.extensions import db
 from kb.forums import threads
 from kb.forums.models import Access, ForumCategory, Thread
@@ -55,13 +56,16 @@ def thread_articles(ids: list[int]) -> dict[int, tuple[str, int]]:
 
 
 def unread_total(user) -> int:
-    """Unread forum and other notifications, counted once per request: the header shows it twice."""
+    """Unread forum and other notifications, counted once per request (the header shows it twice) and
+    once per worker while nothing of the user's and no change counter moved."""
     if not getattr(user, "is_authenticated", False):
         return 0
     cached = request.environ.get("kb.unread_total")  # per request, whatever the app context's lifetime
     if cached is None or cached[0] != user.id:
-        others = sum(source.unread(user) for source in notification_sources(current_app).values())
-        cached = request.environ["kb.unread_total"] = (user.id, unread_count(user) + others)
+        def count() -> int:
+            return unread_count(user) + sum(source.unread(user) for source in notification_sources(current_app).values())
+
+        cached = request.environ["kb.unread_total"] = (user.id, page_cache.per_viewer("unread", user, count))
     return cached[1]
 
 

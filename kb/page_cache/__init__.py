@@ -54,7 +54,7 @@ from sqlalchemy.orm import Session
 from kb.extensions import db
 from kb.page_cache import settings
 from kb.page_cache.models import ChangeCounter
-from kb.page_cache.store import Entry, PageStore
+from kb.page_cache.store import Entry, LruStore, PageStore
 
 # Random per process, so no stored content can contain them by accident.
 CSRF_MARKER = f"kb-csrf-{secrets.token_hex(12)}"
@@ -89,6 +89,7 @@ class CacheState:
         self.fillers: dict[str, Callable[..., object]] = {}
         self.store = PageStore(size)
         self.viewer_store = PageStore(size)
+        self.viewer_values = LruStore(size)
         self.counters: dict[str, int] = {}
         self.read_at = float("-inf")
 
@@ -107,6 +108,7 @@ def state(app: Flask) -> CacheState:
         settings.apply(app.config)
         found = app.extensions["kb_page_cache"] = CacheState(int(app.config["PAGE_CACHE_SIZE"]))
         found.viewer_store = PageStore(int(app.config["PAGE_CACHE_SIGNED_IN_SIZE"]))
+        found.viewer_values = LruStore(int(app.config["PAGE_CACHE_SIGNED_IN_SIZE"]))
     return found
 
 
@@ -142,6 +144,21 @@ def watch_viewer(app: Flask, model: type, user_attribute: str) -> None:
 def viewers_changed(user_ids) -> None:
     """For statements the session does not track (bulk inserts and updates): these users' pages changed."""
     _bump_viewers(db.session(), set(user_ids))
+
+
+def per_viewer(name: str, user, compute: Callable[[], object]):
+    """A value about a signed-in user (the header's unread count) that only their page version or a
+    change counter can change: computed once per worker until one of them moves."""
+    found = state(current_app)
+    if found.viewer_version is None:
+        return compute()
+    counters = found.current_counters(float(current_app.config["PAGE_CACHE_CHECK_SECONDS"]))
+    key = (name, user.id, getattr(user, found.viewer_version.key), tuple(sorted(counters.items())))
+    value = found.viewer_values.get(key)
+    if value is None:
+        value = compute()
+        found.viewer_values.put(key, value)
+    return value
 
 
 def fresh_until(moment: datetime) -> None:

@@ -12,6 +12,7 @@ from kb.extensions import db
 from kb.forums import notifications, threads
 from kb.forums.models import Thread
 from kb.page_cache import CSRF_MARKER, state
+from kb.page_cache.store import LruStore
 from tests.conftest import login
 
 
@@ -203,3 +204,21 @@ def test_a_session_holding_more_than_the_login_is_never_kept(app, client, custom
     state(app).viewer_store.clear()
     client.get(f"/threads/{thread.id}")
     assert _kept_for(app, customer) == []
+
+
+def test_the_header_count_is_counted_again_only_when_the_readers_notifications_change(
+        app, client, customer, other_customer, make_thread, make_reply):
+    app.config["PAGE_CACHE_CHECK_SECONDS"] = 3600  # no change counter is read again: only the user row tells
+    thread = make_thread(customer)
+    login(client, customer)
+    assert "unread notifications" not in client.get("/").get_data(as_text=True)
+    assert "unread notifications" not in client.get("/account").get_data(as_text=True)
+    statements, _ = _statements(client, "/account")
+    notifications.notify(make_reply(thread, other_customer, "Grow the journal."), "reply", other_customer)
+    db.session.commit()
+    assert "1<span class=\"visually-hidden\"> unread notifications" in client.get("/account").get_data(as_text=True)
+    client.get("/notifications")
+    assert "unread notifications" not in client.get("/account").get_data(as_text=True)
+    state(app).viewer_values = LruStore(0)  # keeps nothing
+    counted, _ = _statements(client, "/account")
+    assert counted > statements, "the count is otherwise read on every page"
