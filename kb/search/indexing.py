@@ -210,7 +210,11 @@ def _drain_rounds(app: Flask, consumer: str, max_rounds: int) -> tuple[int, bool
         outbox.prune(float(config["SEARCH_OUTBOX_RETENTION_HOURS"]))
         db.session.commit()
         if reached < rows[-1].id:
-            return applied, False  # a row before the gap may still commit: the next drain retries
+            # The missing row may have committed while this process held the index; its own drain
+            # then found the index busy and left it to the holder. Look again if it has; if not,
+            # whoever commits it drains (the index is free now).
+            following = next(row.id for row in rows if row.id > reached)
+            return applied, outbox.committed_between(reached, following)
     return applied, True
 
 

@@ -74,6 +74,13 @@ def advanced(start: int, rows, gap_seconds: float) -> int:
     return current
 
 
+def committed_between(low: int, high: int) -> bool:
+    """Whether a row with an id between these two has committed (a gap that has since filled)."""
+    with db.engine.connect() as conn:
+        return conn.execute(select(SearchOutbox.id).where(SearchOutbox.id > low, SearchOutbox.id < high)
+                            .limit(1)).first() is not None
+
+
 def move(consumer: str, new_position: int) -> None:
     """Move the cursor forward (never back: another process of this host may be ahead) and mark
     the index as alive."""
