@@ -29,6 +29,7 @@ from kb.search.engines.postgres.planning import (
     Option,
     Plan,
     plan,
+    prefer_indexes,
     respellable,
     tsquery_literal,
 )
@@ -43,7 +44,7 @@ START, STOP = "\x02", "\x03"  # ts_headline's marks, swapped for <mark> once the
 TERMS_LOCK = 0x6B627365  # the advisory lock of count_terms
 
 
-# Counting every row took 156 ms at 30k documents (the search prefers indexes, see _prefer_indexes),
+# Counting every row took 156 ms at 30k documents (the search prefers indexes, see prefer_indexes),
 # once a minute in every process. A large table is estimated instead: the planner's row count (kept by
 # ANALYZE and autovacuum) and the average length of a 2% sample of its pages; the ranking needs no more.
 STATS_SAMPLE_FROM = 20_000
@@ -161,9 +162,9 @@ class PostgresEngine:
         if parsed.is_empty():
             if not (request.filters or request.kinds):
                 return Outcome([], 0, {name: {} for name in CORE_FACETS}, None)
-            _prefer_indexes(connection)
+            prefer_indexes(connection)
             counted = self._count(connection, where, params, None, {}, 0)
-            hits = self._page(connection, where, params, None, {}, request, counted, [], None)
+            hits, _ = self._page(connection, where, params, None, {}, request, counted, [], None, False)
             return Outcome(hits, counted.total, counted.facets, None)
         ranked = 0 if request.sort == "newest" else max(request.page * request.per_page,
                                                            int(self.config["SEARCH_POSTGRES_RERANK"]))
@@ -177,8 +178,9 @@ class PostgresEngine:
             found = self._count(connection, where, params, built.loose, built.params, ranked)
             if found.total:
                 query, parts, loose, counted = built.loose, [[o for part in built.parts for o in part]], True, found
-        hits = self._page(connection, where, params, query, built.params, request, counted, parts, built.positive)
-        return Outcome(hits, counted.total, counted.facets, built.corrected, loose)
+        hits, held = self._page(connection, where, params, query, built.params, request, counted, parts,
+                                built.positive, built.respelt)
+        return Outcome(hits, counted.total, counted.facets, built.correction(held), loose)
 
     def _respelled(self, connection, request, where, params, built: Plan, counted: Counted, ranked: int):
         """As the Whoosh engine: when the words together find (almost) nothing, try near spellings
@@ -186,7 +188,7 @@ class PostgresEngine:
         best = (built, counted)
         for index in respellable(request.query, self.config):
             candidate = plan(connection, request.query, self.config, request.visibility, respell=index)
-            if candidate.query is None or candidate.corrected is None:
+            if candidate.query is None or not candidate.respelt:
                 continue
             found = self._count(connection, where, params, candidate.query, candidate.params, ranked)
             if found.total > best[1].total:
@@ -199,13 +201,15 @@ class PostgresEngine:
         `ranked` of them by ts_rank, for the re-ranking: one statement, one pass over the matches.
         Facet terms are counted per distinct set (documents share a few sets): unnesting every
         match's terms took 15 of 58 ms for 14,000 matches at 30k documents, this takes 5."""
-        match = f" AND d.tsv @@ ({query})" if query else ""
-        rank = f"ts_rank('{PRE_RANK_WEIGHTS}', d.tsv, ({query}), 1)" if query and ranked else "0"
+        # Divided by the length's logarithm here rather than by ts_rank (normalization 1), which
+        # walks every position of the tsvector to count them: 36 ms down to 25 for 14,000 matches.
+        rank = (f"ts_rank('{PRE_RANK_WEIGHTS}', d.tsv, ({query}), 0) / ln(greatest(2, d.body_length + 1))"
+                if query and ranked else "0")
         top = ("UNION ALL (SELECT 'top', kind, doc_id FROM m ORDER BY r DESC, kind, doc_id LIMIT :ranked)"
                if query and ranked else "")
         rows = connection.execute(text(f"""
             WITH m AS MATERIALIZED (SELECT d.kind, d.doc_id, d.category, d.facet_terms, {rank} AS r
-                                    FROM search_documents d WHERE {where}{match})
+                                    FROM {_matching(where, query)})
             SELECT 'kind' AS facet, kind AS value, count(*) AS n FROM m GROUP BY kind
             UNION ALL SELECT 'category', category, count(*) FROM m WHERE category <> '' GROUP BY category
             UNION ALL SELECT 'facet', t, CAST(sum(g.n) AS bigint)
@@ -229,26 +233,29 @@ class PostgresEngine:
         return Counted(total, facets, best)
 
     def _page(self, connection, where, params, query, query_params, request: SearchRequest, counted: Counted,
-              parts: list[list[Option]], positive: str | None) -> list[Hit]:
+              parts: list[list[Option]], positive: str | None, respelt: bool):
+        """The hits of the requested page, and whether the documents read for it (those re-ranked,
+        or the page itself when sorted by date) hold given stems: what "Did you mean" may offer."""
         start = (request.page - 1) * request.per_page
         if not counted.total or start >= counted.total:
-            return []
-        all_params = {**params, **query_params}
-        if query is None or request.sort == "newest":
-            match = f" AND d.tsv @@ ({query})" if query else ""
-            rows = connection.execute(text(f"""
-                SELECT d.kind, d.doc_id FROM search_documents d WHERE {where}{match}
-                ORDER BY d.updated DESC, d.doc_id DESC OFFSET :offset LIMIT :limit
-            """), {**all_params, "offset": start, "limit": request.per_page}).all()
-            scored = [((kind, doc_id), 0.0) for kind, doc_id in rows]
-        else:
-            scored = self._rank(connection, counted.top, parts, start + request.per_page)[start:]
-        return self._hits(connection, scored, positive, query_params, {s for part in parts for o in part for s in o.stems})
-
-    def _rank(self, connection, candidates: list[tuple[str, int]], parts, needed: int):
-        """The best `needed` of the candidates (the best matches by ts_rank), re-ranked by BM25F."""
+            return [], scoring.holder([])
         stems = sorted({s for part in parts for o in part for s in o.stems})
-        rows = connection.execute(text("""
+        if query is None or request.sort == "newest":
+            rows = connection.execute(text(f"""
+                SELECT d.kind, d.doc_id FROM {_matching(where, query)}
+                ORDER BY d.updated DESC, d.doc_id DESC OFFSET :offset LIMIT :limit
+            """), {**params, **query_params, "offset": start, "limit": request.per_page}).all()
+            scored = [((kind, doc_id), 0.0) for kind, doc_id in rows]
+            read = self._lexemes(connection, [key for key, _ in scored], stems) if respelt else []
+        else:
+            read = self._lexemes(connection, counted.top, stems)
+            documents, average = self._totals_now(connection)
+            scored = scoring.rerank(read, parts, stems, documents, average, start + request.per_page)[start:]
+        return self._hits(connection, scored, positive, query_params, set(stems)), scoring.holder(read)
+
+    def _lexemes(self, connection, keys: list[tuple[str, int]], stems: list[str]) -> list:
+        """Where each of these documents holds the query's stems, for the re-ranking (see scoring.rerank)."""
+        return connection.execute(text("""
             SELECT d.kind, d.doc_id, d.body_length, s.lexeme, s.weights,
                    CAST((SELECT json_object_agg(t.lexeme, t.documents) FROM search_terms t
                          WHERE t.lexeme = ANY(CAST(:stems AS text[]))) AS text) AS frequencies
@@ -256,10 +263,7 @@ class PostgresEngine:
             JOIN search_documents d ON d.kind = k.kind AND d.doc_id = k.doc_id
             LEFT JOIN LATERAL (SELECT u.lexeme, u.weights FROM unnest(d.tsv) AS u
                                WHERE u.lexeme = ANY(CAST(:stems AS text[]))) AS s ON true
-        """), {"stems": stems, "kinds": [kind for kind, _ in candidates],
-               "ids": [doc_id for _, doc_id in candidates]}).all()
-        documents, average = self._totals_now(connection)
-        return scoring.rerank(rows, parts, stems, documents, average, needed)
+        """), {"stems": stems, "kinds": [kind for kind, _ in keys], "ids": [doc_id for _, doc_id in keys]}).all()
 
     def _totals_now(self, connection) -> tuple[int, float]:
         self._refresh_stats(connection)
@@ -339,7 +343,7 @@ class PostgresEngine:
                  kinds: list[str] | None) -> list[dict]:
         config = self.config
         fuzzy_min = int(config["SEARCH_FUZZY_MIN_LENGTH"])
-        _prefer_indexes(connection)
+        prefer_indexes(connection)
         out: list[dict] = []
         seen: set[tuple[str, int]] = set()
         for fuzzy in (False, True):
@@ -388,7 +392,7 @@ class _Batch:
 @contextmanager
 def _confined():
     """The session's connection inside a savepoint that is rolled back when the search ends: the
-    planner settings a search makes (enable_seqscan, pg_trgm's similarity threshold) are SET LOCAL,
+    planner settings a search makes (planning.PLANNER_SETTINGS, pg_trgm's threshold) are SET LOCAL,
     and without it they would hold for whatever the request does next in the same transaction."""
     savepoint = db.session.begin_nested()
     try:
@@ -397,11 +401,10 @@ def _confined():
         savepoint.rollback()
 
 
-def _prefer_indexes(connection) -> None:
-    """Tell the planner to prefer the GIN indexes until the savepoint ends: PostgreSQL does not count
-    the cost of reading each tsvector (they are large and kept compressed), so on small tables it
-    picks a sequential scan that is many times slower than the index."""
-    connection.execute(text("SELECT set_config('enable_seqscan', 'off', true)"))
+def _matching(where: str, query: str | None) -> str:
+    """The FROM and WHERE of the documents that match the query, as d."""
+    match = f" AND d.tsv @@ ({query})" if query else ""
+    return f"search_documents d WHERE {where}{match}"
 
 
 def _filters(request: SearchRequest) -> tuple[str, dict]:

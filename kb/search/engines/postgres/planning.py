@@ -10,6 +10,7 @@ except as a bound parameter.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import text
@@ -19,12 +20,28 @@ from kb.search.query import MUST, NOT, PHRASE, PREFIX, ParsedQuery
 
 PREFIX_EXPANSIONS = 64
 
+# Until the search's savepoint ends (engine._confined): prefer the GIN indexes, because PostgreSQL
+# does not count the cost of reading each tsvector (large, kept in the row) and on small tables
+# picks a sequential scan many times slower than the index; price a random page as the search's
+# tables are read, from memory, so the trigram index is taken for near spellings (1 ms a word,
+# against 2 ms for scoring every word of a 2,000-word list); and no JIT, because the cost a
+# disabled scan is given made some statements look expensive enough to compile, which took 210 ms
+# (the document statistics, once a minute in every process) for a statement that runs in 1 ms.
+PLANNER_SETTINGS = ("set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true), "
+                    "set_config('random_page_cost', '1.1', true)")
+
+
+def prefer_indexes(connection) -> None:
+    """PLANNER_SETTINGS, for a search that does not start with the analysis of its words."""
+    connection.execute(text(f"SELECT {PLANNER_SETTINGS}"))
+
+
 # A word is known when a page the viewer may see holds it as typed, or any page holds its stem (the
 # last word count: reading every tsvector to check visibility took a quarter of a second at 30k
 # pages; a stem known only from hidden pages just gets no correction, and finds nothing).
-# Also tells the planner to prefer the GIN indexes for the rest of the search (see engine._prefer_indexes).
-_ANALYSE = text("""
-SELECT set_config('enable_seqscan', 'off', true) AS planner, t.ord, tsvector_to_array(to_tsvector('kb_english', t.w)) AS stems,
+# Also sets the planner up for the rest of the search (PLANNER_SETTINGS, see prefer_indexes).
+_ANALYSE = text(f"""
+SELECT {PLANNER_SETTINGS}, t.ord, tsvector_to_array(to_tsvector('kb_english', t.w)) AS stems,
        CAST(phraseto_tsquery('kb_english', t.w) AS text) AS phrase,
        (EXISTS (SELECT 1 FROM search_lexemes l WHERE l.word = lower(t.w)
                 AND l.visibility = ANY(CAST(:visibility AS text[])))
@@ -53,13 +70,36 @@ class Option:
 
 
 @dataclass
+class Spelling:
+    """One clause as "Did you mean" shows it: as typed, or as its first near spelling a result holds."""
+
+    typed: str
+    near: list[tuple[str, list[str]]] = field(default_factory=list)  # (word, its stems), best first
+
+
+@dataclass
 class Plan:
     query: str | None  # the whole tsquery expression, or None when nothing can match
     loose: str | None  # any of the MUST parts, when all of them together find nothing
     positive: str | None  # without the NOT parts: for highlighting
     params: dict = field(default_factory=dict)
     parts: list[list[Option]] = field(default_factory=list)  # top-level parts, ranked and title-covered
-    corrected: str | None = None
+    spellings: list[Spelling] = field(default_factory=list)
+
+    @property
+    def respelt(self) -> bool:
+        return any(s.near for s in self.spellings)
+
+    def correction(self, held: Callable[[list[str]], bool]) -> str | None:
+        """The query with each misspelt word as its first near spelling that a result holds
+        (``held(stems)``), or None when no word changes. Only the results are asked, never the word
+        list, so no word of a page the viewer may not see is ever offered."""
+        words, changed = [], False
+        for spelling in self.spellings:
+            near = next((w for w, stems in spelling.near if not stems or held(stems)), None)
+            words.append(near or spelling.typed)
+            changed = changed or near is not None
+        return " ".join(words) if changed else None
 
 
 def tsquery_literal(stems: list[str], joiner: str) -> str:
@@ -96,7 +136,7 @@ def plan(connection, parsed: ParsedQuery, config, visibility: set[str], respell:
         rows = connection.execute(_ANALYSE, {"words": plain_texts, "visibility": tokens}).all()
         analysed = {int(r.ord) - 1: (list(r.stems), bool(r.known), r.phrase) for r in rows}
     else:
-        connection.execute(text("SELECT set_config('enable_seqscan', 'off', true)"))
+        prefer_indexes(connection)
     to_correct: dict[str, int] = {}
     plain_index = 0
     for index, clause in enumerate(parsed.clauses):
@@ -110,8 +150,7 @@ def plan(connection, parsed: ParsedQuery, config, visibility: set[str], respell:
             to_correct[lowered] = 2 if len(lowered) >= two_edits else 1
     near = corrections_of(connection, to_correct, visibility, alternatives)
     clause_options: list[list[Option] | None] = []
-    corrected_words: list[str] = []
-    changed = False
+    spellings: list[Spelling] = []
     plain_index = 0
     for index, clause in enumerate(parsed.clauses):
         if clause.kind == PREFIX:
@@ -121,31 +160,29 @@ def plan(connection, parsed: ParsedQuery, config, visibility: set[str], respell:
             options = [Option(f"CAST({params.add(tsquery_literal(sorted(stems), ' | '))} AS tsquery)",
                               sorted(stems), any_stem=True)] if stems else []
             clause_options.append(options)
-            corrected_words.append(clause.text + "*")
+            spellings.append(Spelling(clause.text + "*"))
             continue
         stems, known, phrase = analysed.get(plain_index, ([], True, ""))
         plain_index += 1
         words = clause.text.strip('"')
-        typed = clause.text
+        spelling = Spelling(("-" if clause.occur == NOT else "") + clause.text)
         if clause.kind == PHRASE and '"' in clause.text and len(stems) > 1:
             options = [_phrase(params, words, stems, phrase)]
         else:
             option = _plain(params, words, stems)
             options = [option] if option is not None else []
         if options and clause.kind != PHRASE and clause.occur != NOT and (index == respell or not known):
-            found = near.get(words.lower(), [])
-            if found and not found[0][1]:
+            spelling.near = near.get(words.lower(), [])
+            if spelling.near and not spelling.near[0][1]:
                 options = []  # most likely a misspelt stop word ("hsve" for "have"): it never narrows
-                typed, changed = found[0][0], True
-            elif found:
-                for rank, (option_word, option_stems) in enumerate(found):
+            else:
+                for rank, (option_word, option_stems) in enumerate(spelling.near):
                     alt = _plain(params, option_word, option_stems, fuzzy_weight * (1.0 - 0.1 * rank))
                     if alt is not None:
                         options.append(alt)
-                typed, changed = found[0][0], True
         clause_options.append(options or None)
-        corrected_words.append(("-" if clause.occur == NOT else "") + typed)
-    return _assemble(parsed, clause_options, params, " ".join(corrected_words) if changed else None)
+        spellings.append(spelling)
+    return _assemble(parsed, clause_options, params, spellings)
 
 
 # Between two words of a quoted phrase, up to this many skipped words (stop words, one letter), as
@@ -173,7 +210,7 @@ def _either(options: list[Option]) -> str:
     return options[0].sql if len(options) == 1 else "(" + " || ".join(o.sql for o in options) + ")"
 
 
-def _assemble(parsed: ParsedQuery, clause_options: list, params: _Params, corrected: str | None) -> Plan:
+def _assemble(parsed: ParsedQuery, clause_options: list, params: _Params, spellings: list[Spelling]) -> Plan:
     grouped = {i for group in parsed.or_groups for i in group}
     parts: list[list[Option]] = []
     for i, (clause, options) in enumerate(zip(parsed.clauses, clause_options)):
@@ -185,13 +222,13 @@ def _assemble(parsed: ParsedQuery, clause_options: list, params: _Params, correc
             parts.append(options)
     nots = [options for clause, options in zip(parsed.clauses, clause_options) if options and clause.occur == NOT]
     if not parts:
-        return Plan(None, None, None, params.values, [], corrected)
+        return Plan(None, None, None, params.values, [], spellings)
     positive = " && ".join(_either(p) for p in parts)
     excluded = "".join(f" && !!{_either(n)}" for n in nots)
     loose = None
     if len(parts) > 1 and not parsed.or_groups:
         loose = "(" + " || ".join(_either(p) for p in parts) + ")" + excluded
-    return Plan(f"({positive}){excluded}", loose, f"({positive})", params.values, parts, corrected)
+    return Plan(f"({positive}){excluded}", loose, f"({positive})", params.values, parts, spellings)
 
 
 def respellable(parsed: ParsedQuery, config) -> list[int]:

@@ -4,6 +4,7 @@ the Whoosh engine uses (kb.search.ranking), from the query's lexemes as each doc
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from kb.search import ranking
 from kb.search.engines.postgres.planning import Option
@@ -60,3 +61,11 @@ def _in_title(option: Option, per_doc: dict[str, dict[str, int]]) -> bool:
     stems = option.stems
     held = [s for s in stems if per_doc.get(s, {}).get("title")]
     return bool(held) if option.any_stem else bool(stems) and len(held) == len(stems)
+
+
+def holder(rows) -> Callable[[list[str]], bool]:
+    """Whether one document of these rows (as rerank reads them) holds every one of some stems."""
+    held: dict[tuple, set[str]] = {}
+    for kind, doc_id, _, lexeme, _, _ in rows:
+        held.setdefault((kind, doc_id), set()).add(lexeme)
+    return lambda stems: any(held_here.issuperset(stems) for held_here in held.values())

@@ -76,6 +76,20 @@ def test_a_removed_documents_words_are_never_offered(search_app):
 
 
 @pytestmark_pg
+def test_did_you_mean_passes_over_a_spelling_no_result_holds_to_one_that_a_result_does(search_app):
+    """The nearest, first spelling is only in a page moved out of sight (its word stays listed);
+    the next one is in a public page, and it is offered, sorted by relevance or by date."""
+    hidden = add_note("Osprey notes", "About the quillwert appliance.")
+    add_note("Heron notes", "A quillwort grows by the rack.")
+    hidden.visibility = "role:staff"
+    db.session.commit()
+    for sort in ("relevance", "newest"):
+        found = search("quillwart", ANON, sort=sort)
+        assert found.did_you_mean == "quillwort"
+        assert [hit.title for hit in found.results] == ["Heron notes"]
+
+
+@pytestmark_pg
 def test_snippets_keep_only_marks(search_app):
     add_note("Markup page", 'Run <b onclick="x()">the</b> quokka & "tidy" <script>alert(1)</script> step.')
     snippet = str(search("quokka", ANON).results[0].snippet)
@@ -86,16 +100,17 @@ def test_snippets_keep_only_marks(search_app):
 
 @pytestmark_pg
 def test_planner_settings_hold_only_for_the_search(search_app):
-    """A search turns sequential scans off and lowers pg_trgm's threshold for itself; whatever the
-    request does next in the same transaction plans as usual."""
+    """A search turns sequential scans and JIT off, prices random pages lower and lowers pg_trgm's
+    threshold for itself; whatever the request does next in the same transaction plans as usual."""
     add_note("Replication lag on the standby", "the standby falls behind")
-    before = db.session.execute(text("SELECT current_setting('enable_seqscan'), "
-                                     "current_setting('pg_trgm.similarity_threshold')")).one()
+    settings = text("SELECT current_setting('enable_seqscan'), current_setting('pg_trgm.similarity_threshold'), "
+                    "current_setting('jit'), current_setting('random_page_cost')")
+    before = db.session.execute(settings).one()
     assert search("replicaton standby", ANON).total == 1
     assert [s["title"] for s in suggest("replicatoin st", ANON)] == ["Replication lag on the standby"]
-    after = db.session.execute(text("SELECT current_setting('enable_seqscan'), "
-                                    "current_setting('pg_trgm.similarity_threshold')")).one()
-    assert tuple(after) == tuple(before) == ("on", "0.3")
+    after = db.session.execute(settings).one()
+    assert tuple(after) == tuple(before)
+    assert tuple(before)[:2] == ("on", "0.3") and tuple(before)[3] != "1.1"
 
 
 @pytestmark_pg
