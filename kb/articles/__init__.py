@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from kb import page_cache
+from kb.articles import editor_views  # noqa: F401  (registers its pages on bp)
 from kb.articles.views import bp
 from kb.hooks import (
     register_facet_labels,

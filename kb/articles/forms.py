@@ -77,3 +77,13 @@ class ReviewForm(BaseForm):
 
 class ActionForm(BaseForm):
     """A button that changes state: only the CSRF token."""
+
+
+def review_form() -> ReviewForm:
+    """The review form, offering the product versions, newest first, the current one chosen."""
+    form = ReviewForm()
+    versions = list(current_app.config["PRODUCT_VERSIONS"])
+    form.verified_version.choices = [SelectChoice(v, v) for v in reversed(versions)]
+    if not form.is_submitted():
+        form.verified_version.data = current_app.config["CURRENT_PRODUCT_VERSION"]
+    return form

@@ -7,12 +7,12 @@ from flask_login import current_user, login_required
 
 from kb.accounts.models import User
 from kb.accounts.permissions import staff_required
-from kb.cases import actions, activity, forms, links, notify, permissions
+from kb.cases import actions, activity, case_page, forms, links, notify, permissions
 from kb.cases import severity as severity_info
 from kb.cases.models import CaseStatus
 from kb.cases.queue import GROUP_LABELS, SLA_FILTERS, queue_page
 from kb.cases.urls import case_url
-from kb.cases.views import _assignee_choices, _case_or_404, _detail_context, _limit, bp
+from kb.cases.views import _limit, bp
 from kb.extensions import db
 from kb.security import int_arg
 
@@ -22,7 +22,7 @@ from kb.security import int_arg
 @_limit()
 def change_severity(number: int):
     """Staff re-grade a case; the due time follows."""
-    case = _case_or_404(number)
+    case = case_page.case_or_404(number)
     if not permissions.can_work_case(current_user, case):
         abort(403)
     form = forms.SeverityForm(prefix="severity")
@@ -31,7 +31,7 @@ def change_severity(number: int):
             event = actions.change_severity(case, current_user, form.severity.data, form.reason.data)
         except actions.CaseError as exc:
             form.reason.errors.append(str(exc))
-            return render_template("cases/detail.html", **_detail_context(case, severity_form=form)), 400
+            return case_page.again(case, 400, severity_form=form)
         activity.record(case, [event], current_user)
         if event is not None:
             notify.send_public_update(case, [event], current_user)
@@ -39,7 +39,7 @@ def change_severity(number: int):
         if event is not None:
             flash(f"Severity changed to {severity_info.label(case.severity)}.", "success")
         return redirect(case_url(case))
-    return render_template("cases/detail.html", **_detail_context(case, severity_form=form)), 400
+    return case_page.again(case, 400, severity_form=form)
 
 
 @bp.post("/cases/<int:number>/assign")
@@ -47,7 +47,7 @@ def change_severity(number: int):
 @_limit()
 def assign(number: int):
     """Staff record who is working the case ("take" assigns it to yourself)."""
-    case = _case_or_404(number)
+    case = case_page.case_or_404(number)
     if not permissions.can_work_case(current_user, case):
         abort(403)
     if request.form.get("take") == "1":
@@ -56,9 +56,9 @@ def assign(number: int):
         assignee = current_user._get_current_object()
     else:
         form = forms.AssignForm(prefix="assign")
-        form.assignee.choices = _assignee_choices()
+        form.assignee.choices = case_page.assignee_choices()
         if not form.validate_on_submit():
-            return render_template("cases/detail.html", **_detail_context(case, assign_form=form)), 400
+            return case_page.again(case, 400, assign_form=form)
         assignee = db.session.get(User, int(form.assignee.data)) if form.assignee.data else None
     try:
         actions.assign(case, current_user, assignee)
@@ -76,7 +76,7 @@ def assign(number: int):
 @_limit()
 def summary(number: int):
     """Staff post an edited, redacted summary of the resolution to the linked threads (or skip it)."""
-    case = _case_or_404(number)
+    case = case_page.case_or_404(number)
     if not case.thread_links:
         abort(404)
     form = forms.SummaryForm()

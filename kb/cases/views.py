@@ -14,13 +14,11 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
-from wtforms.fields.choices import SelectChoice
 
 from kb.accounts.models import User
-from kb.accounts.permissions import active_staff
-from kb.cases import actions, activity, attachments, clocks, composer, forms, links, notify, permissions, sla
+from kb.cases import actions, activity, attachments, case_page, clocks, composer, forms, links, notify, permissions, sla
 from kb.cases import severity as severity_info
-from kb.cases.models import Case, CaseEvent, CaseStatus, EventKind
+from kb.cases.models import Case, CaseEvent, CaseStatus
 from kb.cases.urls import case_url
 from kb.extensions import db, limiter
 from kb.forums import deflection
@@ -163,68 +161,13 @@ def _sla_sentence(case: Case) -> str:
     return actions.sla_sentence(case, viewer_zone().key)
 
 
-def _case_or_404(number, *options) -> Case:
-    """The case, if this user may see it; 404 otherwise, so other organisations' cases stay invisible."""
-    case = actions.case_by_number(number, *options)
-    if case is None or not permissions.can_see_case(current_user, case):
-        abort(404)
-    return case
-
-
-def _assignee_choices() -> list[SelectChoice]:
-    """Nobody, or an active staff member: the same list the page offers and the handler accepts."""
-    staff = db.session.scalars(active_staff().order_by(User.display_name))
-    return [SelectChoice("", "Nobody")] + [SelectChoice(str(u.id), u.display_name) for u in staff]
-
-
-def _update_form(case: Case) -> forms.StaffUpdateForm:
-    form = forms.StaffUpdateForm(prefix="update", data={"assignee": str(case.assignee_id or "")})
-    form.assignee.choices = _assignee_choices()
-    return form
-
-
-def _detail_context(case: Case, **overrides) -> dict:
-    staff = current_user.is_staff
-    assign_form = forms.AssignForm(prefix="assign")
-    if staff:
-        assign_form.assignee.choices = _assignee_choices()
-        assign_form.assignee.data = str(case.assignee_id or "")
-    context = {
-        "case": case,
-        "events": case.events if staff else actions.public_events(case),
-        "sla": actions.sla_status(case),
-        "update": actions.clocks.update_status(case),
-        "update_form": _update_form(case) if staff and "update_form" not in overrides else overrides.get("update_form"),
-        "button_label": composer.button_label,
-        "severity_info": severity_info.get(case.severity),
-        "comment_form": forms.CommentForm(prefix="comment"),
-        "status_form": forms.StatusForm(prefix="status", status=case.status.value),
-        "severity_form": forms.SeverityForm(prefix="severity", severity=str(case.severity)),
-        "assign_form": assign_form,
-        "escalate_form": forms.EscalateForm(prefix="escalate"),
-        "link_form": forms.LinkThreadForm(prefix="link"),
-        "button_form": forms.EmptyForm(),
-        "watching": actions.is_watching(case, current_user),
-        "can_escalate": permissions.can_escalate(current_user, case),
-        "can_link": permissions.can_link_thread(current_user, case),
-        "threads": links.linked_threads(case, current_user),
-        "summary_pending": staff and links.summary_pending(case),
-        "escalation_article": current_app.config["CASE_ESCALATION_ARTICLE"],
-        "status_labels": {s.value: s.label for s in CaseStatus},
-        "EventKind": EventKind,
-        **attachments.page_context(case, current_user),
-    }
-    context.update(overrides)
-    return context
-
-
 @bp.route("/cases/<int:number>")
 @login_required
 def detail(number: int):
     """One case: its details, SLA clock and timeline (internal notes for staff only)."""
     # The timeline with its authors in one query: the page costs the same with 1 or 100 comments.
-    case = _case_or_404(number, selectinload(Case.events).joinedload(CaseEvent.author))
-    context = _detail_context(case)
+    case = case_page.case_or_404(number, selectinload(Case.events).joinedload(CaseEvent.author))
+    context = case_page.context(case)
     clocks.keep_page_until_due(context["sla"], context["update"])
     response = render_template("cases/detail.html", **context)
     activity.mark_case_read(current_user, case)
@@ -237,7 +180,7 @@ def detail(number: int):
 @_limit()
 def comment(number: int):
     """Add a customer's comment, or take the staff composer's reply or note and changes; email the watchers."""
-    case = _case_or_404(number)
+    case = case_page.case_or_404(number)
     if current_user.is_staff:
         return _staff_update(case)
     form = forms.CommentForm(prefix="comment")
@@ -261,12 +204,12 @@ def comment(number: int):
             db.session.commit()
             flash("Your comment was added.", "success")
             return redirect(case_url(case) + f"#event-{events[0].id}")
-    return render_template("cases/detail.html", **_detail_context(case, comment_form=form)), status
+    return case_page.again(case, status, comment_form=form)
 
 
 def _staff_update(case: Case):
     """One staff submit: a reply or an internal note (by the button pressed) plus status, severity, assignee."""
-    form = _update_form(case)
+    form = case_page.update_form(case)
     if form.validate_on_submit():
         chosen = form.assignee.data or ""
         update = composer.StaffUpdate(
@@ -301,8 +244,8 @@ def _staff_update(case: Case):
             return redirect(case_url(case) + anchor)
         for name, message in errors.items():
             getattr(form, name).errors.append(message)
-        return render_template("cases/detail.html", **_detail_context(case, update_form=form)), status
-    return render_template("cases/detail.html", **_detail_context(case, update_form=form)), 400
+        return case_page.again(case, status, update_form=form)
+    return case_page.again(case, 400, update_form=form)
 
 
 @bp.post("/cases/<int:number>/status")
@@ -310,14 +253,14 @@ def _staff_update(case: Case):
 @_limit()
 def status(number: int):
     """Staff set the status; customers close, or reopen a resolved or closed case."""
-    case = _case_or_404(number)
+    case = case_page.case_or_404(number)
     form = forms.StatusForm(prefix="status")
     if form.validate_on_submit():
         try:
             event = actions.change_status(case, current_user, form.status.data)
         except actions.CaseError as exc:
             form.status.errors.append(str(exc))
-            return render_template("cases/detail.html", **_detail_context(case, status_form=form)), 403
+            return case_page.again(case, 403, status_form=form)
         activity.record(case, [event], current_user)
         if event is not None:
             notify.send_public_update(case, [event], current_user)
@@ -325,7 +268,7 @@ def status(number: int):
         if event is not None:
             flash(f"The case is now {case.status.label.lower()}.", "success")
         return redirect(case_url(case))
-    return render_template("cases/detail.html", **_detail_context(case, status_form=form)), 400
+    return case_page.again(case, 400, status_form=form)
 
 
 @bp.post("/cases/<int:number>/escalate")
@@ -333,7 +276,7 @@ def status(number: int):
 @_limit()
 def escalate(number: int):
     """A customer asks for more attention, with a reason; staff are told at once."""
-    case = _case_or_404(number)
+    case = case_page.case_or_404(number)
     form = forms.EscalateForm(prefix="escalate")
     if form.validate_on_submit():
         try:
@@ -347,7 +290,7 @@ def escalate(number: int):
             db.session.commit()
             flash("The case is escalated. The support team has been told and will contact you.", "success")
             return redirect(case_url(case))
-    return render_template("cases/detail.html", **_detail_context(case, escalate_form=form)), 400
+    return case_page.again(case, 400, escalate_form=form)
 
 
 @bp.post("/cases/<int:number>/watch")
@@ -355,7 +298,7 @@ def escalate(number: int):
 @_limit()
 def watch(number: int):
     """Start or stop getting an email for each public update."""
-    case = _case_or_404(number)
+    case = case_page.case_or_404(number)
     if not forms.EmptyForm().validate_on_submit():
         abort(400)
     wanted = request.form.get("watch") == "1"
@@ -370,7 +313,7 @@ def watch(number: int):
 @_limit()
 def link_thread(number: int):
     """Link a forum thread the user can read to this case."""
-    case = _case_or_404(number)
+    case = case_page.case_or_404(number)
     if not permissions.can_link_thread(current_user, case):
         abort(404)
     form = forms.LinkThreadForm(prefix="link")
@@ -388,7 +331,7 @@ def link_thread(number: int):
                 db.session.commit()
                 flash(f"Linked the thread “{thread.title}”.", "success")
                 return redirect(case_url(case))
-    return render_template("cases/detail.html", **_detail_context(case, link_form=form)), 400
+    return case_page.again(case, 400, link_form=form)
 
 
 @bp.post("/cases/<int:number>/files/<int:file_id>/delete")
@@ -396,7 +339,7 @@ def link_thread(number: int):
 @_limit()
 def delete_file(number: int, file_id: int):
     """Staff remove a file from a case; the timeline records who and when."""
-    case = _case_or_404(number)
+    case = case_page.case_or_404(number)
     stored = attachments.file_of_case(case, file_id)
     if stored is None or not permissions.can_work_case(current_user, case):
         abort(404)

@@ -19,13 +19,10 @@ visitor ever receives another's token, flash message, draft or header.
 Every cached page answers with ``ETag``, ``Last-Modified`` and ``Vary: Cookie``, and conditional
 requests get a 304.
 
-A page registered with ``signed_in=True`` (a thread, a case) is also kept per signed-in user, keyed on
-the URL, the user and the user's page version: a column of the user row, which every request reads
-anyway, raised in the transaction of any change to what that user's pages show (``watch_viewer``:
-their likes, watches, notifications, the user row itself; ``viewers_changed`` for statements the
-session does not track). Such a page is served only to the user it was rendered for, while its
-kinds are unchanged, for at most PAGE_CACHE_SIGNED_IN_SECONDS (or until the time the view gave to
-``fresh_until``), and only while the session holds nothing but the login (no draft, no flash).
+A page registered with ``signed_in=True`` (a thread, a case) is also kept per signed-in user
+(``viewers``): served only to the user it was rendered for, while its kinds are unchanged, for at
+most PAGE_CACHE_SIGNED_IN_SECONDS (or until the time the view gave to ``fresh_until``), and only
+while the session holds nothing but the login (no draft, no flash).
 """
 
 from __future__ import annotations
@@ -34,7 +31,7 @@ import hashlib
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from flask import (
@@ -47,69 +44,26 @@ from flask import (
     session,
 )
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import event, select
+from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from kb.extensions import db
-from kb.page_cache import settings
+from kb.page_cache import viewers
 from kb.page_cache.models import ChangeCounter
-from kb.page_cache.store import Entry, LruStore, PageStore
+from kb.page_cache.rules import SHARED_SESSION_KEYS, PageRule, state
+from kb.page_cache.store import Entry
+from kb.page_cache.viewers import (  # noqa: F401 (the package's interface)
+    per_viewer,
+    track_viewers,
+    viewers_changed,
+    watch_viewer,
+)
 
 # Random per process, so no stored content can contain them by accident.
 CSRF_MARKER = f"kb-csrf-{secrets.token_hex(12)}"
 _FRAGMENT_PREFIX = f"kbfragment{secrets.token_hex(8)}"
-# What a signed-out visitor's session may hold for a page to be shared: anything else (a login,
-# flashes, a vote, a draft) is personal.
-SHARED_SESSION_KEYS = frozenset({"csrf_token", "_fresh", "_permanent"})
-# What a signed-in user's session may hold for their page to be kept for them: the login itself.
-SIGNED_IN_SESSION_KEYS = SHARED_SESSION_KEYS | {"_user_id", "_id", "_remember", "_remember_seconds"}
 STORED_TYPES = frozenset({"text/html", "application/atom+xml", "application/xml"})
 _SESSION_KINDS = "kb_page_cache_kinds"
-_SESSION_VIEWERS = "kb_page_cache_viewers"
-
-
-@dataclass(frozen=True)
-class PageRule:
-    kinds: tuple[str, ...]
-    seconds_setting: str
-    in_view: bool  # the view answers hits itself (``cached_response``), after its own rate limit
-    signed_in: bool  # also kept per signed-in user
-    signed_in_kinds: tuple[str, ...] = ()  # what only signed-in users see there (a linked case)
-
-
-class CacheState:
-    """One app's rules, store and last reading of the change counters."""
-
-    def __init__(self, size: int):
-        self.pages: dict[str, PageRule] = {}
-        self.watched: dict[type, set[str]] = {}
-        self.viewer_watched: dict[type, str] = {}  # model -> the attribute naming the user it concerns
-        self.viewer_version = None  # the user column raised by those changes (track_viewers)
-        self.fillers: dict[str, Callable[..., object]] = {}
-        self.store = PageStore(size)
-        self.viewer_store = PageStore(size)
-        self.viewer_values = LruStore(size)
-        self.counters: dict[str, int] = {}
-        self.read_at = float("-inf")
-
-    def current_counters(self, every: float) -> dict[str, int]:
-        """The change counters, read from the database at most once every ``every`` seconds."""
-        now = time.monotonic()
-        if now - self.read_at >= every:
-            self.counters = dict(db.session.execute(select(ChangeCounter.kind, ChangeCounter.value)).all())
-            self.read_at = now
-        return self.counters
-
-
-def state(app: Flask) -> CacheState:
-    found = app.extensions.get("kb_page_cache")
-    if found is None:
-        settings.apply(app.config)
-        found = app.extensions["kb_page_cache"] = CacheState(int(app.config["PAGE_CACHE_SIZE"]))
-        found.viewer_store = PageStore(int(app.config["PAGE_CACHE_SIGNED_IN_SIZE"]))
-        found.viewer_values = LruStore(int(app.config["PAGE_CACHE_SIGNED_IN_SIZE"]))
-    return found
 
 
 def register_page(app: Flask, endpoint: str, *kinds: str, seconds_setting: str = "PAGE_CACHE_SECONDS",
@@ -129,36 +83,6 @@ def signed_in_also_shows(app: Flask, endpoint: str, *kinds: str) -> None:
     pages end with changes to ``kinds`` too, while signed-out visitors' pages do not."""
     rule = state(app).pages[endpoint]
     state(app).pages[endpoint] = replace(rule, signed_in_kinds=tuple(sorted({*rule.signed_in_kinds, *kinds})))
-
-
-def track_viewers(app: Flask, version) -> None:
-    """``version`` (a user model's integer column) is raised for each user whose pages change."""
-    state(app).viewer_version = version
-
-
-def watch_viewer(app: Flask, model: type, user_attribute: str) -> None:
-    """A committed change to a ``model`` row ends the cached pages of the user its ``user_attribute`` names."""
-    state(app).viewer_watched[model] = user_attribute
-
-
-def viewers_changed(user_ids) -> None:
-    """For statements the session does not track (bulk inserts and updates): these users' pages changed."""
-    _bump_viewers(db.session(), set(user_ids))
-
-
-def per_viewer(name: str, user, compute: Callable[[], object]):
-    """A value about a signed-in user (the header's unread count) that only their page version or a
-    change counter can change: computed once per worker until one of them moves."""
-    found = state(current_app)
-    if found.viewer_version is None:
-        return compute()
-    counters = found.current_counters(float(current_app.config["PAGE_CACHE_CHECK_SECONDS"]))
-    key = (name, user.id, getattr(user, found.viewer_version.key), tuple(sorted(counters.items())))
-    value = found.viewer_values.get(key)
-    if value is None:
-        value = compute()
-        found.viewer_values.put(key, value)
-    return value
 
 
 def fresh_until(moment: datetime) -> None:
@@ -216,19 +140,6 @@ def _bump(session: Session, kinds: set[str]) -> None:
     session.info.setdefault(_SESSION_KINDS, set()).update(kinds)
 
 
-def _bump_viewers(session: Session, user_ids: set[int]) -> None:
-    found = current_app.extensions.get("kb_page_cache") if has_app_context() else None
-    user_ids = {user_id for user_id in user_ids if user_id is not None}
-    user_ids -= session.info.get(_SESSION_VIEWERS, set())  # once per transaction is enough
-    if found is None or found.viewer_version is None or not user_ids:
-        return
-    column = found.viewer_version
-    table = column.class_.__table__
-    session.connection().execute(table.update().where(table.c.id.in_(sorted(user_ids)))
-                                 .values({column.key: table.c[column.key] + 1}))
-    session.info.setdefault(_SESSION_VIEWERS, set()).update(user_ids)
-
-
 def _count_changes(session: Session, flush_context) -> None:
     if not has_app_context():
         return
@@ -236,22 +147,18 @@ def _count_changes(session: Session, flush_context) -> None:
     if found is None or not (found.watched or found.viewer_watched):
         return
     kinds: set[str] = set()
-    viewers: set[int] = set()
     changed = [*session.new, *session.deleted]
     changed += [obj for obj in session.dirty if (type(obj) in found.watched or type(obj) in found.viewer_watched)
                 and session.is_modified(obj, include_collections=False)]
     for obj in changed:
         kinds |= found.watched.get(type(obj), set())
-        attribute = found.viewer_watched.get(type(obj))
-        if attribute is not None:
-            viewers.add(getattr(obj, attribute))
     kinds -= session.info.get(_SESSION_KINDS, set())  # once per transaction is enough
     _bump(session, kinds)
-    _bump_viewers(session, viewers)
+    viewers.bump(session, viewers.changed_viewers(found, changed))
 
 
 def _after_commit(session: Session) -> None:
-    session.info.pop(_SESSION_VIEWERS, None)
+    viewers.transaction_ended(session)
     if session.info.pop(_SESSION_KINDS, None) and has_app_context():
         found = current_app.extensions.get("kb_page_cache")
         if found is not None:
@@ -260,7 +167,7 @@ def _after_commit(session: Session) -> None:
 
 def _after_rollback(session: Session) -> None:
     session.info.pop(_SESSION_KINDS, None)
-    session.info.pop(_SESSION_VIEWERS, None)
+    viewers.transaction_ended(session)
 
 
 def install_listeners() -> None:
@@ -284,18 +191,6 @@ def csrf_field_name() -> str:
     return current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
 
 
-def _viewer_key() -> tuple | None:
-    """For a signed-in user whose session holds only the login: who they are and their page version."""
-    from flask_login import current_user
-
-    found = state(current_app)
-    if found.viewer_version is None or not current_user.is_authenticated:
-        return None
-    if not session.keys() <= SIGNED_IN_SESSION_KEYS:
-        return None
-    return (current_user.id, getattr(current_user, found.viewer_version.key))
-
-
 def _serve_from_cache():
     g.pop("kb_page_hit", None)  # never one left from an earlier request sharing this g (tests)
     found = state(current_app)
@@ -304,9 +199,10 @@ def _serve_from_cache():
         return None
     config = current_app.config
     kinds = rule.kinds
+    viewer = None
     if shared_visitor():
         store, key, seconds = found.store, request.url, float(config[rule.seconds_setting])
-    elif rule.signed_in and (viewer := _viewer_key()) is not None:
+    elif rule.signed_in and (viewer := viewers.viewer_key()) is not None:
         store, key, seconds = found.viewer_store, (request.url, *viewer), float(config["PAGE_CACHE_SIGNED_IN_SECONDS"])
         kinds += rule.signed_in_kinds
     else:
@@ -321,21 +217,18 @@ def _serve_from_cache():
             return None
         return _respond(entry)
     if request.method == "GET":  # a HEAD is answered from the cache but never fills it
-        g.kb_page = {"key": key, "store": store, "seconds": seconds, "fragments": {},
+        g.kb_page = {"key": key, "store": store, "viewer": viewer, "seconds": seconds, "fragments": {},
                      "token": g.pop(csrf_field_name(), None),
                      "counters": {kind: counters.get(kind, 0) for kind in kinds}}
         setattr(g, csrf_field_name(), CSRF_MARKER)
     return None
 
 
-def _storable(response, key) -> bool:
-    """A page fit for every signed-out visitor (or, for a signed-in key, for the same user at the same
-    page version): no cookie set, nothing personal in the session, and no flashed message shown
-    (``get_flashed_messages`` still returns what the page's render took out)."""
-    if isinstance(key, tuple):
-        audience = _viewer_key() == key[1:]
-    else:
-        audience = shared_visitor()
+def _storable(response, viewer: tuple | None) -> bool:
+    """A page fit for every signed-out visitor (or, kept for a signed-in ``viewer``, for the same user
+    at the same page version): no cookie set, nothing personal in the session, and no flashed message
+    shown (``get_flashed_messages`` still returns what the page's render took out)."""
+    audience = viewers.viewer_key() == viewer if viewer is not None else shared_visitor()
     return (response.status_code == 200 and response.mimetype in STORED_TYPES and not response.direct_passthrough
             and "Set-Cookie" not in response.headers and audience and not get_flashed_messages())
 
@@ -351,14 +244,14 @@ def _store_rendered(response):
         return response
     body = response.get_data(as_text=True)
     values = {name: part["value"] for name, part in pending["fragments"].items()}
-    if not _storable(response, pending["key"]) or pending["seconds"] <= 0:
+    if not _storable(response, pending["viewer"]) or pending["seconds"] <= 0:
         response.set_data(_personalise(body, True, values))
         return response
     entry = Entry(
         body=body, mimetype=response.mimetype, counters=pending["counters"],
         expires=time.monotonic() + pending["seconds"], modified=datetime.now(UTC).replace(microsecond=0),
         etag=hashlib.sha256(body.encode()).hexdigest()[:20], csrf=CSRF_MARKER in body,
-        private=isinstance(pending["key"], tuple),
+        private=pending["viewer"] is not None,
         fragments={name: part["details"] for name, part in pending["fragments"].items()},
     )
     pending["store"].put(pending["key"], entry)

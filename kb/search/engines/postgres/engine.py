@@ -8,7 +8,6 @@ BM25F and title-coverage scoring the Whoosh engine uses (kb.search.ranking).
 
 from __future__ import annotations
 
-import html
 import re
 import threading
 import time
@@ -16,14 +15,13 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 from typing import NamedTuple
 
-from markupsafe import Markup
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from kb.extensions import db
 from kb.search.documents import SearchDoc, plain_excerpt
-from kb.search.engine import Hit, Outcome, SearchRequest
-from kb.search.engines.postgres import scoring, writing
+from kb.search.engine import Outcome, SearchRequest
+from kb.search.engines.postgres import scoring, snippets, writing
 from kb.search.engines.postgres.models import DOCUMENTS_FORMAT, READ_FORMAT
 from kb.search.engines.postgres.planning import (
     Option,
@@ -39,8 +37,6 @@ from kb.search.query import clean
 CORE_FACETS = ("kind", "category")
 # ts_rank's weights are listed D, C, B, A: a first ordering of many matches before the re-ranking.
 PRE_RANK_WEIGHTS = "{0.4, 0.35, 0.5, 1.0}"
-SNIPPET_WINDOW = 4  # snippet lengths of text around the first likely match that ts_headline reads
-START, STOP = "\x02", "\x03"  # ts_headline's marks, swapped for <mark> once the text is escaped
 TERMS_LOCK = 0x6B627365  # the advisory lock of count_terms
 
 
@@ -251,7 +247,8 @@ class PostgresEngine:
             read = self._lexemes(connection, counted.top, stems)
             documents, average = self._totals_now(connection)
             scored = scoring.rerank(read, parts, stems, documents, average, start + request.per_page)[start:]
-        return self._hits(connection, scored, positive, query_params, set(stems)), scoring.holder(read)
+        chars = int(self.config["SEARCH_SNIPPET_CHARS"])
+        return snippets.hits(connection, scored, positive, query_params, stems, chars), scoring.holder(read)
 
     def _lexemes(self, connection, keys: list[tuple[str, int]], stems: list[str]) -> list:
         """Where each of these documents holds the query's stems, for the re-ranking (see scoring.rerank)."""
@@ -279,51 +276,6 @@ class PostgresEngine:
         with self._stats_lock:
             self._totals = (int(documents), float(average))
             self._stats_time = now
-
-    def _hits(self, connection, scored, positive: str | None, query_params: dict, stems: set[str]) -> list[Hit]:
-        if not scored:
-            return []
-        chars = int(self.config["SEARCH_SNIPPET_CHARS"])
-        words = max(10, chars // 7)
-        options = f"StartSel={START}, StopSel={STOP}, MaxWords={words}, MinWords={max(5, words // 2)}"
-        # ts_headline reads all the text it is given, and an excerpt may be SEARCH_SNIPPET_SOURCE_CHARS
-        # long: as the Whoosh engine does, it gets the stretch around the first word that starts like
-        # one of the query's stems. The text goes in escaped, so the parser keeps "<script>" as text
-        # rather than dropping a tag.
-        # A stem may end unlike its words ("histori" for "history"): all but its last letter.
-        prefixes = sorted({stem[:max(5, len(stem) - 1)] for stem in stems if stem})
-        # Whole words only: the stretch loses a word cut at either end.
-        window = ("regexp_replace(regexp_replace(substr(d.excerpt, w.at, :window), "
-                  "CASE WHEN w.at > 1 THEN '^\\S*\\s+' ELSE '^$' END, ''), "
-                  "CASE WHEN w.at + :window <= length(d.excerpt) THEN '\\s+\\S*$' ELSE '^$' END, '')"
-                  if prefixes else "d.excerpt")
-        at = ("CROSS JOIN LATERAL (SELECT greatest(1, regexp_instr(d.excerpt, :first_word, 1, 1, 0, 'i') - :before) "
-              "AS at) AS w" if prefixes else "")
-        headline = (f"ts_headline('kb_english', replace(replace(replace(translate({window}, :marks, ''), '&', '&amp;'), "
-                    f"'<', '&lt;'), '>', '&gt;'), ({positive}), :options)" if positive else "''")
-        rows = connection.execute(text(f"""
-            SELECT d.kind, d.doc_id, d.title, d.url, d.category, d.category_name, d.tags, d.facets, d.badges,
-                   d.updated, d.summary, d.excerpt, {headline} AS headline
-            FROM search_documents d
-            JOIN unnest(CAST(:kinds AS text[]), CAST(:ids AS int[])) AS k(kind, doc_id)
-              ON d.kind = k.kind AND d.doc_id = k.doc_id
-            {at}
-        """), {**query_params, "marks": START + STOP, "options": options,
-               "first_word": r"\m(" + "|".join(re.escape(p) for p in prefixes) + ")", "before": chars,
-               "window": chars * SNIPPET_WINDOW,
-               "kinds": [k for (k, _), _ in scored], "ids": [i for (_, i), _ in scored]}).mappings().all()
-        by_key = {(r["kind"], r["doc_id"]): r for r in rows}
-        hits = []
-        for key, score in scored:
-            r = by_key.get(key)
-            if r is None:
-                continue
-            hits.append(Hit(url=r["url"], title=r["title"], kind=r["kind"],
-                            snippet=_snippet(r["headline"], r["summary"], r["excerpt"], chars), score=float(score),
-                            id=int(r["doc_id"]), category=r["category"], category_name=r["category_name"],
-                            tags=[t for t in (r["tags"] or "").split(",") if t], facets=dict(r["facets"] or {}),
-                            badges=list(r["badges"] or []), updated=r["updated"], summary=r["summary"]))
-        return hits
 
     # --- type-ahead --------------------------------------------------------------------------------
 
@@ -427,16 +379,3 @@ def _filters(request: SearchRequest) -> tuple[str, dict]:
         where.append("d.facet_terms @> CAST(:facet_filter AS text[])")
         params["facet_filter"] = terms
     return " AND ".join(where), params
-
-
-def _snippet(headline: str | None, summary: str, excerpt: str, chars: int) -> Markup:
-    """The headline escaped with its marks turned into <mark>; without a match, the summary or the
-    opening of the text."""
-    if headline and START in headline:
-        # Unescaped and escaped again: a fragment may end inside an entity ("&lt;scr").
-        escaped = html.escape(html.unescape(headline), quote=False)
-        return Markup(escaped.replace(START, "<mark>").replace(STOP, "</mark>"))
-    plain = summary or excerpt or ""
-    if len(plain) > chars:
-        plain = plain[:chars].rsplit(" ", 1)[0] + " …"
-    return Markup(html.escape(plain, quote=False))
