@@ -195,6 +195,22 @@ def test_facets_wait_behind_a_filter_disclosure_with_display_names(client, artic
     assert page.index('class="search-facets"') < page.index('class="result-list"')
 
 
+def test_a_category_renamed_through_another_worker_is_named_anew_in_the_search_facets(
+        app, client, article, second_worker):
+    """Each worker keeps the category names until the change counters say they changed."""
+    app.config["PAGE_CACHE_CHECK_SECONDS"] = 0
+
+    def facets() -> str:
+        return html(client.get("/search?q=checkpoint")).split('<details class="search-facets"', 1)[1]
+
+    assert ">Failover and recovery</a>" in facets()
+    with second_worker.app_context():
+        category = db.session.scalar(select(Category).where(Category.slug == "failover-and-recovery"))
+        category.name = "Failover and disaster recovery"
+        db.session.commit()
+    assert ">Failover and disaster recovery</a>" in facets() and ">Failover and recovery</a>" not in facets()
+
+
 def test_a_thread_is_not_listed_beside_the_article_made_from_it(client, staff, customer, forum):
     thread = threads.create_thread(forum["replication"], customer, "Shrink a journal safely", "The journal is 2 TB.")
     db.session.commit()

@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
+from kb import page_cache
 from kb.articles import queries
 from kb.articles.models import (
     Article,
@@ -33,7 +34,8 @@ def home_articles(user) -> dict:
 
 def category_labels() -> dict[str, str]:
     """Knowledge-base category names by slug, for the search page's category facet."""
-    return {slug: name for slug, name in db.session.execute(select(Category.slug, Category.name))}
+    return page_cache.kept("articles-category-labels", ("articles",), lambda: {
+        slug: name for slug, name in db.session.execute(select(Category.slug, Category.name))})
 
 
 def article_type_labels() -> dict[str, str]:

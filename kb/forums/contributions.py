@@ -44,7 +44,8 @@ def sitemap():
 
 def category_labels() -> dict[str, str]:
     """Forum category names by slug, for the search page's category facet."""
-    return {slug: name for slug, name in db.session.execute(select(ForumCategory.slug, ForumCategory.name))}
+    return page_cache.kept("forums-category-labels", ("forums",), lambda: {
+        slug: name for slug, name in db.session.execute(select(ForumCategory.slug, ForumCategory.name))})
 
 
 def thread_articles(ids: list[int]) -> dict[int, tuple[str, int]]:

@@ -85,6 +85,15 @@ def signed_in_also_shows(app: Flask, endpoint: str, *kinds: str) -> None:
     state(app).pages[endpoint] = replace(rule, signed_in_kinds=tuple(sorted({*rule.signed_in_kinds, *kinds})))
 
 
+def kept(name: str, kinds: tuple[str, ...], compute: Callable[[], object]):
+    """A value every visitor sees alike that only changes with ``kinds`` (the category names a search
+    page shows): computed once per worker until one of their change counters moves. Treat it as
+    read-only: every request gets the same object."""
+    found = state(current_app)
+    counters = found.current_counters(float(current_app.config["PAGE_CACHE_CHECK_SECONDS"]))
+    return found.remembered(found.values, (name, *(counters.get(kind, 0) for kind in kinds)), compute)
+
+
 def fresh_until(moment: datetime) -> None:
     """The page being rendered changes by itself at ``moment`` (a clock running out): keep it no longer."""
     pending = g.get("kb_page")

@@ -41,6 +41,7 @@ class CacheState:
         self.store = PageStore(size)
         self.viewer_store = PageStore(signed_in_size)
         self.viewer_values = LruStore(signed_in_size)
+        self.values = LruStore(size)
         self.counters: dict[str, int] = {}
         self.read_at = float("-inf")
 
@@ -51,6 +52,15 @@ class CacheState:
             self.counters = dict(db.session.execute(select(ChangeCounter.kind, ChangeCounter.value)).all())
             self.read_at = now
         return self.counters
+
+    @staticmethod
+    def remembered(store: LruStore, key: tuple, compute: Callable[[], object]):
+        """``store``'s value for ``key``, computed and kept on first use."""
+        value = store.get(key)
+        if value is None:
+            value = compute()
+            store.put(key, value)
+        return value
 
 
 def state(app: Flask) -> CacheState:

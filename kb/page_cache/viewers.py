@@ -44,11 +44,7 @@ def per_viewer(name: str, user, compute: Callable[[], object]):
         return compute()
     counters = found.current_counters(float(current_app.config["PAGE_CACHE_CHECK_SECONDS"]))
     key = (name, user.id, getattr(user, found.viewer_version.key), tuple(sorted(counters.items())))
-    value = found.viewer_values.get(key)
-    if value is None:
-        value = compute()
-        found.viewer_values.put(key, value)
-    return value
+    return found.remembered(found.viewer_values, key, compute)
 
 
 def viewer_key() -> tuple | None:
