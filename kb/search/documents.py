@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
+
+# The words of a document as both engines index them: letters and digits, with inner dots
+# ("v8.0", "hs.5124"); Whoosh's RegexTokenizer finds the same.
+WORD = re.compile(r"\w+(?:\.?\w+)*", re.UNICODE)
 
 PUBLIC = "public"
 AUTHENTICATED = "authenticated"

@@ -22,7 +22,7 @@ from kb.extensions import db
 from kb.search.documents import SearchDoc, plain_excerpt
 from kb.search.engine import Outcome, SearchRequest
 from kb.search.engines.postgres import scoring, snippets, writing
-from kb.search.engines.postgres.models import DOCUMENTS_FORMAT, READ_FORMAT
+from kb.search.engines.postgres.models import DOCUMENTS_FORMAT, READ_FORMAT, statement
 from kb.search.engines.postgres.planning import (
     Option,
     Plan,
@@ -203,7 +203,7 @@ class PostgresEngine:
                 if query and ranked else "0")
         top = ("UNION ALL (SELECT 'top', kind, doc_id FROM m ORDER BY r DESC, kind, doc_id LIMIT :ranked)"
                if query and ranked else "")
-        rows = connection.execute(text(f"""
+        rows = connection.execute(statement(f"""
             WITH m AS MATERIALIZED (SELECT d.kind, d.doc_id, d.category, d.facet_terms, {rank} AS r
                                     FROM {_matching(where, query)})
             SELECT 'kind' AS facet, kind AS value, count(*) AS n FROM m GROUP BY kind
@@ -237,7 +237,7 @@ class PostgresEngine:
             return [], scoring.holder([])
         stems = sorted({s for part in parts for o in part for s in o.stems})
         if query is None or request.sort == "newest":
-            rows = connection.execute(text(f"""
+            rows = connection.execute(statement(f"""
                 SELECT d.kind, d.doc_id FROM {_matching(where, query)}
                 ORDER BY d.updated DESC, d.doc_id DESC OFFSET :offset LIMIT :limit
             """), {**params, **query_params, "offset": start, "limit": request.per_page}).all()
@@ -252,7 +252,7 @@ class PostgresEngine:
 
     def _lexemes(self, connection, keys: list[tuple[str, int]], stems: list[str]) -> list:
         """Where each of these documents holds the query's stems, for the re-ranking (see scoring.rerank)."""
-        return connection.execute(text("""
+        return connection.execute(statement("""
             SELECT d.kind, d.doc_id, d.body_length, s.lexeme, s.weights,
                    CAST((SELECT json_object_agg(t.lexeme, t.documents) FROM search_terms t
                          WHERE t.lexeme = ANY(CAST(:stems AS text[]))) AS text) AS frequencies
@@ -319,7 +319,7 @@ class PostgresEngine:
 
     def _suggestions(self, connection, query: str, visibility: set[str], kinds, limit: int, seen) -> list:
         kind_filter = " AND d.kind = ANY(CAST(:kinds AS text[]))" if kinds else ""
-        rows = connection.execute(text(f"""
+        rows = connection.execute(statement(f"""
             SELECT d.kind, d.doc_id, d.title, d.url, d.summary, left(d.excerpt, 400) AS excerpt
             FROM search_documents d, CAST(:q AS tsquery) AS q
             WHERE d.visibility = ANY(CAST(:visibility AS text[])){kind_filter} AND d.suggest_tsv @@ q

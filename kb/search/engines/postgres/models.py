@@ -7,13 +7,18 @@ keeps its index on disk), so one schema serves every site.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import DDL, JSON, Index, Integer, String, Text, event
+from sqlalchemy import DDL, JSON, Index, Integer, String, Text, event, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kb.extensions import db
 from kb.types import UTCDateTime
+
+# A search writes its statements out per query shape; text() reads each one for its bound names
+# (a regular expression over the whole statement), so each shape is read once per process.
+statement = lru_cache(maxsize=1024)(text)
 
 TSV = Text().with_variant(TSVECTOR(), "postgresql")
 TERMS = JSON().with_variant(ARRAY(Text), "postgresql")

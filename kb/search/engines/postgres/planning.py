@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import text
 
+from kb.search.engines.postgres.models import statement
 from kb.search.engines.postgres.spelling import corrections_of
 from kb.search.query import MUST, NOT, PHRASE, PREFIX, ParsedQuery
 
@@ -33,7 +34,7 @@ PLANNER_SETTINGS = ("set_config('enable_seqscan', 'off', true), set_config('jit'
 
 def prefer_indexes(connection) -> None:
     """PLANNER_SETTINGS, for a search that does not start with the analysis of its words."""
-    connection.execute(text(f"SELECT {PLANNER_SETTINGS}"))
+    connection.execute(statement(f"SELECT {PLANNER_SETTINGS}"))
 
 
 # A word is known when a page the viewer may see holds it as typed, or any page holds its stem (the

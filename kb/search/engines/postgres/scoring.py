@@ -18,20 +18,21 @@ def rerank(rows, parts: list[list[Option]], stems: list[str], documents: int, av
     """The best `needed` (key, score), from rows of (kind, doc_id, body_length, lexeme, weights,
     frequencies as JSON text): one row per query lexeme a document holds, or one with no lexeme."""
     lengths: dict[tuple, int] = {}
-    fields: dict[tuple, dict[str, dict[str, int]]] = {}
+    by_stem: dict[str, dict[tuple, float]] = {}  # stem -> {document: its field-weighted frequency}
+    titled: dict[tuple, set[str]] = {}  # document -> the query's stems its title holds
     counted: dict[str, int] = {}
+    field_weights = ranking.FIELD_WEIGHTS
     for kind, doc_id, length, lexeme, weights, frequencies in rows:
         if frequencies and not counted:  # the same on every row: read once
             counted = json.loads(frequencies)
         key = (kind, doc_id)
         lengths[key] = length
-        per_doc = fields.setdefault(key, {})
+        titled.setdefault(key, set())
         if lexeme is not None:
-            counts: dict[str, int] = {}
-            for weight in weights or ("D",):
-                field = FIELDS.get(weight, "body")
-                counts[field] = counts.get(field, 0) + 1
-            per_doc[lexeme] = counts
+            fields = [FIELDS.get(weight, "body") for weight in weights or ("D",)]
+            by_stem.setdefault(lexeme, {})[key] = sum(field_weights[field] for field in fields)
+            if "title" in fields:
+                titled[key].add(lexeme)
     # A stem newer than the last count (search_terms) is taken as rare: one document.
     frequencies = {stem: int(counted.get(stem, 1)) for stem in stems}
     scores = {key: 0.0 for key in lengths}
@@ -42,25 +43,26 @@ def rerank(rows, parts: list[list[Option]], stems: list[str], documents: int, av
             boost = option.weight * (1.5 if option.phrase else 1.0)
             for group in groups:
                 weighted: dict[tuple, float] = {}
-                for key, per_doc in fields.items():
-                    tf = sum(ranking.FIELD_WEIGHTS[f] * n for s in group for f, n in per_doc.get(s, {}).items())
-                    if tf:
-                        weighted[key] = tf
+                for stem in group:
+                    for key, tf in by_stem.get(stem, {}).items():
+                        weighted[key] = weighted.get(key, 0.0) + tf
                 if weighted:
                     df = max(frequencies.get(s, 0) for s in group)
                     ranking.add_word(scores, weighted, ranking.idf(documents, df) * boost, length_of, average)
     if parts:
-        for key, per_doc in fields.items():
-            covered = sum(1 for part in parts if any(_in_title(option, per_doc) for option in part))
-            if covered:
-                scores[key] *= ranking.title_factor(covered / len(parts))
+        for key, in_title in titled.items():
+            if in_title:
+                covered = sum(1 for part in parts if any(_in_title(option, in_title) for option in part))
+                if covered:
+                    scores[key] *= ranking.title_factor(covered / len(parts))
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:needed]
 
 
-def _in_title(option: Option, per_doc: dict[str, dict[str, int]]) -> bool:
-    stems = option.stems
-    held = [s for s in stems if per_doc.get(s, {}).get("title")]
-    return bool(held) if option.any_stem else bool(stems) and len(held) == len(stems)
+def _in_title(option: Option, in_title: set[str]) -> bool:
+    """A prefix needs one completion in the title, any other option every one of its stems."""
+    if option.any_stem:
+        return not in_title.isdisjoint(option.stems)
+    return bool(option.stems) and in_title.issuperset(option.stems)
 
 
 def holder(rows) -> Callable[[list[str]], bool]:

@@ -7,9 +7,9 @@ import html
 import re
 
 from markupsafe import Markup
-from sqlalchemy import text
 
 from kb.search.engine import Hit
+from kb.search.engines.postgres.models import statement
 
 SNIPPET_WINDOW = 4  # snippet lengths of text around the first likely match that ts_headline reads
 START, STOP = "\x02", "\x03"  # ts_headline's marks, swapped for <mark> once the text is escaped
@@ -37,7 +37,7 @@ def hits(connection, scored: list[tuple[tuple[str, int], float]], positive: str 
           "AS at) AS w" if prefixes else "")
     headline = (f"ts_headline('kb_english', replace(replace(replace(translate({window}, :marks, ''), '&', '&amp;'), "
                 f"'<', '&lt;'), '>', '&gt;'), ({positive}), :options)" if positive else "''")
-    rows = connection.execute(text(f"""
+    rows = connection.execute(statement(f"""
         SELECT d.kind, d.doc_id, d.title, d.url, d.category, d.category_name, d.tags, d.facets, d.badges,
                d.updated, d.summary, d.excerpt, {headline} AS headline
         FROM search_documents d

@@ -17,6 +17,8 @@ from __future__ import annotations
 from rapidfuzz.distance import OSA
 from sqlalchemy import text
 
+from kb.search.engines.postgres.models import statement
+
 # An edit changes up to four of a word's trigrams (a swap of two neighbours; a substitution three)
 # and pg_trgm pads words (two spaces in front, one behind): a word of L letters has L + 1 trigrams,
 # so d edits keep at least L + 1 - 4d of them.
@@ -58,7 +60,7 @@ def corrections_of(connection, words: dict[str, int], visibility: set[str],
         return {}
     ordered = sorted(words)
     thresholds = [threshold(len(w), words[w]) for w in ordered]
-    connection.execute(text("SELECT set_config('pg_trgm.similarity_threshold', :t, true)"),
+    connection.execute(statement("SELECT set_config('pg_trgm.similarity_threshold', :t, true)"),
                        {"t": f"{min(thresholds):.3f}"})
     found = connection.execute(_CANDIDATES, {"visibility": sorted(visibility), "words": ordered,
                                              "maxdists": [words[w] for w in ordered],

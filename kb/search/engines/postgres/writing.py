@@ -7,18 +7,15 @@ changes (no outbox, no lag), a connection of its own for a rebuild.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from datetime import UTC
 
 from sqlalchemy import text
 
-from kb.search.documents import SearchDoc, doc_digest
+from kb.search.documents import WORD, SearchDoc, doc_digest
 from kb.search.engines.postgres.models import MARK_FORMAT
 from kb.search.ranking import LEAD_WORDS
 
-# The words a reader types: the same as the Whoosh engine's vocabulary (letters, digits, inner dots).
-WORD = re.compile(r"\w+(?:\.?\w+)*", re.UNICODE)
 MAX_WORD = 60
 
 _COLUMNS = ("kind, doc_id, title, url, visibility, category, category_name, summary, tags, excerpt, facets, "

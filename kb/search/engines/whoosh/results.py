@@ -10,14 +10,10 @@ from html import escape as htmlescape
 
 from markupsafe import Markup
 
+from kb.search.documents import WORD
 from kb.search.engine import Hit
 from kb.search.engines.whoosh.matching import value_sets
-from kb.search.engines.whoosh.schema import (
-    CORE_FACETS,
-    FACET_FIELD,
-    STEM_ANALYZER,
-    WORD,
-)
+from kb.search.engines.whoosh.schema import CORE_FACETS, FACET_FIELD, STEM_ANALYZER
 from kb.search.engines.whoosh.searchers import Holder
 
 

@@ -8,7 +8,7 @@ import re
 
 from whoosh import analysis, columns, fields, formats
 
-from kb.search.documents import SearchDoc, doc_digest, doc_key, timestamp
+from kb.search.documents import WORD, SearchDoc, doc_digest, doc_key, timestamp
 from kb.search.ranking import FIELD_WEIGHTS as RANKING_WEIGHTS
 from kb.search.ranking import LEAD_WORDS
 
@@ -24,7 +24,6 @@ FIELD_WEIGHTS = {**RANKING_WEIGHTS, "title_words": RANKING_WEIGHTS["title"]}
 
 STEM_ANALYZER = analysis.StemmingAnalyzer(cachesize=100_000)
 PLAIN_ANALYZER = analysis.RegexTokenizer() | analysis.LowercaseFilter()
-WORD = re.compile(r"\w+(?:\.?\w+)*", re.UNICODE)  # the same words RegexTokenizer finds
 
 
 def make_schema() -> fields.Schema:
