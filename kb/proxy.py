@@ -24,6 +24,8 @@ class SiteFlask(Flask):
 
     _site_adapter: tuple[str, MapAdapter] | None = None
     _sync: dict | None = None
+    _plain_urls: dict | None = None
+    PLAIN_URLS = 1000  # at most this many remembered (endpoint, script root) paths
 
     def site_url_adapter(self) -> MapAdapter | None:
         site = self.config.get("SITE_URL")
@@ -64,6 +66,8 @@ class SiteFlask(Flask):
             trusted = self.config.get("TRUSTED_HOSTS") or ["localhost"]
             req_ctx.url_adapter = self.site_url_adapter() or self.url_map.bind(trusted[0].lstrip("."))
         external = _external if _external is not None else _scheme is not None
+        if req_ctx is not None and not external and not values and _anchor is None and _method is None:
+            return self._plain_url(endpoint, req_ctx.request)
         if req_ctx is None or not external or not self.config.get("SITE_URL"):
             return super().url_for(
                 endpoint, _anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external, **values
@@ -74,6 +78,18 @@ class SiteFlask(Flask):
         if script_root and path.startswith(script_root):
             path = path[len(script_root):]
         return site_base(self, _scheme) + path
+
+    def _plain_url(self, endpoint: str, request) -> str:
+        """The path of an endpoint that takes no values (the header's and footer's links, a dozen on
+        every page): built once per script root, since nothing else it depends on changes while the
+        site runs (the one url_defaults hook, the static fingerprint, needs a filename)."""
+        key = (endpoint, request.blueprint if endpoint.startswith(".") else None, request.script_root)
+        if self._plain_urls is None or len(self._plain_urls) >= self.PLAIN_URLS:
+            self._plain_urls = {}
+        path = self._plain_urls.get(key)
+        if path is None:
+            path = self._plain_urls[key] = super().url_for(endpoint)
+        return path
 
 
 def site_base(app: Flask, scheme: str | None = None) -> str:

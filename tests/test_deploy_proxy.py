@@ -161,3 +161,16 @@ def test_trusted_hosts_from_the_environment(app_config, tmp_path, monkeypatch):
 def test_site_url_set_after_the_app_context_began_still_builds_links(app):
     app.config.update(SITE_URL=SITE)
     assert url_for("site.sitemap") == f"{SITE}/sitemap.xml"
+
+
+def test_links_follow_the_path_prefix_the_proxy_names_on_each_request(app, app_config, tmp_path):
+    """A site served under /support by one proxy and at / by another: the header's links (built once
+    per prefix) name the prefix each request came through."""
+    app = _app(app_config, tmp_path, "prefixed", SITE_URL=SITE, PROXY_HOPS=1, TRUSTED_HOSTS=["support.example.com"])
+    client = app.test_client()
+    for prefix in ("/support", "", "/support"):
+        page = client.get("/", base_url=SITE, headers={"X-Forwarded-Prefix": prefix} if prefix else {})
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+        assert f'href="{prefix}/articles/"' in html and f'href="{prefix}/severity"' in html
+        assert ('href="/articles/"' in html) == (prefix == "")

@@ -39,20 +39,30 @@ def _int_arg(name: str, default: int, maximum: int) -> int:
     return int(raw)
 
 
+def _with_query(base: str, args: list[tuple[str, object]]) -> str:
+    """``base`` with this query string, encoded as url_for encodes one (werkzeug.urls._urlencode)."""
+    return base + ("?" + urlencode(args, safe="!$'()*,/:;?@") if args else "")
+
+
 def _results_links():
     """link(*names, **overrides): this results page's address (page 1) without the arguments
-    ``names``, with ``overrides``. The route is built once per page, not once for each of the
-    page's twenty-odd facet and sort links."""
+    ``names``, with ``overrides``. The page's links (twenty-odd facet, sort and result links) share
+    one route build instead of one each."""
     base = url_for("search.results")
     current = {k: v for k, v in query_args().items() if k != "page"}
 
     def link(*names: str, **overrides) -> str:
         args = {k: v for k, v in current.items() if k not in names}
         args.update({k: v for k, v in overrides.items() if v})
-        # Encoded as url_for encodes a query string (werkzeug.urls._urlencode).
-        return base + ("?" + urlencode(list(args.items()), safe="!$'()*,/:;?@") if args else "")
+        return _with_query(base, list(args.items()))
 
     return link
+
+
+def _click_links(q: str):
+    """link(url, position): a result's address through the click counter."""
+    base = url_for("search.click")
+    return lambda url, position: _with_query(base, [("url", url), ("q", q), ("pos", position)])
 
 
 def _drop_superseded(hits: list) -> list:
@@ -113,7 +123,7 @@ def results():
     found.results = _drop_superseded(found.results)
     return render_template(
         "search/results.html", found=found, q=q, kind=kind, filters=filters,
-        facet_params=FACET_PARAMS, facet_names=_facet_names(found), results_link=_results_links(),
+        facet_params=FACET_PARAMS, facet_names=_facet_names(found), results_link=_results_links(), click_link=_click_links(q),
         max_length=int(config["SEARCH_QUERY_MAX_LENGTH"]),
     )
 
