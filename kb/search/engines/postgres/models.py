@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import DDL, JSON, Index, Integer, String, Text, event, text
+from sqlalchemy import DDL, JSON, BigInteger, Index, Integer, String, Text, event, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -40,14 +40,23 @@ class SearchDocument(db.Model):
         Index("ix_search_documents_suggest_tsv", "suggest_tsv", postgresql_using="gin"),
         Index("ix_search_documents_facet_terms", "facet_terms", postgresql_using="gin"),
         Index("ix_search_documents_visibility_updated", "visibility", "updated"),
+        Index("ix_search_documents_facet_set", "facet_set"),
     )
 
+    # What every match is read for comes first: PostgreSQL walks a row's columns in order to reach
+    # one, and reading the facet set from behind the tsvector took 15 ms, not 10, for 14,000 matches.
     kind: Mapped[str] = mapped_column(String(40), primary_key=True)
     doc_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    title: Mapped[str] = mapped_column(Text, default="")
-    url: Mapped[str] = mapped_column(String(500), default="")
     visibility: Mapped[str] = mapped_column(String(80))
     category: Mapped[str] = mapped_column(String(120), default="")
+    # One number per distinct (kind, category, facet terms): the facet counts group the matches by
+    # it, not by the three values themselves (writing.facet_set).
+    facet_set: Mapped[int] = mapped_column(BigInteger, default=0)
+    body_length: Mapped[int] = mapped_column(Integer, default=0)
+    facet_terms: Mapped[list] = mapped_column(TERMS, default=list)
+    tsv = mapped_column(TSV)
+    title: Mapped[str] = mapped_column(Text, default="")
+    url: Mapped[str] = mapped_column(String(500), default="")
     category_name: Mapped[str] = mapped_column(String(200), default="")
     summary: Mapped[str] = mapped_column(Text, default="")
     tags: Mapped[str] = mapped_column(Text, default="")
@@ -55,12 +64,9 @@ class SearchDocument(db.Model):
     # as corrections come from it.
     excerpt: Mapped[str] = mapped_column(Text, default="")
     facets: Mapped[dict] = mapped_column(FACETS, default=dict)
-    facet_terms: Mapped[list] = mapped_column(TERMS, default=list)
     badges: Mapped[list] = mapped_column(JSON, default=list)
-    body_length: Mapped[int] = mapped_column(Integer, default=0)
     updated: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True))
     digest: Mapped[str] = mapped_column(String(40))
-    tsv = mapped_column(TSV)
     suggest_tsv = mapped_column(TSV)
 
 
@@ -120,7 +126,7 @@ ALTER TABLE search_documents ALTER COLUMN tsv SET STORAGE MAIN, ALTER COLUMN fac
 
 # How rows are written (kb.search.engines.postgres.writing), kept as the table's comment: rows
 # written another way are rewritten by the next rebuild, which `kb init` runs when the two differ.
-DOCUMENTS_FORMAT = "kb search documents, format 2: words as the query parser reads them, tsvector in the row"
+DOCUMENTS_FORMAT = "kb search documents, format 3: words as the query parser reads them, facet sets"
 MARK_FORMAT = f"COMMENT ON TABLE search_documents IS '{DOCUMENTS_FORMAT}'"
 READ_FORMAT = "SELECT obj_description(CAST('search_documents' AS regclass), 'pg_class')"
 

@@ -6,6 +6,7 @@ changes (no outbox, no lag), a connection of its own for a rebuild.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable
 from datetime import UTC
@@ -19,13 +20,13 @@ from kb.search.ranking import LEAD_WORDS
 MAX_WORD = 60
 
 _COLUMNS = ("kind, doc_id, title, url, visibility, category, category_name, summary, tags, excerpt, facets, "
-            "facet_terms, badges, body_length, updated, digest, tsv, suggest_tsv")
+            "facet_terms, facet_set, badges, body_length, updated, digest, tsv, suggest_tsv")
 
 UPSERT = text(f"""
 INSERT INTO search_documents ({_COLUMNS})
 VALUES (:kind, :doc_id, :title, :url, :visibility, :category, :category_name, :summary, :tags, :excerpt,
-        CAST(:facets AS jsonb), CAST(:facet_terms AS text[]), CAST(:badges AS json), :body_length, :updated,
-        :digest,
+        CAST(:facets AS jsonb), CAST(:facet_terms AS text[]), :facet_set, CAST(:badges AS json), :body_length,
+        :updated, :digest,
         setweight(to_tsvector('kb_english', :title_words), 'A') || setweight(to_tsvector('kb_english', :headings), 'B')
         || setweight(to_tsvector('kb_english', :body), 'C') || setweight(to_tsvector('kb_english', :tag_text), 'D'),
         setweight(to_tsvector('simple', :title_words), 'A') || setweight(to_tsvector('simple', :opening), 'B'))
@@ -33,6 +34,7 @@ ON CONFLICT (kind, doc_id) DO UPDATE SET
   title = EXCLUDED.title, url = EXCLUDED.url, visibility = EXCLUDED.visibility, category = EXCLUDED.category,
   category_name = EXCLUDED.category_name, summary = EXCLUDED.summary, tags = EXCLUDED.tags,
   excerpt = EXCLUDED.excerpt, facets = EXCLUDED.facets, facet_terms = EXCLUDED.facet_terms,
+  facet_set = EXCLUDED.facet_set,
   badges = EXCLUDED.badges, body_length = EXCLUDED.body_length, updated = EXCLUDED.updated,
   digest = EXCLUDED.digest, tsv = EXCLUDED.tsv, suggest_tsv = EXCLUDED.suggest_tsv
 """)
@@ -64,6 +66,13 @@ def searchable(text: str) -> str:
     return " ".join(WORD.findall(text))
 
 
+def facet_set(kind: str, category: str, facet_terms: list[str]) -> int:
+    """The number that stands for these three values when matches are counted by them: 64 bits of
+    a hash, so two different sets share one by chance about once in 10**19 pairs."""
+    key = "\x1f".join((kind, category, *facet_terms)).encode()
+    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big", signed=True)
+
+
 def row(doc: SearchDoc, excerpt_chars: int, body_chars: int, opening_words: int) -> dict:
     """The parameters of UPSERT for one document."""
     body = (doc.body or "")[:body_chars]
@@ -73,11 +82,13 @@ def row(doc: SearchDoc, excerpt_chars: int, body_chars: int, opening_words: int)
     facets = {name: values for name, values in facets.items() if values}
     tags = [t.strip().lower() for t in doc.tags or [] if t.strip()]
     headings = "\n".join(searchable(h) for h in doc.headings or [])
+    facet_terms = [f"{name}:{v}" for name, values in facets.items() for v in values]
     return {
         "kind": doc.kind, "doc_id": int(doc.id), "title": doc.title or "", "url": doc.url or "",
         "visibility": doc.visibility, "category": doc.category or "", "category_name": doc.category_name or "",
         "summary": doc.summary or "", "tags": ",".join(tags), "excerpt": body[:excerpt_chars],
-        "facets": json.dumps(facets), "facet_terms": [f"{name}:{v}" for name, values in facets.items() for v in values],
+        "facets": json.dumps(facets), "facet_terms": facet_terms,
+        "facet_set": facet_set(doc.kind, doc.category or "", facet_terms),
         "badges": json.dumps(list(doc.badges or [])),
         "title_words": title,
         "body_length": len(body_words) + len(WORD.findall(title)) + len(WORD.findall(headings)),

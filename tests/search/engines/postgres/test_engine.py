@@ -126,3 +126,26 @@ def test_init_rewrites_documents_written_in_an_older_format(search_app):
     assert step() == "Rebuilt the search index: its documents were written in an older format (1 documents)."
     assert search("HS-5124", ANON).total == 1
     assert step().startswith("The index is in place (1 documents")
+
+
+@pytestmark_pg
+def test_facets_are_counted_per_set_of_values_and_only_over_what_the_viewer_may_see(search_app, make_user):
+    """Matches are grouped by their facet set (kind, category and facet terms as one number) and the
+    set's values read from any document that has it: a staff page of the same set as a public one
+    still counts only for staff."""
+    shared = {"category": "failover", "article_type": "how-to", "versions": "8.0,7.3"}
+    add_note("Failover heron one", "heron", **shared)
+    add_note("Failover heron two", "heron", **shared)
+    add_note("Staff heron", "heron", visibility="role:staff", **shared)
+    add_note("Heron elsewhere", "heron", category="sizing", versions="8.0")
+    sets = db.session.execute(text("SELECT count(DISTINCT facet_set) FROM search_documents")).scalar_one()
+    assert sets == 2
+    found = search("heron", ANON)
+    assert found.total == 3
+    assert found.facets["kind"] == {"note": 3}
+    assert found.facets["category"] == {"failover": 2, "sizing": 1}
+    assert found.facets["versions"] == {"8.0": 3, "7.3": 2}
+    assert found.facets["article_type"] == {"how-to": 2}
+    as_staff = search("heron", make_user("staff"))
+    assert as_staff.facets["category"] == {"failover": 3, "sizing": 1}
+    assert as_staff.facets["versions"] == {"8.0": 4, "7.3": 3}
