@@ -10,7 +10,8 @@ from sqlalchemy import func, select, text
 from kb import create_app
 from kb.extensions import db
 from kb.hooks import init_steps
-from kb.search import search, suggest
+from kb.search import ranking, search, suggest
+from kb.search.engines.postgres import scoring
 from kb.search.models import SearchDocument, SearchLexeme, SearchOutbox
 from tests.conftest import POSTGRES_URL
 from tests.search.notes import Note, add_note
@@ -149,3 +150,20 @@ def test_facets_are_counted_per_set_of_values_and_only_over_what_the_viewer_may_
     as_staff = search("heron", make_user("staff"))
     assert as_staff.facets["category"] == {"failover": 3, "sizing": 1}
     assert as_staff.facets["versions"] == {"8.0": 4, "7.3": 3}
+
+
+def test_the_reranking_reads_each_stems_fields_from_the_tsvector_as_text():
+    """A tsvector as PostgreSQL prints it: weights A-C spelt out, a bare position is D (tags), a
+    quote doubled; each stem's frequency is weighted by field, and a title position marks it."""
+    found = scoring.read([("note", 1, 40, "'applianc':2A,12B,60C,86 'it''s':3 'back\\\\slash':7C", '{"applianc": 5}'),
+                          ("note", 2, 10, "", None)])
+    weight = ranking.FIELD_WEIGHTS
+    length, held = found.documents[("note", 1)]
+    assert length == 40
+    assert held["applianc"] == (pytest.approx(weight["title"] + weight["headings"] + weight["body"] + weight["tags"]),
+                                True)
+    assert held["it's"] == (pytest.approx(weight["tags"]), False)
+    assert held["back\\slash"] == (pytest.approx(weight["body"]), False)
+    assert found.documents[("note", 2)] == (10, {})
+    assert found.frequencies == {"applianc": 5}
+    assert scoring.holder(found)(["applianc", "it's"]) and not scoring.holder(found)(["applianc", "other"])
