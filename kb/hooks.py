@@ -225,6 +225,17 @@ def periodic_tasks(app: Flask) -> list[tuple[str, str, Callable[[], str | None]]
     return list(_registry(app).get("periodic", []))
 
 
+def register_mail_source(app: Flask, write_out: Callable[[], int]) -> None:
+    """``write_out()`` turns mail a feature queued in a compact form into outbox rows, one per
+    recipient, committing as it goes, and returns how many it wrote; delivery calls every source
+    first, so what it writes goes out in the same round."""
+    _registry(app).setdefault("mail_sources", []).append(write_out)
+
+
+def mail_sources(app: Flask) -> list[Callable[[], int]]:
+    return list(_registry(app).get("mail_sources", []))
+
+
 @dataclass(frozen=True)
 class NotificationSource:
     """A feature's on-site notifications, shown in the one /notifications list beside forum activity.

@@ -130,7 +130,7 @@ def send_summary_emails(posted: list[tuple[Post, list]]) -> None:
     """Queue the watchers' emails about the summary posts, in the caller's transaction."""
     for post, recipients in posted:
         if recipients:
-            forum_notifications.send_emails(post, "reply", recipients)
+            forum_notifications.queue_emails(post, "reply", recipients)
 
 
 def summary_pending(case: Case) -> bool:

@@ -13,6 +13,7 @@ from kb.hooks import (
     register_facet_labels,
     register_home_section,
     register_init_step,
+    register_mail_source,
     register_nav,
     register_periodic,
     register_sitemap,
@@ -68,7 +69,7 @@ def _register_pages(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from kb.forums import contributions, permissions, rendering, urls
+    from kb.forums import contributions, notifications, permissions, rendering, urls
     from kb.forums.cli import seed_command
     from kb.forums.seed import init_step
 
@@ -95,4 +96,5 @@ def init_app(app: Flask) -> None:
     register_template_helper(app, "post_url", urls.post_url)
     register_template_helper(app, "notifications_unread", contributions.unread_total)
     register_periodic(app, "Expired drafts", "WORKER_CLEANUP_INTERVAL", contributions.prune_drafts)
+    register_mail_source(app, notifications.write_out_mailings)
     _register_search(app)

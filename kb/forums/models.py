@@ -219,6 +219,23 @@ class Notification(db.Model):
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
 
 
+class WatcherMailing(db.Model):
+    """The watchers' emails about one new post, queued in the post's own transaction as one row and
+    written out per watcher (with their own unsubscribe link) by the worker just before it sends:
+    a reply to a thread with hundreds of watchers costs its request about what a reply with none does."""
+
+    __tablename__ = "forum_watcher_mailings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("forum_posts.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # "reply" or "thread"
+    subscription_ids: Mapped[list] = mapped_column(JSON, default=list)
+    # Links as the request that queued it built them (its host, or SITE_URL): the worker has no request.
+    post_url: Mapped[str] = mapped_column(String(1000))
+    unsubscribe_url: Mapped[str] = mapped_column(String(1000))  # with notifications.TOKEN_PLACE for the token
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Draft(db.Model):
     """What a signed-out visitor typed, kept server-side while they sign in (the cookie is too small)."""
 

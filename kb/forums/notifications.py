@@ -13,7 +13,7 @@ from kb import page_cache
 from kb.accounts.models import User
 from kb.extensions import db
 from kb.forums import permissions, urls
-from kb.forums.models import ForumCategory, Notification, Post, Subscription, Thread
+from kb.forums.models import ForumCategory, Notification, Post, Subscription, Thread, WatcherMailing
 from kb.mail import Letter, send_template_each
 from kb.paging import ListPage
 from kb.types import utcnow
@@ -85,6 +85,9 @@ def notify_accepted(post: Post, actor) -> None:
                                     actor_id=actor.id))
 
 
+TOKEN_PLACE = "TOKEN"  # in WatcherMailing.unsubscribe_url, where each watcher's token goes
+
+
 def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="kb-forum-unsubscribe")
 
@@ -124,11 +127,57 @@ def unsubscribe(data: dict) -> bool:
     return True
 
 
-def send_emails(post: Post, kind: str, recipients: list[Recipient]) -> int:
+def queue_emails(post: Post, kind: str, recipients: list[Recipient]) -> None:
+    """The watchers' emails about a new post as one row, in the caller's transaction: the worker
+    writes them out per watcher just before it sends (write_out_mailings)."""
+    db.session.add(WatcherMailing(
+        post_id=post.id, kind=kind, subscription_ids=[r.subscription.id for r in recipients],
+        post_url=urls.post_url(post, external=True),
+        unsubscribe_url=url_for("forums.unsubscribe", token=TOKEN_PLACE, _external=True),
+    ))
+
+
+def write_out_mailings() -> int:
+    """Turn each queued mailing into one outbox row per watcher who still watches and may still read
+    the thread, and drop it, in one transaction per mailing (a post hidden meanwhile is not mailed
+    about). A mailing that fails stays for the next round and holds up none behind it."""
+    written, after = 0, 0
+    while True:
+        mailing = db.session.scalar(select(WatcherMailing).where(WatcherMailing.id > after)
+                                    .order_by(WatcherMailing.id).limit(1).with_for_update(skip_locked=True))
+        if mailing is None:
+            return written
+        after = mailing.id
+        try:
+            post = db.session.get(Post, mailing.post_id)
+            if post is not None and post.visible:
+                recipients = _still_watching(post.thread, mailing.subscription_ids)
+                written += send_emails(post, mailing.kind, recipients, mailing.post_url, mailing.unsubscribe_url)
+            db.session.delete(mailing)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            current_app.logger.exception("forum mailing %s could not be written out; it is tried again", after)
+
+
+MAILING_CHUNK = 500  # subscriptions read per statement (SQLite takes at most 32,766 values in one)
+
+
+def _still_watching(thread: Thread, subscription_ids: list[int]) -> list[Recipient]:
+    found: dict[int, Subscription] = {}
+    for start in range(0, len(subscription_ids), MAILING_CHUNK):
+        chunk = subscription_ids[start:start + MAILING_CHUNK]
+        found.update((s.id, s) for s in db.session.scalars(
+            select(Subscription).join(Subscription.user).options(contains_eager(Subscription.user))
+            .where(Subscription.id.in_(chunk), User.disabled.is_(False))))
+    return [Recipient(s.user, s) for i in subscription_ids
+            if (s := found.get(i)) is not None and permissions.can_see_thread(s.user, thread)]
+
+
+def send_emails(post: Post, kind: str, recipients: list[Recipient], post_url: str, unsubscribe_at: str) -> int:
     """Queue one email per watcher, each with its own unsubscribe link, in the caller's transaction."""
     thread = post.thread
     site = current_app.config["SITE_NAME"]
-    post_url = urls.post_url(post, external=True)
     subject = (f"New reply: {thread.title}" if kind == "reply" else f"New thread in {thread.category.name}: {thread.title}")
     about = {"kind": kind, "author_name": post.author.display_name, "author_is_staff": bool(post.author.is_staff),
              "thread_title": thread.title, "category_name": thread.category.name, "post_body": post.body,
@@ -136,7 +185,8 @@ def send_emails(post: Post, kind: str, recipients: list[Recipient]) -> int:
              "stop_text": "Stop these emails"}
     letters = []
     for recipient in recipients:
-        unsubscribe_url = url_for("forums.unsubscribe", token=unsubscribe_token(recipient.subscription), _external=True)
+        # A token is URL-safe as it stands, so it takes the placeholder's place in the link.
+        unsubscribe_url = unsubscribe_at.replace(TOKEN_PLACE, unsubscribe_token(recipient.subscription))
         watched = (
             f"the thread “{thread.title}”" if recipient.subscription.thread_id else f"the {thread.category.name} forum"
         )

@@ -127,19 +127,19 @@ class Letter:
 def send_template_each(template: str, letters: list[Letter]) -> int:
     """Queue one templated message per letter with a single INSERT: a thread with many watchers stays cheap.
 
-    Rows go in at once (not through the session's unit of work), in the caller's transaction all the same.
+    Rows go in at once (not through the session's unit of work), in the caller's transaction all the same;
+    the INSERT runs here, so a context that is not plain JSON fails at the caller as in send_template.
     """
     now = utcnow()
     rows = []
     for letter in letters:
-        json.dumps(letter.context)
         values = _row(letter.to, letter.subject, letter.reply_to, letter.headers, template=template,
                       context=letter.context)
         if values is not None:
             rows.append({**values, "created_at": now, "next_attempt_at": now, "status": MailStatus.WAITING,
                          "attempts": 0, "text_body": "", "html_body": "", "last_error": ""})
     if rows:
-        db.session.execute(insert(OutboxMessage), rows)
+        db.session.execute(insert(OutboxMessage.__table__), rows)
     return len(rows)
 
 

@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy import delete, func, select
 
 from kb.extensions import db
+from kb.hooks import mail_sources
 from kb.mail.compose import envelope, message_for
 from kb.mail.models import MailStatus, OutboxMessage
 from kb.types import utcnow
@@ -191,7 +192,10 @@ def _reset(transport) -> None:
 
 
 def deliver(now: datetime | None = None, max_batches: int = 1000) -> DeliveryReport:
-    """Send everything due now, batch after batch, until the queue has nothing due."""
+    """Write out the mail features queued in a compact form (kb.hooks.register_mail_source), then
+    send everything due now, batch after batch, until the queue has nothing due."""
+    for write_out in mail_sources(current_app):
+        write_out()
     total = DeliveryReport()
     for _ in range(max_batches):
         report = deliver_batch(now)

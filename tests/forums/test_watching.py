@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 
 from kb.extensions import db
-from kb.forums.models import Subscription
+from kb.forums.models import Post, Subscription, WatcherMailing
 from tests.conftest import login
 
 
@@ -106,3 +106,28 @@ def test_category_unsubscribe_and_json_like(client, mail_outbox, customer, other
     reply = make_reply(thread, customer, "Thanks!")
     response = client.post(f"/posts/{reply.id}/like", headers={"Accept": "application/json"})
     assert response.get_json() == {"liked": True, "likes": 1}
+
+
+def test_the_worker_mails_only_watchers_who_still_watch_about_posts_still_shown(
+        client, mail_outbox, customer, other_customer, staff, make_thread):
+    """The request queues one mailing; what it says is decided when the worker writes it out: a
+    watcher who stopped watching meanwhile hears nothing, and nobody hears about a reply hidden
+    before the mail went."""
+    thread = make_thread(customer)
+    login(client, other_customer)
+    client.post(f"/threads/{thread.id}/watch", data={"watch": "1"})
+    client.post("/logout")
+    login(client, staff)
+    _reply(client, thread, "The first answer.")
+    assert db.session.scalar(select(func.count()).select_from(WatcherMailing)) == 1
+    db.session.execute(delete(Subscription).where(Subscription.user_id == other_customer.id))
+    db.session.commit()
+    assert [m["To"] for m in mail_outbox] == [customer.email]
+    assert db.session.scalar(select(func.count()).select_from(WatcherMailing)) == 0
+
+    mail_outbox.clear()
+    _reply(client, thread, "A second answer, hidden at once.")
+    hidden = db.session.scalar(select(Post).where(Post.body == "A second answer, hidden at once."))
+    assert client.post(f"/posts/{hidden.id}/hide").status_code == 302
+    assert mail_outbox == []
+    assert db.session.scalar(select(func.count()).select_from(WatcherMailing)) == 0

@@ -113,7 +113,7 @@ def publish(post: Post, kind: str) -> None:
     db.session.flush()
     recipients = notifications.notify(post, kind, current_user)
     if recipients:
-        notifications.send_emails(post, kind, recipients)
+        notifications.queue_emails(post, kind, recipients)
     db.session.commit()
 
 
