@@ -225,14 +225,15 @@ def periodic_tasks(app: Flask) -> list[tuple[str, str, Callable[[], str | None]]
     return list(_registry(app).get("periodic", []))
 
 
-def register_mail_source(app: Flask, write_out: Callable[[], int]) -> None:
+def register_mail_source(app: Flask, write_out: Callable[[], int], oldest: Callable[[], object]) -> None:
     """``write_out()`` turns mail a feature queued in a compact form into outbox rows, one per
     recipient, committing as it goes, and returns how many it wrote; delivery calls every source
-    first, so what it writes goes out in the same round."""
-    _registry(app).setdefault("mail_sources", []).append(write_out)
+    first, so what it writes goes out in the same round. ``oldest()`` is when the oldest item still
+    queued was queued (None when none is): the mail backlog's age, and its health check, count it."""
+    _registry(app).setdefault("mail_sources", []).append((write_out, oldest))
 
 
-def mail_sources(app: Flask) -> list[Callable[[], int]]:
+def mail_sources(app: Flask) -> list[tuple[Callable[[], int], Callable[[], object]]]:
     return list(_registry(app).get("mail_sources", []))
 
 

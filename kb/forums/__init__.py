@@ -96,5 +96,5 @@ def init_app(app: Flask) -> None:
     register_template_helper(app, "post_url", urls.post_url)
     register_template_helper(app, "notifications_unread", contributions.unread_total)
     register_periodic(app, "Expired drafts", "WORKER_CLEANUP_INTERVAL", contributions.prune_drafts)
-    register_mail_source(app, notifications.write_out_mailings)
+    register_mail_source(app, notifications.write_out_mailings, notifications.oldest_mailing)
     _register_search(app)

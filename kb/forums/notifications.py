@@ -160,6 +160,11 @@ def write_out_mailings() -> int:
             current_app.logger.exception("forum mailing %s could not be written out; it is tried again", after)
 
 
+def oldest_mailing():
+    """When the oldest mailing still waiting to be written out was queued (None when none waits)."""
+    return db.session.scalar(select(func.min(WatcherMailing.created_at)))
+
+
 MAILING_CHUNK = 500  # subscriptions read per statement (SQLite takes at most 32,766 values in one)
 
 

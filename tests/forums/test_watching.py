@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import delete, func, select
 
 from kb.extensions import db
 from kb.forums.models import Post, Subscription, WatcherMailing
+from kb.types import utcnow
 from tests.conftest import login
 
 
@@ -131,3 +133,19 @@ def test_the_worker_mails_only_watchers_who_still_watch_about_posts_still_shown(
     assert client.post(f"/posts/{hidden.id}/hide").status_code == 302
     assert mail_outbox == []
     assert db.session.scalar(select(func.count()).select_from(WatcherMailing)) == 0
+
+
+def test_a_mailing_the_worker_has_not_written_out_counts_in_the_mail_health_check(
+        app, client, mail_outbox, customer, staff, make_thread):
+    app.config["MAIL_BACKLOG_MAX_AGE"] = 600
+    thread = make_thread(customer)
+    login(client, staff)
+    _reply(client, thread, "An answer nobody has been sent yet.")
+    mailing = db.session.scalar(select(WatcherMailing))
+    mailing.created_at = utcnow() - timedelta(seconds=700)
+    db.session.commit()
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert "not written out yet" in response.get_json()["checks"]["mail"]
+    assert [m["To"] for m in mail_outbox] == [customer.email]  # the worker's round writes it out and sends it
+    assert client.get("/healthz").status_code == 200
