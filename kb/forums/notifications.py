@@ -190,8 +190,10 @@ def send_emails(post: Post, kind: str, recipients: list[Recipient], post_url: st
              "stop_text": "Stop these emails"}
     letters = []
     for recipient in recipients:
-        # A token is URL-safe as it stands, so it takes the placeholder's place in the link.
-        unsubscribe_url = unsubscribe_at.replace(TOKEN_PLACE, unsubscribe_token(recipient.subscription))
+        # A token is URL-safe as it stands, so it takes the placeholder's place: the link's last one,
+        # since the site's own address may hold the same letters.
+        before, _, after = unsubscribe_at.rpartition(TOKEN_PLACE)
+        unsubscribe_url = before + unsubscribe_token(recipient.subscription) + after
         watched = (
             f"the thread “{thread.title}”" if recipient.subscription.thread_id else f"the {thread.category.name} forum"
         )

@@ -149,3 +149,16 @@ def test_a_mailing_the_worker_has_not_written_out_counts_in_the_mail_health_chec
     assert "not written out yet" in response.get_json()["checks"]["mail"]
     assert [m["To"] for m in mail_outbox] == [customer.email]  # the worker's round writes it out and sends it
     assert client.get("/healthz").status_code == 200
+
+
+def test_the_unsubscribe_link_holds_when_the_sites_address_has_the_tokens_placeholder_in_it(
+        app, client, mail_outbox, customer, staff, make_thread):
+    app.config["SITE_URL"] = "http://localhost/TOKEN"
+    thread = make_thread(customer)
+    login(client, staff)
+    _reply(client, thread, "An answer.")
+    link = mail_outbox[0]["List-Unsubscribe"].strip("<>")
+    assert link.startswith("http://localhost/TOKEN/forums/unsubscribe/") and not link.endswith("/TOKEN")
+    token = link.rsplit("/", 1)[1]
+    assert client.application.test_client().post(f"/forums/unsubscribe/{token}").status_code == 200
+    assert db.session.scalar(select(Subscription).where(Subscription.user_id == customer.id)) is None
