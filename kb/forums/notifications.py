@@ -51,23 +51,13 @@ def notify(post: Post, kind: str, actor) -> list[Recipient]:
     hears about it once.
     """
     thread = post.thread
-    subscriptions = db.session.scalars(
-        select(Subscription)
-        .join(Subscription.user)
-        .options(contains_eager(Subscription.user))
-        .where(
-            or_(Subscription.thread_id == thread.id, Subscription.category_id == thread.category_id),
-            Subscription.user_id != actor.id,
-            User.disabled.is_(False),
-        )
-        .order_by(Subscription.thread_id.is_(None), Subscription.id)
-    ).all()
+    watching = _readers_watching(
+        thread, or_(Subscription.thread_id == thread.id, Subscription.category_id == thread.category_id),
+        Subscription.user_id != actor.id,
+    )
     recipients: dict[int, Recipient] = {}
-    for subscription in subscriptions:
-        user = subscription.user
-        if user.id in recipients or not permissions.can_see_thread(user, thread):
-            continue
-        recipients[user.id] = Recipient(user, subscription)
+    for recipient in watching:
+        recipients.setdefault(recipient.user.id, recipient)
     if recipients:  # one INSERT, so a thread with many watchers costs little more than one with none
         db.session.execute(insert(Notification), [
             {"user_id": user_id, "thread_id": thread.id, "post_id": post.id, "kind": kind, "actor_id": actor.id}
@@ -169,14 +159,21 @@ MAILING_CHUNK = 500  # subscriptions read per statement (SQLite takes at most 32
 
 
 def _still_watching(thread: Thread, subscription_ids: list[int]) -> list[Recipient]:
-    found: dict[int, Subscription] = {}
-    for start in range(0, len(subscription_ids), MAILING_CHUNK):
-        chunk = subscription_ids[start:start + MAILING_CHUNK]
-        found.update((s.id, s) for s in db.session.scalars(
-            select(Subscription).join(Subscription.user).options(contains_eager(Subscription.user))
-            .where(Subscription.id.in_(chunk), User.disabled.is_(False))))
-    return [Recipient(s.user, s) for i in subscription_ids
-            if (s := found.get(i)) is not None and permissions.can_see_thread(s.user, thread)]
+    return [recipient for start in range(0, len(subscription_ids), MAILING_CHUNK)
+            for recipient in _readers_watching(thread, Subscription.id.in_(subscription_ids[start:start + MAILING_CHUNK]))]
+
+
+def _readers_watching(thread: Thread, *conditions) -> list[Recipient]:
+    """The subscriptions meeting these conditions whose user is enabled and may read the thread,
+    thread watchers before category watchers."""
+    subscriptions = db.session.scalars(
+        select(Subscription)
+        .join(Subscription.user)
+        .options(contains_eager(Subscription.user))
+        .where(*conditions, User.disabled.is_(False))
+        .order_by(Subscription.thread_id.is_(None), Subscription.id)
+    )
+    return [Recipient(s.user, s) for s in subscriptions if permissions.can_see_thread(s.user, thread)]
 
 
 def send_emails(post: Post, kind: str, recipients: list[Recipient], post_url: str, unsubscribe_at: str) -> int:

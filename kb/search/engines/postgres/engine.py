@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable
 from contextlib import contextmanager
 from typing import NamedTuple
@@ -214,7 +215,7 @@ class PostgresEngine:
                                 WHERE x.facet_set = g.facet_set LIMIT 1) AS s
             {top}
         """), {**params, **query_params, "ranked": ranked}).all()
-        counted: dict[str, dict[str, int]] = {name: {} for name in CORE_FACETS}
+        counted: dict[str, Counter] = {name: Counter() for name in CORE_FACETS}
         total = 0
         best: list[tuple[str, int]] = []
         for row, kind, n, category, facet_terms in rows:
@@ -222,12 +223,12 @@ class PostgresEngine:
                 best.append((kind, int(n)))
                 continue
             total += n
-            _add(counted["kind"], kind, n)
+            counted["kind"][kind] += n
             if category:
-                _add(counted["category"], category, n)
+                counted["category"][category] += n
             for term in facet_terms:
                 facet, _, value = term.partition(":")
-                _add(counted.setdefault(facet, {}), value, n)
+                counted.setdefault(facet, Counter())[value] += n
         facets = {name: dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))) for name, c in counted.items()}
         return Counted(total, facets, best)
 
@@ -356,10 +357,6 @@ def _confined():
         yield db.session.connection()
     finally:
         savepoint.rollback()
-
-
-def _add(counts: dict[str, int], value: str, n: int) -> None:
-    counts[value] = counts.get(value, 0) + n
 
 
 def _matching(where: str, query: str | None) -> str:
